@@ -1,0 +1,94 @@
+"""API keys and the identities behind them.
+
+Every key is a project with an identity (an e-mail that permission grants name, and groups) and a billing
+tier. By default any non-empty key is accepted and gets a project and e-mail derived from it; with a keys
+file only the listed keys are valid, and an unknown key is refused as the real API refuses it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ApiError
+
+TIERS = ("free", "tier1", "tier2", "tier3")
+
+
+@dataclass(frozen=True)
+class Identity:
+    key: str
+    project: str
+    email: str
+    groups: tuple[str, ...] = field(default_factory=tuple)
+    tier: str = "free"
+
+    def as_dict(self) -> dict:
+        return {"key": self.key, "project": self.project, "email": self.email,
+                "groups": list(self.groups), "tier": self.tier}
+
+
+def derived_identity(key: str) -> Identity:
+    digest = hashlib.blake2b(key.encode(), digest_size=5).hexdigest()
+    return Identity(key=key, project=f"project-{digest}", email=f"user-{digest}@example.com")
+
+
+def load_keys_file(path: str | Path) -> dict[str, Identity]:
+    """Keys from a JSON or YAML file: {"keys": [{"key", "project", "email", "groups", "tier"}, ...]}
+    or a mapping {"KEY": {"project", ...}}."""
+    text = Path(path).read_text()
+    if str(path).endswith((".yaml", ".yml")):
+        import yaml
+        data = yaml.safe_load(text)
+    else:
+        data = json.loads(text)
+    entries = data.get("keys", data) if isinstance(data, dict) else data
+    if isinstance(entries, dict):
+        entries = [{"key": key, **(value or {})} for key, value in entries.items()]
+    identities = {}
+    for entry in entries:
+        key = str(entry["key"])
+        default = derived_identity(key)
+        tier = entry.get("tier", "free")
+        if tier not in TIERS:
+            raise ValueError(f"keys file: tier {tier!r} of key {key!r} is not one of {', '.join(TIERS)}")
+        identities[key] = Identity(
+            key=key,
+            project=str(entry.get("project", default.project)),
+            email=str(entry.get("email", default.email)),
+            groups=tuple(entry.get("groups", ())),
+            tier=tier,
+        )
+    return identities
+
+
+class KeyRing:
+    def __init__(self, listed: dict[str, Identity] | None = None) -> None:
+        self.listed = listed  # None: accept any key
+        self._derived: dict[str, Identity] = {}
+
+    def identify(self, key: str | None) -> Identity:
+        key = (key or "").strip()
+        if not key:
+            raise ApiError(403, "PERMISSION_DENIED",
+                           "Method doesn't allow unregistered callers (callers without established identity)."
+                           " Please use API Key or other form of API consumer identity to call this API.")
+        if self.listed is not None:
+            identity = self.listed.get(key)
+            if identity is None:
+                raise ApiError(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.", [
+                    {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID",
+                     "domain": "googleapis.com", "metadata": {"service": "generativelanguage.googleapis.com"}},
+                ])
+            return identity
+        identity = self._derived.get(key)
+        if identity is None:
+            identity = self._derived[key] = derived_identity(key)
+        return identity
+
+    def by_email(self, email: str) -> Identity | None:
+        for identity in [*(self.listed or {}).values(), *self._derived.values()]:
+            if identity.email == email:
+                return identity
+        return None

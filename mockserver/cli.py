@@ -1,0 +1,76 @@
+"""`gemini-mock serve ...`: the standalone server."""
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+
+import uvicorn
+
+from .app import create_app
+from .auth import KeyRing, load_keys_file
+from .config import Config
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gemini-mock", description="An offline emulator of the Gemini API.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the emulator as an HTTP server")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    serve.add_argument("--port", type=int, default=8000, help="port to bind; 0 picks a free one")
+    serve.add_argument("--seed", type=int, default=0, help="seed of every generated answer and id")
+    serve.add_argument("--state-dir", default=None, help="keep uploaded bytes and state here")
+    serve.add_argument("--keys", default=None, help="JSON or YAML file listing the accepted API keys")
+    serve.add_argument("--log-level", default="warning")
+    return parser
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def base_url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+class AnnouncingServer(uvicorn.Server):
+    """Prints the one line with the base URL once the socket is being served."""
+
+    def __init__(self, config: uvicorn.Config, url: str) -> None:
+        super().__init__(config)
+        self.url = url
+
+    async def startup(self, sockets=None) -> None:
+        await super().startup(sockets=sockets)
+        print(f"gemini-mock listening on {self.url}", flush=True)
+
+
+def serve(args: argparse.Namespace) -> int:
+    keys = KeyRing(load_keys_file(args.keys)) if args.keys else KeyRing()
+    app = create_app(Config({"seed": args.seed}), keys=keys, state_dir=args.state_dir)
+    sock = bind(args.host, args.port)
+    url = base_url(sock)
+    server = AnnouncingServer(uvicorn.Config(app, log_level=args.log_level, access_log=False), url)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        app.state.store.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""One nested configuration: defaults here, overridden by the CLI, `/_mock/config` and the pytest marker.
+
+PATCH merges deeply. A key that is not in DEFAULTS, or a value of another type, is refused, so a typo in a
+test's config fails loudly instead of being ignored.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from .errors import invalid_argument
+
+DEFAULTS: dict[str, Any] = {
+    "seed": 0,
+    "limits": {
+        "requestBytes": 20 * 1024 * 1024,   # bodies over this are refused before parsing
+        "journalEntries": 10_000,            # the request journal keeps this many, newest last
+    },
+    "files": {
+        "processingSeconds": 0.0,            # PROCESSING -> ACTIVE after this long
+        "ttlSeconds": 48 * 3600,             # uploaded files expire 48 h after creation
+        "maxFileBytes": 2 * 1024 ** 3,
+        "maxProjectBytes": 20 * 1024 ** 3,
+        "downloadUploaded": False,           # the real API only lets generated files be downloaded
+        "abandonedUploadSeconds": 7 * 24 * 3600,
+    },
+    "batch": {
+        "pendingSeconds": 5.0,
+        "runningSeconds": 10.0,
+        "expirySeconds": 48 * 3600,
+    },
+    "cache": {
+        "defaultTtlSeconds": 3600.0,
+        "implicitWindowSeconds": 300.0,
+    },
+    "tunedModel": {
+        "trainingSeconds": 60.0,
+    },
+    "rateLimits": {
+        "enabled": True,
+    },
+}
+
+
+def deep_merge(base: dict, patch: dict, *, strict: bool = True, path: str = "") -> dict:
+    """A new dict: `base` with `patch` merged in. With strict, unknown keys and type changes are 400s."""
+    merged = copy.deepcopy(base)
+    for key, value in patch.items():
+        where = f"{path}.{key}" if path else key
+        if strict and key not in merged:
+            raise invalid_argument(f"Unknown config key '{where}'.", where)
+        current = merged.get(key)
+        if isinstance(current, dict):
+            if not isinstance(value, dict):
+                raise invalid_argument(f"Config key '{where}' takes an object.", where)
+            merged[key] = deep_merge(current, value, strict=strict, path=where)
+            continue
+        if strict and current is not None and not _same_kind(current, value):
+            raise invalid_argument(
+                f"Config key '{where}' takes a {type(current).__name__}, not {value!r}.", where)
+        merged[key] = float(value) if isinstance(current, float) else value
+    return merged
+
+
+def _same_kind(current: Any, value: Any) -> bool:
+    if isinstance(current, bool) or isinstance(value, bool):
+        return isinstance(current, bool) and isinstance(value, bool)
+    if isinstance(current, (int, float)):
+        return isinstance(value, (int, float))
+    return isinstance(value, type(current))
+
+
+class Config:
+    """The live configuration. Read with `config["batch"]["pendingSeconds"]`."""
+
+    def __init__(self, overrides: dict | None = None) -> None:
+        self._initial = copy.deepcopy(overrides or {})
+        self._data = deep_merge(DEFAULTS, self._initial)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def as_dict(self) -> dict:
+        return copy.deepcopy(self._data)
+
+    def patch(self, changes: dict) -> dict:
+        self._data = deep_merge(self._data, changes)
+        return self.as_dict()
+
+    def reset(self) -> None:
+        """Back to the defaults plus what the server was started with."""
+        self._data = deep_merge(DEFAULTS, self._initial)

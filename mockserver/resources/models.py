@@ -1,0 +1,134 @@
+"""The model catalog and the generation methods of `models/{model}`."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from starlette.responses import Response, StreamingResponse
+
+from .. import inference
+from ..errors import ApiError, invalid_argument
+from ..http import Context, dumps, json_response
+from ..paths import FIXTURES
+from ..routing import ALL_VERSIONS, route
+from ..wire import paginate, page_size
+
+
+class Catalog:
+    """The base models, read once from fixtures/models.json. Immutable: reset has nothing to do."""
+
+    def __init__(self, path: Path = FIXTURES / "models.json") -> None:
+        self._models = {m["name"]: m for m in json.loads(path.read_text())["models"]}
+
+    def reset(self) -> None:
+        pass
+
+    def all(self) -> list[dict]:
+        return list(self._models.values())
+
+    def find(self, name: str) -> dict | None:
+        if not name.startswith("models/"):
+            name = f"models/{name}"
+        return self._models.get(name)
+
+    def get(self, name: str, method: str | None = None, version: str = "v1beta") -> dict:
+        """The model, or the real API's 404; with `method`, a 400 if the model does not offer it."""
+        model = self.find(name)
+        if model is None:
+            shown = name if name.startswith("models/") else f"models/{name}"
+            raise ApiError(404, "NOT_FOUND",
+                           f"{shown} is not found for API version {version}, or is not supported for "
+                           f"{method or 'get'}. Call ListModels to see the list of available models and "
+                           f"their supported methods.")
+        if method and method not in model["supportedGenerationMethods"]:
+            raise invalid_argument(
+                f"{model['name']} does not support {method}. Its methods are: "
+                f"{', '.join(model['supportedGenerationMethods'])}.", "model")
+        return model
+
+    @staticmethod
+    def public(model: dict) -> dict:
+        """The Model resource as the wire shows it (without the emulator's own facts)."""
+        return {k: v for k, v in model.items() if k != "emulator"}
+
+    def is_legacy(self, model: dict) -> bool:
+        return bool(model.get("emulator", {}).get("legacy"))
+
+
+def register(store) -> None:
+    store.register("models", Catalog())
+
+
+# -- handlers -----------------------------------------------------------------------------------------
+
+def _visible(ctx: Context, model: dict) -> bool:
+    """v1beta3 lists only the legacy PaLM models; the Gemini versions list the rest."""
+    return ctx.store.models.is_legacy(model) == (ctx.version == "v1beta3")
+
+
+async def list_models(ctx: Context) -> Response:
+    ctx.identity  # listing needs a key, like every API method
+    models = [ctx.store.models.public(m) for m in ctx.store.models.all() if _visible(ctx, m)]
+    page, token = paginate(models, page_size(ctx.query("pageSize"), 50, 1000), ctx.query("pageToken"))
+    body = {"models": page}
+    if token:
+        body["nextPageToken"] = token
+    return json_response(body)
+
+
+async def get_model(ctx: Context) -> Response:
+    ctx.identity
+    return json_response(ctx.store.models.public(ctx.store.models.get(ctx.params["model"], version=ctx.version)))
+
+
+async def generate_content(ctx: Context) -> Response:
+    request = await ctx.json("GenerateContentRequest")
+    model = ctx.store.models.get(ctx.params["model"], "generateContent", ctx.version)
+    return json_response(inference.generate(ctx.store, ctx.identity, model, request))
+
+
+async def stream_generate_content(ctx: Context) -> Response:
+    request = await ctx.json("GenerateContentRequest")
+    model = ctx.store.models.get(ctx.params["model"], "generateContent", ctx.version)
+    return stream_response(ctx, inference.stream(ctx.store, ctx.identity, model, request))
+
+
+def stream_response(ctx: Context, chunks) -> Response:
+    """SSE (`alt=sse`): `data: <json>\\r\\n\\r\\n` per chunk, the framing both SDKs accept.
+    Without it, a JSON array of the same chunks, as the real API answers."""
+    if ctx.query("alt") == "sse":
+        def events():
+            for chunk in chunks:
+                yield b"data: " + dumps(chunk) + b"\r\n\r\n"
+        return StreamingResponse(events(), media_type="text/event-stream")
+    return Response(b"[" + b",\r\n".join(dumps(c) for c in chunks) + b"]",
+                    media_type="application/json; charset=UTF-8")
+
+
+async def count_tokens(ctx: Context) -> Response:
+    request = await ctx.json("CountTokensRequest")
+    model = ctx.store.models.get(ctx.params["model"], "countTokens", ctx.version)
+    return json_response(inference.count_tokens(ctx.store, ctx.identity, model, request))
+
+
+async def embed_content(ctx: Context) -> Response:
+    request = await ctx.json("EmbedContentRequest")
+    model = ctx.store.models.get(ctx.params["model"], "embedContent", ctx.version)
+    return json_response(inference.embed(ctx.store, ctx.identity, model, request))
+
+
+async def batch_embed_contents(ctx: Context) -> Response:
+    request = await ctx.json("BatchEmbedContentsRequest")
+    model = ctx.store.models.get(ctx.params["model"], "embedContent", ctx.version)
+    return json_response(inference.batch_embed(ctx.store, ctx.identity, model, request))
+
+
+ROUTES = [
+    route("GET", "models", list_models, versions=ALL_VERSIONS),
+    route("GET", "models/{model}", get_model, versions=ALL_VERSIONS),
+    route("POST", "models/{model}:generateContent", generate_content),
+    route("POST", "models/{model}:streamGenerateContent", stream_generate_content),
+    route("POST", "models/{model}:countTokens", count_tokens),
+    route("POST", "models/{model}:embedContent", embed_content),
+    route("POST", "models/{model}:batchEmbedContents", batch_embed_contents),
+]

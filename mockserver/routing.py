@@ -1,0 +1,82 @@
+"""The API router: one table of (method, path template, handler), served under every API version.
+
+Paths look like `[prefix/][upload|download/]{version}/{resource path}`; the version segment is found
+wherever it stands, so a base URL with a path prefix works, and a path with no version is taken as v1beta
+(the SDKs' `api_version=''`). Templates use `{name}` for one id segment (no `/` or `:`) and
+`{name:path}` for the rest of the path.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+from starlette.responses import Response
+
+from .errors import ApiError
+
+GEMINI_VERSIONS = ("v1", "v1beta", "v1alpha")
+ALL_VERSIONS = (*GEMINI_VERSIONS, "v1beta3")
+MEDIA_PREFIXES = ("upload", "download")
+
+Handler = Callable[..., Awaitable[Response]]
+_PARAM = re.compile(r"\{(\w+)(:path)?\}")
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    template: str
+    handler: Handler
+    versions: tuple[str, ...] = GEMINI_VERSIONS
+    media: str | None = None        # "upload" or "download" for the media paths
+    auth: bool = True               # False: the handler authorises the call itself (upload chunks)
+
+
+def route(method: str, template: str, handler: Handler, **options) -> Route:
+    return Route(method, template, handler, **options)
+
+
+def _compile(template: str) -> re.Pattern:
+    pattern, last = [], 0
+    for match in _PARAM.finditer(template):
+        pattern.append(re.escape(template[last:match.start()]))
+        pattern.append(f"(?P<{match.group(1)}>.+)" if match.group(2) else f"(?P<{match.group(1)}>[^/:]+)")
+        last = match.end()
+    pattern.append(re.escape(template[last:]))
+    return re.compile("".join(pattern) + r"\Z")
+
+
+def split_path(path: str) -> tuple[str | None, str, str]:
+    """(media prefix, version, resource path) of a request path."""
+    segments = [s for s in path.split("/") if s]
+    for index, segment in enumerate(segments):
+        if segment in ALL_VERSIONS:
+            media = segments[index - 1] if index and segments[index - 1] in MEDIA_PREFIXES else None
+            return media, segment, "/".join(segments[index + 1:])
+    return None, "v1beta", "/".join(segments)
+
+
+class Router:
+    def __init__(self, routes: list[Route]) -> None:
+        # Routes grouped by (media, first path segment) so a lookup tries a handful of patterns.
+        self._table: dict[tuple[str | None, str], list[tuple[re.Pattern, Route]]] = {}
+        for item in routes:
+            head = re.split(r"[/:{]", item.template, maxsplit=1)[0]
+            self._table.setdefault((item.media, head), []).append((_compile(item.template), item))
+
+    def match(self, method: str, path: str) -> tuple[Route, str, dict[str, str]]:
+        media, version, rest = split_path(path)
+        head = re.split(r"[/:]", rest, maxsplit=1)[0]
+        method_mismatch = False
+        for pattern, item in self._table.get((media, head), ()):
+            found = pattern.match(rest)
+            if not found or version not in item.versions:
+                continue
+            if item.method != method:
+                method_mismatch = True
+                continue
+            return item, version, found.groupdict()
+        if method_mismatch:  # the real front end answers an unknown verb on a known path with 404 too
+            raise ApiError(404, "NOT_FOUND", f"Method {method} /{version}/{rest} is not found.")
+        raise ApiError(404, "NOT_FOUND", f"The requested URL /{version}/{rest} was not found on this server.")

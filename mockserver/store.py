@@ -1,0 +1,122 @@
+"""The emulator's state: config, clock, keys, the request journal and one backend per resource.
+
+Backends are plain Python objects (no HTTP); each registers here under its resource name so handlers,
+the control plane and the pytest plugin reach it as `store.files`, `store.batches`, ...
+"""
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+import threading
+from collections import deque
+from pathlib import Path
+from typing import Any, Protocol
+
+from .auth import KeyRing
+from .clock import Clock
+from .config import Config
+from .wire import format_time
+
+_ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+class Backend(Protocol):
+    def reset(self) -> None: ...
+
+
+class Journal:
+    """The last N requests (method, path, project, status, time); says how many it had to drop."""
+
+    def __init__(self, capacity: int) -> None:
+        self._entries: deque[dict] = deque(maxlen=capacity)
+        self.dropped = 0
+        self._lock = threading.Lock()
+
+    def add(self, entry: dict) -> None:
+        with self._lock:
+            if len(self._entries) == self._entries.maxlen:
+                self.dropped += 1
+            self._entries.append(entry)
+
+    def entries(self) -> list[dict]:
+        with self._lock:
+            return list(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.dropped = 0
+
+
+class Store:
+    def __init__(self, config: Config | None = None, keys: KeyRing | None = None,
+                 state_dir: str | Path | None = None, clock: Clock | None = None) -> None:
+        self.config = config or Config()
+        self.keys = keys or KeyRing()
+        self.clock = clock or Clock()
+        self.lock = threading.RLock()
+        self.journal = Journal(self.config["limits"]["journalEntries"])
+        self._own_dir = state_dir is None
+        self.data_dir = Path(state_dir) if state_dir else Path(tempfile.mkdtemp(prefix="gemini-mock-"))
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._counters: dict[tuple[str, str], int] = {}
+        self.backends: dict[str, Backend] = {}
+        self.internal_errors: list[str] = []  # every 500 is a bug; tests assert this stays empty
+
+    # -- wiring ------------------------------------------------------------------------------------
+    def register(self, name: str, backend: Backend) -> Backend:
+        self.backends[name] = backend
+        setattr(self, name, backend)
+        return backend
+
+    def __getattr__(self, name: str) -> Any:  # only called for names not set: a clear message
+        raise AttributeError(f"the emulator has no backend named {name!r}")
+
+    # -- shared services ---------------------------------------------------------------------------
+    @property
+    def seed(self) -> int:
+        return int(self.config["seed"])
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def timestamp(self, epoch: float | None = None) -> str:
+        return format_time(self.clock.now() if epoch is None else epoch)
+
+    def new_id(self, project: str, kind: str, length: int = 12) -> str:
+        """A lowercase alphanumeric id, deterministic for (seed, project, kind, n-th id of that kind)."""
+        with self.lock:
+            n = self._counters.get((project, kind), 0)
+            self._counters[(project, kind)] = n + 1
+        digest = hashlib.blake2b(f"{self.seed}|{project}|{kind}|{n}".encode(), digest_size=16).digest()
+        number = int.from_bytes(digest, "big")
+        chars = []
+        for _ in range(length):
+            number, index = divmod(number, 36)
+            chars.append(_ID_ALPHABET[index])
+        # ids start with a letter, as resource ids in the real API do
+        chars[0] = _ID_ALPHABET[10 + int.from_bytes(digest[:2], "big") % 26]
+        return "".join(chars)
+
+    def project_dir(self, project: str) -> Path:
+        path = self.data_dir / "projects" / project
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    # -- control -----------------------------------------------------------------------------------
+    def reset(self, *, config: bool = False, clock: bool = False) -> None:
+        """Wipe every resource and the journal; config and clock too when asked."""
+        with self.lock:
+            for backend in self.backends.values():
+                backend.reset()
+            self.journal.clear()
+            self._counters.clear()
+            if config:
+                self.config.reset()
+            if clock:
+                self.clock.reset()
+
+    def close(self) -> None:
+        if self._own_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)

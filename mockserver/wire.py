@@ -1,0 +1,93 @@
+"""Wire-format helpers shared by every resource: timestamps, durations, int64, paging tokens."""
+from __future__ import annotations
+
+import base64
+import re
+from datetime import datetime, timezone
+
+from .errors import invalid_argument
+
+
+def format_time(epoch: float) -> str:
+    """RFC 3339 UTC with microseconds and `Z`, as the real API writes timestamps."""
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+_FRACTION = re.compile(r"\.(\d+)")
+
+
+def parse_time(value: object, field: str) -> float:
+    """Epoch seconds from an RFC 3339 timestamp with `Z` or an offset (Python sends `+00:00`)."""
+    if not isinstance(value, str):
+        raise invalid_argument(f"Invalid value at '{field}': expected an RFC 3339 timestamp.", field)
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    # fromisoformat takes at most 6 fractional digits; the wire allows 9.
+    text = _FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), text, count=1)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise invalid_argument(f"Invalid value at '{field}' ({value!r}): not an RFC 3339 timestamp.", field) from None
+    if parsed.tzinfo is None:
+        raise invalid_argument(f"Invalid value at '{field}' ({value!r}): the timestamp needs a time zone.", field)
+    return parsed.timestamp()
+
+
+_DURATION = re.compile(r"^\s*(-?\d+(?:\.\d{1,9})?)s\s*$")
+
+
+def parse_duration(value: object, field: str) -> float:
+    """Seconds from a protobuf Duration string such as "300s" or "1.5s"."""
+    match = _DURATION.match(value) if isinstance(value, str) else None
+    if not match:
+        raise invalid_argument(f"Invalid value at '{field}' ({value!r}): expected a duration such as \"300s\".", field)
+    return float(match.group(1))
+
+
+def format_duration(seconds: float) -> str:
+    text = f"{seconds:.9f}".rstrip("0").rstrip(".")
+    return f"{text}s"
+
+
+def int64(value: int) -> str:
+    """int64 and uint64 fields travel as JSON strings."""
+    return str(int(value))
+
+
+def page_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"o{offset}".encode()).decode().rstrip("=")
+
+
+def page_offset(token: str | None) -> int:
+    """Offset encoded in a page token; a token this server did not issue is a 400."""
+    if not token:
+        return 0
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        if raw.startswith("o") and raw[1:].isdigit():
+            return int(raw[1:])
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise invalid_argument(f"Invalid page token: {token!r}.", "pageToken")
+
+
+def page_size(raw: str | None, default: int, maximum: int) -> int:
+    """pageSize from a query string: absent or 0 means the default, above the maximum is capped."""
+    if raw in (None, ""):
+        return default
+    try:
+        size = int(raw)
+    except ValueError:
+        raise invalid_argument(f"Invalid value at 'page_size' ({raw!r}): not an integer.", "pageSize") from None
+    if size < 0:
+        raise invalid_argument("page_size must not be negative.", "pageSize")
+    return min(size or default, maximum)
+
+
+def paginate(items: list, size: int, token: str | None) -> tuple[list, str | None]:
+    """One page of `items` and the token of the next page (None on the last page)."""
+    start = page_offset(token)
+    page = items[start:start + size]
+    following = start + size
+    return page, (page_token(following) if following < len(items) else None)

@@ -1,0 +1,1 @@
+"""pytest plugin for gemini-mockserver: fixtures that put an emulated Gemini API in every test."""
