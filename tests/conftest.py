@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from mockserver.schema import validate_response
-
 
 @pytest.fixture
 def client(gemini_mock):
@@ -27,19 +25,3 @@ def http(gemini_mock):
     with httpx.Client(base_url=gemini_mock.base_url, headers={"x-goog-api-key": gemini_mock.api_key},
                       timeout=30) as session:
         yield session
-
-
-def assert_envelope(response, code: int, status: str, *, field: str | None = None) -> dict:
-    """The response is the Google error envelope with this code and status (and names `field`)."""
-    assert response.status_code == code, response.text
-    body = response.json()
-    assert set(body) == {"error"}, body
-    error = body["error"]
-    assert error["code"] == code and error["status"] == status, error
-    assert isinstance(error["message"], str) and error["message"], error
-    if field is not None:
-        assert field in error["message"] or field in str(error.get("details")), error
-    return error
-
-
-__all__ = ["assert_envelope", "validate_response"]

@@ -1,0 +1,17 @@
+"""Assertions shared by the tests (import as `from helpers import ...`)."""
+from __future__ import annotations
+
+from mockserver.schema import validate_response  # noqa: F401  (re-exported)
+
+
+def assert_envelope(response, code: int, status: str, *, field: str | None = None) -> dict:
+    """The response is the Google error envelope with this code and status (and names `field`)."""
+    assert response.status_code == code, response.text
+    body = response.json()
+    assert set(body) == {"error"}, body
+    error = body["error"]
+    assert error["code"] == code and error["status"] == status, error
+    assert isinstance(error["message"], str) and error["message"], error
+    if field is not None:
+        assert field in error["message"] or field in str(error.get("details")), error
+    return error
