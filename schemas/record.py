@@ -199,17 +199,13 @@ class Recorder:
                 self._add_message(d)
             for e in fd.enum_types_by_name.values():
                 self._add_enum(e)
-        pool = next(iter(files.values())).pool
+        from google.longrunning import operations_pb2  # noqa: F401  (registers the descriptors)
+        from google.protobuf import descriptor_pool, empty_pb2  # noqa: F401
+        from google.rpc import status_pb2  # noqa: F401
+
+        pool = descriptor_pool.Default()
         for full in ALWAYS_INCLUDE:
-            try:
-                self._add_message(pool.FindMessageTypeByName(full))
-            except KeyError:
-                mod = {"google.longrunning": "google.longrunning.operations_pb2",
-                       "google.rpc": "google.rpc.status_pb2",
-                       "google.protobuf": "google.protobuf.empty_pb2"}[full.rsplit(".", 1)[0]]
-                importlib.import_module(mod)
-                from google.protobuf import descriptor_pool
-                self._add_message(descriptor_pool.Default().FindMessageTypeByName(full))
+            self._add_message(pool.FindMessageTypeByName(full))
 
     def _add_enum(self, e):
         self.enums.setdefault(e.full_name, e)
@@ -235,42 +231,14 @@ class Recorder:
             self._add_enum(f.enum_type)
 
     # -- naming --
-    def assign_names(self):
-        """Short names (like the discovery document); on a clash, nested types get their parents'
-        names prepended (LogprobsResult.Candidate -> LogprobsResultCandidate); still clashing: full name."""
-        everything = sorted(set(self.messages) | set(self.enums))
+    def relative(self, full: str) -> str:
+        """`Candidate.FinishReason` for google.ai.generativelanguage.<v>.Candidate.FinishReason;
+        other packages' types keep their full name."""
+        prefix = f"google.ai.generativelanguage.{self.version}."
+        return full[len(prefix):] if full.startswith(prefix) else full
 
-        def chain(full, d):
-            parts = []
-            while d is not None:
-                parts.append(d.name)
-                d = d.containing_type
-            return parts[::-1]
-
-        def descriptor(full):
-            return self.messages.get(full) or self.enums.get(full)
-
-        short: dict[str, list[str]] = {}
-        for full in everything:
-            short.setdefault(descriptor(full).name, []).append(full)
-        for name, fulls in short.items():
-            if len(fulls) == 1:
-                self.names[fulls[0]] = name
-                continue
-            top = [f for f in fulls if descriptor(f).containing_type is None]
-            for full in fulls:
-                d = descriptor(full)
-                if d.containing_type is None and len(top) == 1:
-                    self.names[full] = name
-                else:
-                    self.names[full] = "".join(chain(full, d))
-        seen: dict[str, str] = {}
-        for full in everything:
-            n = self.names[full]
-            if n in seen:
-                self.names[full] = full
-                self.names[seen[n]] = seen[n]
-            seen[n] = full
+    def descriptors(self) -> dict[str, object]:
+        return {**self.messages, **self.enums}
 
     # -- schemas --
     def element_schema(self, f) -> dict:
@@ -300,10 +268,20 @@ class Recorder:
         else:
             schema = self.element_schema(f)
         schema["x-proto-name"] = proto_field_name(f)
-        if f.type == TYPE_MESSAGE and "$ref" in schema:
+        if f.type == TYPE_MESSAGE and f.message_type.GetOptions().map_entry:
+            value_f = f.message_type.fields_by_name["value"]
+            if value_f.type == TYPE_MESSAGE:
+                schema["x-proto-type"] = value_f.message_type.full_name
+            elif value_f.type == TYPE_ENUM:
+                schema["x-proto-type"] = value_f.enum_type.full_name
+            else:
+                schema["x-proto-type"] = SCALARS[value_f.type][0]
+        elif f.type == TYPE_MESSAGE:
             schema["x-proto-type"] = f.message_type.full_name
         elif f.type == TYPE_ENUM:
             schema["x-proto-type"] = f.enum_type.full_name
+        else:
+            schema["x-proto-type"] = SCALARS[f.type][0]
         if "Required." in behaviour:
             schema["x-required"] = True
         if "Output only." in behaviour:
@@ -336,19 +314,53 @@ class Recorder:
         numbers = {}
         for v in e.values:
             numbers.setdefault(v.name, v.number)
-        ints = sorted(set(numbers.values()))
-        return {"type": ["string", "integer"], "enum": list(numbers) + ints,
-                "x-enum-numbers": numbers, "x-proto-enum": e.full_name}
+        return _enum_schema(numbers, e.full_name, {})
 
     def record(self) -> dict:
-        self.collect()
-        self.assign_names()
+        """The $defs; call collect() first and give self.names (see assign_names)."""
         defs = {}
         for full, d in self.messages.items():
             defs[self.names[full]] = self.message_schema(d)
         for full, e in self.enums.items():
             defs[self.names[full]] = self.enum_schema(e)
         return defs
+
+
+def assign_names(recorders: list[Recorder]) -> None:
+    """Pick each type's $defs key, the same in every version's file.
+
+    Short names, like the discovery document; when a short name is shared (across all versions), a
+    nested type gets its parents' names prepended (LogprobsResult.Candidate -> LogprobsResultCandidate)
+    while a lone top-level type keeps the short name; anything still clashing gets its dotted name.
+    """
+    chains: dict[str, list[str]] = {}
+    for rec in recorders:
+        for full, d in rec.descriptors().items():
+            parts = []
+            while d is not None:
+                parts.append(d.name)
+                d = d.containing_type
+            chains[rec.relative(full)] = parts[::-1]
+    by_short: dict[str, list[str]] = {}
+    for rel in sorted(chains):
+        by_short.setdefault(chains[rel][-1], []).append(rel)
+    names: dict[str, str] = {}
+    for short, rels in by_short.items():
+        tops = [r for r in rels if len(chains[r]) == 1]
+        for rel in rels:
+            if len(rels) == 1 or (len(chains[rel]) == 1 and len(tops) == 1):
+                names[rel] = short
+            else:
+                names[rel] = "".join(chains[rel])
+    owners: dict[str, list[str]] = {}
+    for rel in sorted(names):
+        owners.setdefault(names[rel], []).append(rel)
+    for name, rels in owners.items():
+        if len(rels) > 1:
+            for rel in rels:
+                names[rel] = rel
+    for rec in recorders:
+        rec.names = {full: names[rec.relative(full)] for full in rec.descriptors()}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -376,60 +388,104 @@ def load_overlay(version: str) -> dict:
     return merged
 
 
+SCALAR_BY_NAME = {name: schema for name, schema in SCALARS.values()}
+
+
+def _complete_element(schema: dict, where: str) -> dict:
+    """Fill an overlay element schema from its x-proto-type (so overlays can stay short)."""
+    if "$ref" in schema:
+        return schema
+    ptype = schema.get("x-proto-type")
+    canonical = SCALAR_BY_NAME.get(ptype) or WELL_KNOWN.get(ptype)
+    if canonical is None:
+        raise SystemExit(f"overlay {where}: give a $ref or a known x-proto-type (got {ptype!r})")
+    return {**copy.deepcopy(canonical), **schema}
+
+
 def _complete_property(name: str, prop: dict, where: str) -> dict:
     prop = copy.deepcopy(prop)
     prop.setdefault("x-proto-name", snake(name))
-    if "x-proto-type" not in prop:
-        inner = prop.get("items") or prop.get("additionalProperties") or prop
-        if "$ref" not in inner and "x-proto-type" not in inner:
-            raise SystemExit(f"overlay {where}.{name}: give x-proto-type or a $ref")
+    here = f"{where}.{name}"
+    if "x-map-key" in prop:
+        prop["additionalProperties"] = _complete_element(prop["additionalProperties"], here)
+        prop.setdefault("type", "object")
+        inner = prop["additionalProperties"]
+    elif prop.get("type") == "array":
+        prop["items"] = _complete_element(prop["items"], here)
+        inner = prop["items"]
+    else:
+        prop = _complete_element(prop, here)
+        inner = prop
+    if "x-proto-type" not in prop and "x-proto-type" in inner:
+        prop["x-proto-type"] = inner["x-proto-type"]
     return prop
 
 
+def _enum_schema(numbers: dict, full_name: str, extra: dict) -> dict:
+    ints = sorted({n for n in numbers.values() if n is not None})
+    return {**extra, "type": ["string", "integer"], "enum": list(numbers) + ints,
+            "x-enum-numbers": numbers, "x-proto-enum": full_name}
+
+
 def apply_overlay(version: str, defs: dict) -> list[str]:
-    """Merge schemas/overlay/<version>.json into defs; returns the names of defs it touched."""
+    """Merge schemas/overlay/<version>.json into defs; returns the names of defs it touched.
+
+    An overlay def either extends a recorded def (new `properties`, `x-oneof` groups, or enum values
+    under `x-enum-add`, whose wire numbers are unknown and recorded as null), or is a new def (a
+    message with `properties`, an enum with `x-enum-numbers`, or `x-packed-any: <Message>` for a
+    google.protobuf.Any carrying that message: its fields plus "@type"). Every addition carries an
+    `x-source` (on the def or on each property) saying where the fact comes from.
+    """
+    package = f"google.ai.generativelanguage.{version}"
     touched = []
     packed_defs = []
     for name, od in load_overlay(version).items():
         od = copy.deepcopy(od)
-        packed = od.pop("x-packed-any", None)
-        if packed is not None:
-            # google.protobuf.Any carrying message `packed`: its fields plus "@type".
-            packed_defs.append((name, packed, od))
-            touched.append(name)
-            continue
-        if name in defs:
+        where = f"{version}:{name}"
+        if "x-packed-any" in od:
+            packed_defs.append((name, od.pop("x-packed-any"), od))
+        elif name in defs:
             target = defs[name]
-            if "x-source" not in od and not all("x-source" in p for p in od.get("properties", {}).values()):
-                raise SystemExit(f"overlay {version}:{name}: every added property needs an x-source")
-            for pname, prop in od.pop("properties", {}).items():
-                if pname in target.get("properties", {}) and not prop.get("x-override"):
-                    raise SystemExit(f"overlay {version}:{name}.{pname} already exists in the protos; "
+            def_source = od.pop("x-source", None)
+            props = od.pop("properties", {})
+            if def_source is None and not all("x-source" in p for p in props.values()):
+                raise SystemExit(f"overlay {where}: every addition needs an x-source")
+            for pname, prop in props.items():
+                if pname in target.get("properties", {}) and not prop.pop("x-override", False):
+                    raise SystemExit(f"overlay {where}.{pname} already exists in the protos; "
                                      f"set x-override to replace it")
-                prop.pop("x-override", None)
                 target["properties"][pname] = _complete_property(pname, prop, name)
             for oname, members in od.pop("x-oneof", {}).items():
                 target.setdefault("x-oneof", {})[oname] = members
-            sources = target.get("x-overlay-source", [])
-            if "x-source" in od:
-                sources.append(od.pop("x-source"))
-                target["x-overlay-source"] = sources
-            target.update(od)
+            added = od.pop("x-enum-add", [])
+            if added:
+                numbers = dict(target["x-enum-numbers"])
+                for value in added:
+                    numbers.setdefault(value, None)
+                target.update(_enum_schema(numbers, target["x-proto-enum"], {}))
+            if od:
+                raise SystemExit(f"overlay {where}: cannot merge keys {sorted(od)} into a recorded def")
+            if def_source is not None:
+                target["x-overlay-source"] = def_source
         else:
             if "x-source" not in od:
-                raise SystemExit(f"overlay {version}:{name}: a new def needs an x-source")
-            if "properties" in od:
-                od = {"type": "object", "additionalProperties": False, **od}
-                od["properties"] = {p: _complete_property(p, s, name) for p, s in od["properties"].items()}
-            defs[name] = od
+                raise SystemExit(f"overlay {where}: a new def needs an x-source")
+            if "x-enum-numbers" in od:
+                defs[name] = _enum_schema(od.pop("x-enum-numbers"), f"{package}.{name}", od)
+            elif "properties" in od:
+                props = {p: _complete_property(p, sch, name) for p, sch in od.pop("properties").items()}
+                defs[name] = {"type": "object", "additionalProperties": False,
+                              "x-proto-message": f"{package}.{name}", **od, "properties": props}
+            else:
+                raise SystemExit(f"overlay {where}: a new def needs properties or x-enum-numbers")
         touched.append(name)
     for name, packed, od in packed_defs:
         if packed not in defs:
             raise SystemExit(f"overlay {version}:{name}: x-packed-any names unknown def {packed}")
         d = copy.deepcopy(defs[packed])
         d["properties"]["@type"] = {"type": "string", "x-proto-name": "@type", "x-proto-type": "TYPE_STRING"}
-        d["x-packed-any"] = packed
         d.update(od)
+        d["x-packed-any"] = packed
         defs[name] = d
     return touched
 
@@ -441,23 +497,51 @@ def check_refs(version: str, defs: dict):
             raise SystemExit(f"{version}: dangling $ref {ref}")
 
 
-def main(argv=None) -> int:
-    version = importlib.metadata.version(PACKAGE)
-    for v in VERSIONS:
-        rec = Recorder(v)
+def render_all(package_version: str) -> dict[str, tuple[str, int, int]]:
+    """version -> (JSON text of schemas/<version>.json, number of defs, number of overlay defs)."""
+    recorders = [Recorder(v) for v in VERSIONS]
+    for rec in recorders:
+        rec.collect()
+    assign_names(recorders)
+    out = {}
+    for rec in recorders:
         defs = rec.record()
-        touched = apply_overlay(v, defs)
-        check_refs(v, defs)
+        touched = apply_overlay(rec.version, defs)
+        check_refs(rec.version, defs)
         doc = {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "x-source": {"package": PACKAGE, "version": version, "recordedBy": "schemas/record.py",
-                         "protoPackage": f"google.ai.generativelanguage.{v}",
-                         "overlay": f"schemas/overlay/{v}.json" if touched else None},
+            "x-source": {"package": PACKAGE, "version": package_version, "recordedBy": "schemas/record.py",
+                         "protoPackage": f"google.ai.generativelanguage.{rec.version}",
+                         "overlay": f"schemas/overlay/{rec.version}.json" if touched else None},
             "$defs": defs,
         }
-        out = HERE / f"{v}.json"
-        out.write_text(json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
-        print(f"{out.relative_to(HERE.parent)}: {len(defs)} defs ({len(touched)} from the overlay)")
+        text = json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+        out[rec.version] = (text, len(defs), len(touched))
+    return out
+
+
+def main(argv=None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=HERE, help="directory to write <version>.json into")
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; exit 1 if a recorded file differs from a fresh recording")
+    args = parser.parse_args(argv)
+    package_version = importlib.metadata.version(PACKAGE)
+    stale = []
+    for v, (text, n_defs, n_overlay) in render_all(package_version).items():
+        out = args.out / f"{v}.json"
+        if args.check:
+            if not out.exists() or out.read_text(encoding="utf-8") != text:
+                stale.append(str(out))
+            continue
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        print(f"{out}: {n_defs} defs ({n_overlay} from the overlay)")
+    if stale:
+        print("out of date (run python schemas/record.py):", *stale, sep="\n  ")
+        return 1
     return 0
 
 
