@@ -63,8 +63,10 @@ def test_response_matches_the_recorded_schema(beta_client, http):
 
 
 def test_system_instruction_multi_turn_and_candidates(sdk):
+    # thinking off: on 2.5 models thoughts count against maxOutputTokens, as on the real API
     config = types.GenerateContentConfig(system_instruction="You are a pirate", candidate_count=3,
-                                         max_output_tokens=200)
+                                         max_output_tokens=200,
+                                         thinking_config=types.ThinkingConfig(thinking_budget=0))
     contents = [types.Content(role="user", parts=[types.Part(text="hello")]),
                 types.Content(role="model", parts=[types.Part(text="ahoy")]),
                 types.Content(role="user", parts=[types.Part(text="where is the treasure?")])]
@@ -76,9 +78,18 @@ def test_system_instruction_multi_turn_and_candidates(sdk):
     assert plain.text != response.text
 
 
-def test_max_output_tokens_truncates(sdk):
+def test_thoughts_count_against_max_output_tokens(sdk):
+    """As on the real 2.5 models: a small budget can be spent on thinking before any text."""
     response = sdk.models.generate_content(model=MODEL, contents="Write a long story",
                                            config=types.GenerateContentConfig(max_output_tokens=5))
+    assert response.candidates[0].finish_reason == types.FinishReason.MAX_TOKENS
+    usage = response.usage_metadata
+    assert (usage.thoughts_token_count or 0) + (usage.candidates_token_count or 0) <= 5
+
+
+def test_max_output_tokens_truncates(sdk):
+    config = types.GenerateContentConfig(max_output_tokens=5, thinking_config=types.ThinkingConfig(thinking_budget=0))
+    response = sdk.models.generate_content(model=MODEL, contents="Write a long story", config=config)
     assert response.candidates[0].finish_reason == types.FinishReason.MAX_TOKENS
     assert response.usage_metadata.candidates_token_count <= 5
 
@@ -146,7 +157,7 @@ def test_thinking_with_thoughts_included(sdk):
 def test_every_generation_option_the_sdk_offers_is_accepted(sdk):
     config = types.GenerateContentConfig(
         system_instruction="be nice", temperature=0.2, top_p=0.9, top_k=20, candidate_count=1,
-        max_output_tokens=50, stop_sequences=["zzz"], response_logprobs=False, presence_penalty=0.1,
+        max_output_tokens=5000, stop_sequences=["zzz"], response_logprobs=False, presence_penalty=0.1,
         frequency_penalty=0.1, seed=1, response_mime_type="text/plain", response_modalities=["TEXT"],
         media_resolution="MEDIA_RESOLUTION_LOW",
         speech_config=types.SpeechConfig(voice_config=types.VoiceConfig(
