@@ -97,7 +97,7 @@ def stream_response(ctx: Context, chunks) -> Response:
     """SSE (`alt=sse`): `data: <json>\\r\\n\\r\\n` per chunk, the framing both SDKs accept.
     Without it, a JSON array of the same chunks, as the real API answers."""
     if ctx.query("alt") == "sse":
-        def events():
+        async def events():  # async, so Starlette does not hand each chunk to a worker thread
             for chunk in chunks:
                 yield b"data: " + dumps(chunk) + b"\r\n\r\n"
         return StreamingResponse(events(), media_type="text/event-stream")

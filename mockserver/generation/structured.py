@@ -1,0 +1,755 @@
+"""Deterministic JSON values that are valid against a schema, for JSON mode and function-call arguments.
+
+Two dialects:
+
+* `"openapi"`: the OpenAPI-3.0 subset of `responseSchema` / `FunctionDeclaration.parameters` (`type` in
+  upper or lower case, `format`, `nullable`, `enum`, `properties`, `required`, `items`, `minItems`,
+  `maxItems`, `minimum`, `maximum`, `minLength`, `maxLength`, `pattern`, `anyOf`, `propertyOrdering`,
+  `minProperties`, `maxProperties`). Objects list their keys in `propertyOrdering`, else alphabetically,
+  as the real API does.
+* `"jsonschema"`: JSON Schema (`responseJsonSchema` / `parametersJsonSchema`): `type` (or a list of types),
+  `properties`, `required`, `additionalProperties`, `items`, `prefixItems`, `enum`, `const`, `anyOf`,
+  `oneOf`, `allOf`, `$ref` into `$defs`/`definitions`, numeric ranges (inclusive and exclusive),
+  `multipleOf`, lengths, `pattern`, `format`, `uniqueItems`, `dependentRequired`, min/maxProperties.
+  Objects keep the schema's key order.
+
+Required properties are always present; optional ones mostly (never below depth 4, which also bounds
+recursive schemas). Free strings are short phrases, or words of the prompt passed as `hints` (preferred
+for keys such as `location`, `city`, `query`, `name`, `topic`). `pattern` strings are generated from the
+regular expression itself.
+
+`check_openapi_schema` and `check_json_schema` reject malformed schemas up front with the real API's 400s.
+"""
+from __future__ import annotations
+
+import json
+import math
+import random
+import re
+from typing import Any
+from urllib.parse import unquote
+
+from ..errors import invalid_argument
+from .text import ADJECTIVES, NOUNS, pseudo_words
+
+try:  # Python 3.11+
+    from re import _constants as _sre_c
+    from re import _parser as _sre_parse
+except ImportError:  # pragma: no cover - Python 3.10
+    import sre_constants as _sre_c  # type: ignore[no-redef]
+    import sre_parse as _sre_parse  # type: ignore[no-redef]
+
+OPENAPI = "openapi"
+JSON_SCHEMA = "jsonschema"
+
+SOFT_DEPTH = 4    # below this depth: no optional properties, minimal arrays, prefer non-recursive branches
+HARD_DEPTH = 32   # a guard against schemas whose required properties recurse forever
+
+OPENAPI_TYPES = ("STRING", "NUMBER", "INTEGER", "BOOLEAN", "ARRAY", "OBJECT", "NULL", "TYPE_UNSPECIFIED")
+_HINT_KEYS = ("location", "city", "country", "place", "query", "search", "name", "topic", "subject", "title",
+              "keyword", "term", "destination", "region", "address")
+
+
+def value_for_schema(schema: Any, rng: random.Random, *, dialect: str = OPENAPI,
+                     hints: list[str] | tuple[str, ...] = ()) -> Any:
+    """A JSON value valid against `schema` (a dict, or a JSON Schema boolean), chosen by `rng`."""
+    return _Generator(schema, rng, dialect, list(hints)).value(schema, 0, "")
+
+
+def _int(value: Any, default: int | None = None) -> int | None:
+    """int64 fields may arrive as strings ("3")."""
+    if value is None or isinstance(value, bool):
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _num(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class _Generator:
+    def __init__(self, root: Any, rng: random.Random, dialect: str, hints: list[str]):
+        self.root = root
+        self.rng = rng
+        self.dialect = dialect
+        self.hints = hints
+        self._validator = None
+
+    # -- schema plumbing ---------------------------------------------------------------------------
+
+    def resolve(self, schema: Any) -> Any:
+        """Follow `$ref` (merging sibling keywords) and fold `allOf` into one schema."""
+        seen = 0
+        while isinstance(schema, dict) and "$ref" in schema:
+            seen += 1
+            if seen > 64:
+                raise invalid_argument("The schema's $ref chain does not end.", None)
+            target = self._pointer(schema["$ref"])
+            siblings = {k: v for k, v in schema.items() if k != "$ref"}
+            schema = _merge(target, siblings) if siblings else target
+        if isinstance(schema, dict) and isinstance(schema.get("allOf"), list):
+            merged = {k: v for k, v in schema.items() if k != "allOf"}
+            for part in schema["allOf"]:
+                merged = _merge(merged, self.resolve(part))
+            schema = self.resolve(merged) if "$ref" in merged or "allOf" in merged else merged
+        return schema
+
+    def _pointer(self, ref: Any) -> Any:
+        if not isinstance(ref, str) or not ref.startswith("#"):
+            raise invalid_argument(f"Unsupported $ref {ref!r}: only references inside the schema (\"#/...\") "
+                                   "are supported.", None)
+        node = self.root
+        path = ref[1:]
+        if path in ("", "/"):
+            return node
+        for raw in path.lstrip("/").split("/"):
+            key = unquote(raw).replace("~1", "/").replace("~0", "~")
+            if isinstance(node, dict) and key in node:
+                node = node[key]
+            elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
+                node = node[int(key)]
+            else:
+                raise invalid_argument(f"The schema's $ref {ref!r} does not resolve.", None)
+        return node
+
+    def _type(self, schema: dict, depth: int) -> str:
+        """The one type to produce: string/number/integer/boolean/array/object/null (lower case)."""
+        rng = self.rng
+        if self.dialect == OPENAPI:
+            declared = str(schema.get("type") or "").lower()
+            if declared in ("", "type_unspecified"):
+                declared = _infer_type(schema)
+            if schema.get("nullable") is True and declared != "null":
+                if rng.random() < (0.6 if depth >= SOFT_DEPTH else 0.1):
+                    return "null"
+            return declared
+        declared = schema.get("type")
+        if isinstance(declared, list):
+            options = [t for t in declared if isinstance(t, str)]
+            non_null = [t for t in options if t != "null"]
+            if not non_null:
+                return "null" if options else _infer_type(schema)
+            if "null" in options and rng.random() < (0.6 if depth >= SOFT_DEPTH else 0.1):
+                return "null"
+            return non_null[0] if len(non_null) == 1 else rng.choice(non_null)
+        if isinstance(declared, str):
+            return declared
+        return _infer_type(schema)
+
+    # -- values ------------------------------------------------------------------------------------
+
+    def value(self, schema: Any, depth: int, key: str) -> Any:
+        if schema is True or schema is None or schema == {}:
+            return self.free_string(key, {}) if depth < HARD_DEPTH else None
+        if schema is False or not isinstance(schema, dict):
+            return None
+        schema = self.resolve(schema)
+        if not isinstance(schema, dict):
+            return self.value(schema, depth, key)
+        if "const" in schema and self.dialect == JSON_SCHEMA:
+            return schema["const"]
+        enum = schema.get("enum")
+        if isinstance(enum, list) and enum:
+            return self.enum_value(schema, enum)
+        for combinator in ("anyOf", "oneOf"):
+            branches = schema.get(combinator)
+            if isinstance(branches, list) and branches:
+                return self.branch_value(schema, combinator, branches, depth, key)
+        kind = self._type(schema, depth)
+        if kind == "object":
+            return self.object_value(schema, depth)
+        if kind == "array":
+            return self.array_value(schema, depth, key)
+        if kind == "integer":
+            return self.number_value(schema, integer=True)
+        if kind == "number":
+            return self.number_value(schema, integer=False)
+        if kind == "boolean":
+            return self.rng.random() < 0.5
+        if kind == "null":
+            return None
+        return self.string_value(schema, key)
+
+    def enum_value(self, schema: dict, enum: list) -> Any:
+        choice = self.rng.choice(enum)
+        declared = str(schema.get("type") or "").lower() if self.dialect == OPENAPI else None
+        if declared in ("integer", "number") and isinstance(choice, str):
+            number = _num(choice)
+            if number is not None:
+                return int(number) if declared == "integer" and number.is_integer() else number
+        if self.dialect == OPENAPI and schema.get("nullable") is True and self.rng.random() < 0.05:
+            return None
+        return choice
+
+    def branch_value(self, schema: dict, combinator: str, branches: list, depth: int, key: str) -> Any:
+        base = {k: v for k, v in schema.items() if k not in ("anyOf", "oneOf")}
+        order = list(range(len(branches)))
+        self.rng.shuffle(order)
+        if depth >= SOFT_DEPTH:  # prefer the branch that ends the recursion
+            order.sort(key=lambda i: _complexity(self.resolve(branches[i])))
+        if self.dialect == OPENAPI and schema.get("nullable") is True and self.rng.random() < 0.1:
+            return None
+        attempts = order if combinator == "oneOf" else order[:1]
+        value = None
+        for i in attempts:
+            branch = self.resolve(branches[i])
+            candidate = _merge(base, branch) if base and isinstance(branch, dict) else branch
+            value = self.value(candidate, depth, key)
+            if combinator == "anyOf" or self._exactly_one(branches, value):
+                return value
+        return value
+
+    def _exactly_one(self, branches: list, value: Any) -> bool:
+        """oneOf: the value must match exactly one branch (checked with the jsonschema library)."""
+        if self._validator is None:
+            from jsonschema.validators import validator_for
+            root = self.root if isinstance(self.root, dict) else {}
+            self._validator = validator_for(root)(root)
+        matches = 0
+        for branch in branches:
+            if self._validator.evolve(schema=branch).is_valid(value):
+                matches += 1
+        return matches == 1
+
+    def object_value(self, schema: dict, depth: int) -> dict:
+        rng = self.rng
+        properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        required = [name for name in (schema.get("required") or []) if isinstance(name, str)]
+        required_set = set(required)
+        if self.dialect == OPENAPI:
+            ordering = [name for name in (schema.get("propertyOrdering") or []) if name in properties]
+            names = ordering + sorted(name for name in properties if name not in ordering)
+        else:
+            names = list(properties)
+        chosen = []
+        for name in names:
+            if properties[name] is False:
+                continue
+            if name in required_set or (depth < SOFT_DEPTH and rng.random() < 0.8):
+                chosen.append(name)
+        dependent = schema.get("dependentRequired")
+        if isinstance(dependent, dict):
+            pending = list(chosen)
+            while pending:
+                for extra in dependent.get(pending.pop(), ()) or ():
+                    if extra in properties and extra not in chosen:
+                        chosen.append(extra)
+                        pending.append(extra)
+            chosen.sort(key=names.index)
+        minimum = _int(schema.get("minProperties"), 0) or 0
+        maximum = _int(schema.get("maxProperties"))
+        for name in names:
+            if len(chosen) >= minimum:
+                break
+            if name not in chosen and properties[name] is not False:
+                chosen.append(name)
+        chosen.sort(key=names.index)
+        if maximum is not None and len(chosen) > maximum:
+            optional = [n for n in chosen if n not in required_set]
+            while len(chosen) > maximum and optional:
+                chosen.remove(optional.pop())
+        result = {}
+        for name in chosen:
+            result[name] = self.value(properties[name], depth + 1, name)
+        # Required names without a property schema, then extra keys when more properties are needed.
+        additional = schema.get("additionalProperties", True if self.dialect == JSON_SCHEMA else False)
+        for name in required:
+            if name not in result:
+                result[name] = self.value(additional if isinstance(additional, dict) else True, depth + 1, name)
+        wanted = minimum
+        if not properties and isinstance(additional, dict) and depth < SOFT_DEPTH:
+            wanted = max(wanted, rng.randint(1, 2))
+        if maximum is not None:
+            wanted = min(wanted, maximum)
+        extra_index = 1
+        while len(result) < wanted and additional is not False:
+            name = f"{rng.choice(NOUNS)}_{extra_index}"
+            extra_index += 1
+            if name in result or name in properties:
+                continue
+            result[name] = self.value(additional if isinstance(additional, dict) else True, depth + 1, name)
+        return result
+
+    def array_value(self, schema: dict, depth: int, key: str) -> list:
+        rng = self.rng
+        items = schema.get("items")
+        prefix = schema.get("prefixItems")
+        if isinstance(items, list):  # draft-07 tuple form
+            prefix, items = items, schema.get("additionalItems", True)
+        prefix = prefix if isinstance(prefix, list) else []
+        if items is None:
+            items = True if self.dialect == JSON_SCHEMA else {"type": "STRING"}
+        minimum = max(0, _int(schema.get("minItems"), 0) or 0)
+        maximum = _int(schema.get("maxItems"))
+        if items is False:
+            maximum = len(prefix) if maximum is None else min(maximum, len(prefix))
+        if depth >= SOFT_DEPTH:
+            length = minimum
+        else:
+            length = max(minimum, min(rng.randint(1, 3), maximum if maximum is not None else 3))
+        if maximum is not None:
+            length = min(length, max(maximum, minimum))
+        unique = schema.get("uniqueItems") is True
+        result: list = []
+        seen: set[str] = set()
+        attempts = 0
+        while len(result) < length and attempts < length * 8 + 8:
+            attempts += 1
+            index = len(result)
+            item_schema = prefix[index] if index < len(prefix) else items
+            value = self.value(item_schema, depth + 1, key)
+            if unique:
+                marker = json.dumps(value, sort_keys=True)
+                if marker in seen:
+                    continue
+                seen.add(marker)
+            result.append(value)
+        return result
+
+    def number_value(self, schema: dict, *, integer: bool) -> int | float:
+        rng = self.rng
+        low = _num(schema.get("minimum"))
+        high = _num(schema.get("maximum"))
+        low_open = high_open = False
+        exclusive_min = schema.get("exclusiveMinimum")
+        exclusive_max = schema.get("exclusiveMaximum")
+        if exclusive_min is True:
+            low_open = True
+        elif _num(exclusive_min) is not None and (low is None or _num(exclusive_min) >= low):
+            low, low_open = _num(exclusive_min), True
+        if exclusive_max is True:
+            high_open = True
+        elif _num(exclusive_max) is not None and (high is None or _num(exclusive_max) <= high):
+            high, high_open = _num(exclusive_max), True
+        if low is None and high is None:
+            low, high = 0.0, 100.0
+        elif low is None:
+            low = high - 100.0
+        elif high is None:
+            high = low + 100.0
+        multiple = _num(schema.get("multipleOf"))
+        if integer:
+            lo = math.floor(low) + 1 if low_open and float(low).is_integer() else math.ceil(low)
+            hi = math.ceil(high) - 1 if high_open and float(high).is_integer() else math.floor(high)
+            if lo > hi:
+                return int(lo)
+            if multiple and multiple > 0 and float(multiple).is_integer():
+                step = int(multiple)
+                first = -(-lo // step) * step
+                if first <= hi:
+                    return first + step * rng.randint(0, (hi - first) // step)
+            return rng.randint(lo, hi)
+        if multiple and multiple > 0:
+            # value / multiple must come out integral in floating point (that is how validators check it),
+            # which not every k * multiple does (0.3 / 0.1 == 2.9999999999999996): try k's until one does.
+            first, last = math.ceil(low / multiple), math.floor(high / multiple)
+            if first <= last:
+                ks = list(range(first, min(last, first + 999) + 1))
+                rng.shuffle(ks)
+                for k in ks:
+                    value = float(k * multiple)
+                    rounded = round(value, 12)
+                    for candidate in (rounded, value):
+                        quotient = candidate / multiple
+                        if int(quotient) == quotient and _inside(candidate, low, high, low_open, high_open):
+                            return candidate
+            return low
+        value = round(rng.uniform(low, high), 2)
+        if _inside(value, low, high, low_open, high_open):
+            return value
+        middle = (low + high) / 2
+        return middle if _inside(middle, low, high, low_open, high_open) else low
+
+    # -- strings -----------------------------------------------------------------------------------
+
+    def string_value(self, schema: dict, key: str) -> str:
+        min_length = max(0, _int(schema.get("minLength"), 0) or 0)
+        max_length = _int(schema.get("maxLength"))
+        pattern = schema.get("pattern")
+        if isinstance(pattern, str) and pattern:
+            generated = self.pattern_string(pattern, min_length, max_length)
+            if generated is not None:
+                return generated
+        fmt = schema.get("format")
+        text = self.format_string(fmt) if isinstance(fmt, str) else None
+        if text is None:
+            text = self.free_string(key, schema)
+        return _fit_length(text, min_length, max_length, self.rng)
+
+    def free_string(self, key: str, schema: dict) -> str:
+        rng = self.rng
+        lowered = key.lower()
+        hint_key = any(word in lowered for word in _HINT_KEYS)
+        if self.hints and (hint_key or rng.random() < 0.3):
+            return self.hints[rng.randrange(len(self.hints))]
+        if "email" in lowered:
+            return self.format_string("email")
+        if lowered.endswith(("url", "uri", "link")):
+            return self.format_string("uri")
+        if lowered in ("date", "day") or lowered.endswith("_date"):
+            return self.format_string("date")
+        if "name" in lowered:
+            return f"{rng.choice(ADJECTIVES).title()} {rng.choice(NOUNS).title()}"
+        if lowered == "id" or lowered.endswith(("_id", "Id")):
+            return f"{rng.choice(NOUNS)}-{rng.randint(100, 999)}"
+        return pseudo_words(rng, rng.randint(1, 4))
+
+    def format_string(self, fmt: str) -> str | None:
+        rng = self.rng
+        fmt = fmt.lower()
+        if fmt == "date-time":
+            return (f"{rng.randint(2020, 2026):04d}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+                    f"T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}Z")
+        if fmt == "date":
+            return f"{rng.randint(2020, 2026):04d}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        if fmt == "time":
+            return f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}Z"
+        if fmt in ("email", "idn-email"):
+            return f"{rng.choice(ADJECTIVES)}.{rng.choice(NOUNS)}@example.com"
+        if fmt in ("uri", "url", "iri", "uri-reference", "iri-reference"):
+            return f"https://example.com/{rng.choice(NOUNS)}/{rng.randint(1, 999)}"
+        if fmt in ("hostname", "idn-hostname"):
+            return f"{rng.choice(NOUNS)}.example.com"
+        if fmt == "ipv4":
+            return f"192.0.2.{rng.randint(1, 254)}"
+        if fmt == "ipv6":
+            return f"2001:db8::{rng.randint(1, 0xfffe):x}"
+        if fmt == "uuid":
+            bits = rng.getrandbits(128)
+            raw = f"{bits:032x}"
+            return f"{raw[:8]}-{raw[8:12]}-4{raw[13:16]}-{'89ab'[bits & 3]}{raw[17:20]}-{raw[20:32]}"
+        if fmt == "duration":
+            return f"PT{rng.randint(1, 59)}M"
+        if fmt == "json-pointer":
+            return f"/{rng.choice(NOUNS)}/{rng.randint(0, 9)}"
+        if fmt == "regex":
+            return "^[a-z]+$"
+        return None
+
+    def pattern_string(self, pattern: str, min_length: int, max_length: int | None) -> str | None:
+        """A string containing a match of `pattern` (JSON Schema patterns are unanchored)."""
+        python_pattern = re.sub(r"\(\?<(?![=!])", "(?P<", pattern)
+        try:
+            compiled = re.compile(python_pattern)
+            parsed = _sre_parse.parse(python_pattern)
+        except (re.error, RecursionError, OverflowError):
+            return None
+        best = None
+        for _ in range(12):
+            out: list[str] = []
+            groups: dict[int, str] = {}
+            try:
+                _emit(parsed, self.rng, out, groups)
+            except (RecursionError, ValueError):
+                return None
+            text = "".join(out)
+            if not compiled.search(text):
+                continue
+            best = best if best is not None else text
+            if len(text) >= min_length and (max_length is None or len(text) <= max_length):
+                return text
+        return best
+
+
+def _inside(value: float, low: float, high: float, low_open: bool, high_open: bool) -> bool:
+    if value < low or (low_open and value == low):
+        return False
+    if value > high or (high_open and value == high):
+        return False
+    return True
+
+
+def _fit_length(text: str, min_length: int, max_length: int | None, rng: random.Random) -> str:
+    while len(text) < min_length:
+        text = f"{text} {pseudo_words(rng, 3)}".strip()
+    if max_length is not None and len(text) > max_length:
+        text = text[:max_length].rstrip() if max_length else ""
+        if len(text) < min_length:
+            text = (text + "x" * min_length)[:max(min_length, len(text))]
+    return text
+
+
+def _infer_type(schema: dict) -> str:
+    if "properties" in schema or "additionalProperties" in schema or "required" in schema:
+        return "object"
+    if "items" in schema or "prefixItems" in schema:
+        return "array"
+    if any(k in schema for k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")):
+        return "number"
+    return "string"
+
+
+def _complexity(schema: Any) -> int:
+    """Branch preference at depth: null, then scalars, then arrays, then objects and references."""
+    if not isinstance(schema, dict):
+        return 1
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        return 0 if "null" in kind else 1
+    kind = str(kind or "").lower()
+    if kind == "null":
+        return 0
+    if "$ref" in schema or kind == "object" or "properties" in schema:
+        return 3
+    if kind == "array":
+        return 2
+    return 1
+
+
+_TIGHTEN_MAX = ("maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties")
+_TIGHTEN_MIN = ("minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties")
+
+
+def _merge(base: Any, extra: Any) -> Any:
+    """The conjunction of two schemas, good enough to generate from (used for allOf and $ref siblings)."""
+    if not isinstance(base, dict) or not isinstance(extra, dict):
+        return extra if isinstance(extra, dict) else base
+    merged = dict(base)
+    for key, value in extra.items():
+        if key not in merged:
+            merged[key] = value
+        elif key == "properties" and isinstance(value, dict) and isinstance(merged[key], dict):
+            properties = dict(merged[key])
+            for name, sub in value.items():
+                properties[name] = _merge(properties[name], sub) if name in properties else sub
+            merged[key] = properties
+        elif key == "required" and isinstance(value, list):
+            merged[key] = list(dict.fromkeys(list(merged[key] or []) + value))
+        elif key in _TIGHTEN_MAX and _num(value) is not None and _num(merged[key]) is not None:
+            merged[key] = min(merged[key], value, key=float)
+        elif key in _TIGHTEN_MIN and _num(value) is not None and _num(merged[key]) is not None:
+            merged[key] = max(merged[key], value, key=float)
+        elif key == "enum" and isinstance(value, list) and isinstance(merged[key], list):
+            common = [v for v in merged[key] if v in value]
+            merged[key] = common or value
+        elif key == "type" and isinstance(value, list) and isinstance(merged[key], list):
+            common = [t for t in merged[key] if t in value]
+            merged[key] = common or value
+        elif key == "type" and isinstance(merged[key], list) and value in merged[key]:
+            merged[key] = value
+        elif key == "type" and isinstance(value, list) and merged[key] in value:
+            pass
+        elif key == "items" and isinstance(value, dict) and isinstance(merged[key], dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+# -- strings from regular expressions ---------------------------------------------------------------
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_ALPHABET = _LETTERS + _LETTERS.upper() + "0123456789 -_.,:/@"
+_CATEGORY_SAMPLES = {
+    "CATEGORY_DIGIT": "0123456789",
+    "CATEGORY_NOT_DIGIT": _LETTERS,
+    "CATEGORY_SPACE": " ",
+    "CATEGORY_NOT_SPACE": _LETTERS + "0123456789",
+    "CATEGORY_WORD": _LETTERS + "0123456789",
+    "CATEGORY_NOT_WORD": "-.: ",
+    "CATEGORY_LINEBREAK": "\n",
+    "CATEGORY_NOT_LINEBREAK": _LETTERS,
+}
+_MAX_REPEAT_EXTRA = 3
+
+
+def _op(name: str):
+    return getattr(_sre_c, name, None)
+
+
+_LITERAL, _NOT_LITERAL, _ANY, _IN, _BRANCH = (_op("LITERAL"), _op("NOT_LITERAL"), _op("ANY"), _op("IN"),
+                                              _op("BRANCH"))
+_SUBPATTERN, _GROUPREF = _op("SUBPATTERN"), _op("GROUPREF")
+_REPEATS = {op for op in (_op("MAX_REPEAT"), _op("MIN_REPEAT"), _op("POSSESSIVE_REPEAT")) if op is not None}
+_ATOMIC, _GROUPREF_EXISTS, _CATEGORY = _op("ATOMIC_GROUP"), _op("GROUPREF_EXISTS"), _op("CATEGORY")
+_NEGATE, _RANGE = _op("NEGATE"), _op("RANGE")
+_MAXREPEAT = getattr(_sre_c, "MAXREPEAT", 65535)
+
+
+def _category_match(char: str, name: str) -> bool:
+    word = char.isalnum() or char == "_"
+    return {
+        "CATEGORY_DIGIT": char.isdigit(), "CATEGORY_NOT_DIGIT": not char.isdigit(),
+        "CATEGORY_SPACE": char.isspace(), "CATEGORY_NOT_SPACE": not char.isspace(),
+        "CATEGORY_WORD": word, "CATEGORY_NOT_WORD": not word,
+        "CATEGORY_LINEBREAK": char == "\n", "CATEGORY_NOT_LINEBREAK": char != "\n",
+    }.get(name, False)
+
+
+def _in_set(char: str, items: list) -> bool:
+    code = ord(char)
+    for op, arg in items:
+        if op == _LITERAL and code == arg:
+            return True
+        if op == _RANGE and arg[0] <= code <= arg[1]:
+            return True
+        if op == _CATEGORY and _category_match(char, str(arg)):
+            return True
+    return False
+
+
+def _pick_from_set(items: list, rng: random.Random) -> str:
+    if items and items[0][0] == _NEGATE:
+        allowed = [c for c in _ALPHABET if not _in_set(c, items[1:])]
+        return rng.choice(allowed) if allowed else "~"
+    op, arg = rng.choice(items)
+    if op == _LITERAL:
+        return chr(arg)
+    if op == _RANGE:
+        low, high = arg
+        letters = [c for c in _ALPHABET if low <= ord(c) <= high]
+        return rng.choice(letters) if letters else chr(rng.randint(low, high))
+    if op == _CATEGORY:
+        return rng.choice(_CATEGORY_SAMPLES.get(str(arg), _LETTERS))
+    return rng.choice(_LETTERS)
+
+
+def _emit(parsed, rng: random.Random, out: list[str], groups: dict[int, str]) -> None:
+    for op, arg in parsed:
+        if op == _LITERAL:
+            out.append(chr(arg))
+        elif op == _NOT_LITERAL:
+            out.append(rng.choice([c for c in _LETTERS if ord(c) != arg]))
+        elif op == _ANY:
+            out.append(rng.choice(_LETTERS))
+        elif op == _IN:
+            out.append(_pick_from_set(list(arg), rng))
+        elif op == _BRANCH:
+            _emit(rng.choice(arg[1]), rng, out, groups)
+        elif op == _SUBPATTERN:
+            group, sub = arg[0], arg[-1]
+            start = len(out)
+            _emit(sub, rng, out, groups)
+            if group is not None:
+                groups[group] = "".join(out[start:])
+        elif op in _REPEATS:
+            low, high, sub = arg
+            high = low + _MAX_REPEAT_EXTRA if high == _MAXREPEAT else min(high, low + _MAX_REPEAT_EXTRA)
+            for _ in range(rng.randint(low, max(low, high))):
+                _emit(sub, rng, out, groups)
+        elif op == _ATOMIC:
+            _emit(arg, rng, out, groups)
+        elif op == _GROUPREF:
+            out.append(groups.get(arg, ""))
+        elif op == _GROUPREF_EXISTS:
+            group, yes, no = arg
+            chosen = yes if group in groups else no
+            if chosen is not None:
+                _emit(chosen, rng, out, groups)
+        elif op == _CATEGORY:
+            out.append(rng.choice(_CATEGORY_SAMPLES.get(str(arg), _LETTERS)))
+        # AT (anchors), ASSERT and ASSERT_NOT (lookarounds) emit nothing.
+
+
+# -- checking the schemas of a request --------------------------------------------------------------
+
+def _proto_path(field: str) -> str:
+    """`generationConfig.responseSchema.properties[a]` -> `generation_config.response_schema.properties[a]`."""
+    out = []
+    depth = 0
+    for char in field:
+        if char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+        if depth == 0 and char.isupper():
+            out.append("_" + char.lower())
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _schema_error(field: str, problem: str):
+    return invalid_argument(f"* GenerateContentRequest.{_proto_path(field)}: {problem}\n", field)
+
+
+def check_openapi_schema(schema: Any, field: str, *, depth: int = 0) -> None:
+    """The real API's checks on a `Schema` (responseSchema, function parameters); 400 naming the field."""
+    if not isinstance(schema, dict):
+        raise invalid_argument(f"Invalid value at '{_proto_path(field)}': expected a Schema object.", field)
+    if depth > 64:
+        raise _schema_error(field, "schema is nested too deeply.")
+    declared = schema.get("type")
+    if declared is not None and (not isinstance(declared, str) or declared.upper() not in OPENAPI_TYPES):
+        raise invalid_argument(
+            f"Invalid value at '{_proto_path(field)}.type' (type.googleapis.com/google.ai.generativelanguage."
+            f"v1beta.Type), {json.dumps(declared)}", f"{field}.type")
+    kind = (declared or "").upper()
+    properties = schema.get("properties")
+    any_of = schema.get("anyOf")
+    if kind == "OBJECT" and not properties and not any_of:
+        raise _schema_error(f"{field}.properties", "should be non-empty for OBJECT type")
+    if kind == "ARRAY" and "items" not in schema and not any_of:
+        raise _schema_error(f"{field}.items", "missing field.")
+    if properties is not None and not isinstance(properties, dict):
+        raise invalid_argument(f"Invalid value at '{_proto_path(field)}.properties': expected a map.",
+                               f"{field}.properties")
+    for i, name in enumerate(schema.get("required") or []):
+        if not isinstance(properties, dict) or name not in properties:
+            raise _schema_error(f"{field}.required[{i}]", "property is not defined")
+    for i, name in enumerate(schema.get("propertyOrdering") or []):
+        if not isinstance(properties, dict) or name not in properties:
+            raise _schema_error(f"{field}.propertyOrdering[{i}]", "property is not defined")
+    enum = schema.get("enum")
+    if enum is not None and (not isinstance(enum, list) or not enum):
+        raise _schema_error(f"{field}.enum", "should be a non-empty list")
+    for name, sub in (properties or {}).items():
+        check_openapi_schema(sub, f"{field}.properties[{name}]", depth=depth + 1)
+    if "items" in schema:
+        check_openapi_schema(schema["items"], f"{field}.items", depth=depth + 1)
+    for i, sub in enumerate(any_of or []):
+        check_openapi_schema(sub, f"{field}.anyOf[{i}]", depth=depth + 1)
+    low, high = _int(schema.get("minItems")), _int(schema.get("maxItems"))
+    if low is not None and high is not None and low > high:
+        raise _schema_error(f"{field}.minItems", "must not be greater than maxItems")
+
+
+_CHECKED_JSON_SCHEMAS: dict[str, None] = {}
+
+
+def check_json_schema(schema: Any, field: str) -> None:
+    """A JSON Schema (responseJsonSchema, parametersJsonSchema) must be a valid schema; 400 otherwise."""
+    if isinstance(schema, bool):
+        return
+    if not isinstance(schema, dict):
+        raise invalid_argument(f"Invalid value at '{_proto_path(field)}': expected a JSON Schema object.", field)
+    marker = json.dumps(schema, sort_keys=True, default=str)
+    if marker in _CHECKED_JSON_SCHEMAS:
+        return
+    from jsonschema.exceptions import SchemaError
+    from jsonschema.validators import validator_for
+    try:
+        validator_for(schema).check_schema(schema)
+    except SchemaError as error:
+        raise invalid_argument(f"Invalid JSON schema at '{field}': {error.message}", field) from None
+    # Every local $ref must resolve (remote references are not fetched by the real API either).
+    generator = _Generator(schema, random.Random(0), JSON_SCHEMA, [])
+    for ref in _refs(schema):
+        try:
+            generator._pointer(ref)
+        except Exception as error:  # ApiError from _pointer
+            message = getattr(error, "message", str(error))
+            raise invalid_argument(message, field) from None
+    if len(_CHECKED_JSON_SCHEMAS) > 512:
+        _CHECKED_JSON_SCHEMAS.clear()
+    _CHECKED_JSON_SCHEMAS[marker] = None
+
+
+def _refs(node: Any):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            elif key not in ("enum", "const", "default", "examples", "example"):
+                yield from _refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _refs(item)
