@@ -317,25 +317,32 @@ class ContextCaches:
 
     # -- implicit caching --------------------------------------------------------------------------------
     def _fingerprints(self, identity: Identity, model: dict, request: dict,
-                      resolve_file: ResolveFile | None) -> list[tuple[str, int]]:
-        """(fingerprint, tokens so far) at each content boundary of the prompt: after the system
-        instruction and tools, then after each content."""
+                      resolve_file: ResolveFile | None, minimum: int) -> list[tuple[str, int]]:
+        """(fingerprint, tokens so far) at each content boundary of the prompt that reaches `minimum`
+        tokens: after the system instruction and tools, then after each content. Tokens are counted
+        first, so a prompt too short to ever hit costs no hashing."""
         resolve_file = resolve_file or self._resolver(identity)
         counts = Counts()
         system_instruction = request.get("systemInstruction")
         if system_instruction:
             count_content(system_instruction, counts, "systemInstruction", resolve_file)
         count_tools(request.get("tools"), counts)
+        running = [counts.total]
+        contents = request.get("contents") or ()
+        for i, content in enumerate(contents):
+            count_content(content, counts, f"contents[{i}]", resolve_file)
+            running.append(counts.total)
+        if counts.total < minimum:
+            return []
         digest = hashlib.blake2b(canonical_json([
             model.get("name"), system_instruction, request.get("tools"), request.get("toolConfig"),
         ]).encode(), digest_size=16)
         boundaries = []
-        if counts.total:
-            boundaries.append((digest.hexdigest(), counts.total))
-        for i, content in enumerate(request.get("contents") or ()):
-            count_content(content, counts, f"contents[{i}]", resolve_file)
+        if running[0]:
+            boundaries.append((digest.hexdigest(), running[0]))
+        for content, tokens in zip(contents, running[1:]):
             digest.update(canonical_json(content).encode())
-            boundaries.append((digest.hexdigest(), counts.total))
+            boundaries.append((digest.hexdigest(), tokens))
         return boundaries
 
     def implicit_lookup(self, identity: Identity, model: dict, request: dict,
@@ -349,7 +356,7 @@ class ContextCaches:
         if not minimum or request.get("cachedContent"):
             return probe
         try:
-            boundaries = self._fingerprints(identity, model, request, resolve_file)
+            boundaries = self._fingerprints(identity, model, request, resolve_file, minimum)
         except (ApiError, AttributeError, TypeError):
             return probe  # a malformed prompt: the engine answers it with the proper error
         probe.boundaries = [(key, tokens) for key, tokens in boundaries if tokens >= minimum]
