@@ -50,18 +50,15 @@ async def read_body(request: Request, limit: int) -> bytes:
     sending gets the error envelope rather than a reset connection.
     """
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        async for _ in request.stream():
-            pass
-        raise _too_large(int(declared), limit)
-    chunks, size = [], 0
+    size = int(declared) if declared and declared.isdigit() else None
+    chunks, received = [], 0
     async for chunk in request.stream():
-        size += len(chunk)
-        if size <= limit:
+        received += len(chunk)
+        if received <= limit and (size is None or size <= limit):
             chunks.append(chunk)
-    if size > limit:
-        raise _too_large(size, limit)
-    return b"".join(chunks)
+    if max(received, size or 0) > limit:
+        raise _too_large(max(received, size or 0), limit)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _too_large(size: int, limit: int) -> ApiError:

@@ -40,8 +40,10 @@ class Journal:
             self._entries.append(entry)
 
     def entries(self) -> list[dict]:
+        """The entries, oldest first, with their times as RFC 3339 timestamps."""
         with self._lock:
-            return list(self._entries)
+            entries = list(self._entries)
+        return [{**entry, "time": format_time(entry["time"])} for entry in entries]
 
     def clear(self) -> None:
         with self._lock:

@@ -143,27 +143,42 @@ def sentence(rng: random.Random) -> str:
     return _fill(rng.choice(_SHAPES), rng)[0]
 
 
+# Sentences after the first come from a fixed bank built once at import: picking one costs a single
+# random draw instead of a draw per word, which keeps generation cheap on the request path.
+_BANK_BITS = 12
+
+
+def _bank(shapes: tuple) -> tuple[tuple[str, int], ...]:
+    rng = random.Random(0x5EED)
+    return tuple(_fill(rng.choice(shapes), rng) for _ in range(1 << _BANK_BITS))
+
+
+_SENTENCE_BANK = _bank(_SHAPES)
+_THOUGHT_BANK = _bank(_THOUGHT_SHAPES)
+
+
 def compose(rng: random.Random, n_tokens: int, keywords: list[str] | tuple[str, ...] = (),
             *, thoughts: bool = False) -> tuple[str, int]:
     """`pseudo_text` and its exact token count (`count_text` of the result), computed while composing."""
-    shapes = _THOUGHT_SHAPES if thoughts else _SHAPES
+    bank = _THOUGHT_BANK if thoughts else _SENTENCE_BANK
+    draw = rng.getrandbits
     if keywords:
         keyword_text = _join_keywords(list(keywords))
         first, total = _fill(rng.choice(_KEYWORD_SHAPES), rng, keyword_text, count_text(keyword_text))
     else:
-        first, total = _fill(rng.choice(shapes), rng)
+        first, total = bank[draw(_BANK_BITS)]
     parts = [first]
     in_paragraph = 1
-    paragraph_length = rng.randint(3, 5)
+    paragraph_length = 3 + draw(8) % 3
     while total < n_tokens:
         if in_paragraph >= paragraph_length:
             parts.append("\n\n")  # a blank line: one token
             total += 1
             in_paragraph = 0
-            paragraph_length = rng.randint(3, 5)
+            paragraph_length = 3 + draw(8) % 3
         else:
             parts.append(" ")  # a single space is free
-        text, tokens = _fill(rng.choice(shapes), rng)
+        text, tokens = bank[draw(_BANK_BITS)]
         parts.append(text)
         total += tokens
         in_paragraph += 1
