@@ -54,6 +54,8 @@ def split_path(path: str) -> tuple[str | None, str, str]:
         if segment in ALL_VERSIONS:
             media = segments[index - 1] if index and segments[index - 1] in MEDIA_PREFIXES else None
             return media, segment, "/".join(segments[index + 1:])
+    if segments and segments[0] in MEDIA_PREFIXES:   # `/upload/files` from api_version=''
+        return segments[0], "v1beta", "/".join(segments[1:])
     return None, "v1beta", "/".join(segments)
 
 
