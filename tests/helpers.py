@@ -1,6 +1,9 @@
 """Assertions shared by the tests (import as `from helpers import ...`)."""
 from __future__ import annotations
 
+import io
+import wave
+
 from mockserver.schema import validate_response  # noqa: F401  (re-exported)
 
 
@@ -15,3 +18,14 @@ def assert_envelope(response, code: int, status: str, *, field: str | None = Non
     if field is not None:
         assert field in error["message"] or field in str(error.get("details")), error
     return error
+
+
+def wav_bytes(seconds: float, rate: int = 8000, sample: bytes = b"\x10\x00") -> bytes:
+    """A mono 16-bit WAV of `seconds` (a constant sample, so it compresses to nothing in git)."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(sample * int(seconds * rate))
+    return buffer.getvalue()

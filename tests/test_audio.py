@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import base64
-import io
 import math
 import struct
-import wave
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ from mockserver.errors import ApiError
 from mockserver.generation import audio
 from mockserver.generation.engine import MediaInfo, count_tokens, generate_content
 from mockserver.generation.media import describe_media
+from helpers import wav_bytes
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
 
@@ -29,17 +28,6 @@ SAMPLES = {
 
 MODEL = {"name": "models/test-flash", "inputTokenLimit": 1_048_576, "outputTokenLimit": 8192, "maxTemperature": 2.0,
          "thinking": False, "emulator": {}}
-
-
-def wav_bytes(seconds: float, rate: int = 8000) -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(b"\x00\x00" * int(seconds * rate))
-    return buffer.getvalue()
-
 
 def fields(error: ApiError) -> list[str]:
     return [v["field"] for d in error.details for v in d.get("fieldViolations", [])]

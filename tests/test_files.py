@@ -9,14 +9,13 @@ import os
 import re
 import socket
 import time
-import wave
 from datetime import datetime, timedelta
 
 import httpx
 import pytest
 from google.genai import errors, types
 
-from helpers import assert_envelope, validate_response
+from helpers import assert_envelope, validate_response, wav_bytes
 from mockserver.generation import audio, media
 from mockserver.paths import FIXTURES
 
@@ -29,14 +28,6 @@ AUDIO_MIME = {".wav": "audio/wav", ".mp3": "audio/mp3", ".aiff": "audio/aiff", "
 
 # -- helpers ------------------------------------------------------------------------------------------
 
-def wav_bytes(seconds: float, rate: int = 8000) -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(b"\x10\x00" * int(seconds * rate))
-    return buffer.getvalue()
 
 
 def hex_hash(data: bytes) -> str:

@@ -1,29 +1,18 @@
 """The v1beta generation surface driven by the real google-genai SDK, on /v1 (its default) and /v1beta."""
 from __future__ import annotations
 
-import base64
-import io
 import math
 import shutil
 import subprocess
-import wave
 
 import pytest
 from google.genai import errors, types
 
-from helpers import validate_response
+from helpers import validate_response, wav_bytes
 
 MODEL = "gemini-2.5-flash"
 
 
-def wav_bytes(seconds: float, rate: int = 8000) -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(1)
-        out.setframerate(rate)
-        out.writeframes(b"\x80" * int(seconds * rate))
-    return buffer.getvalue()
 
 
 @pytest.fixture(params=["v1", "v1beta"])
