@@ -25,6 +25,7 @@ serve: $(VENV)/.serve-installed
 	$(BIN)/gemini-mock serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.test-installed
+	-@sh scripts/ensure-chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.test-installed

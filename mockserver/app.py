@@ -11,12 +11,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
-from . import control
+from . import control, openapi, persistence, quotas, recording, rules
 from .auth import KeyRing
 from .config import Config
 from .errors import ApiError
-from .http import Context, error_response
-from .resources import models
+from .http import Context, error_response, json_response
+from .resources import batches, files, models
+from .resources import caches
+from .resources import corpora, legacy, permissions, tuned_models
+from .resources import openai_compat
+from .resources import logs
 from .routing import Router
 from .store import Store
 
@@ -24,8 +28,20 @@ log = logging.getLogger("mockserver")
 
 # One module per resource family: each has `register(store)` (its backend) and `ROUTES` (its handlers).
 RESOURCES = [
+    legacy,
+    permissions,
+    tuned_models,
+    corpora,
     models,
+    caches,
+    files,
+    batches,
+    openai_compat,
+    logs,
 ]
+
+# Backends with no API routes of their own: scripted rules and faults, rate limits and the usage ledger.
+SERVICES = [rules, quotas]
 
 # Headers the browser may read from answers (the resumable upload protocol lives in them).
 EXPOSED_HEADERS = ["X-Goog-Upload-URL", "X-Goog-Upload-Status", "X-Goog-Upload-Size-Received",
@@ -37,48 +53,73 @@ def create_store(config: Config | None = None, keys: KeyRing | None = None, stat
     store = Store(config=config, keys=keys, state_dir=state_dir)
     for module in RESOURCES:
         module.register(store)
+    for module in SERVICES:
+        module.register(store)
+    if state_dir is not None:   # keep the state there: restore it now, persist every change
+        persistence.attach(store)
     return store
 
 
 def create_app(config: Config | dict | None = None, *, keys: KeyRing | None = None, state_dir=None,
-               store: Store | None = None) -> Starlette:
+               store: Store | None = None, replay=None) -> Starlette:
+    """The emulator. `replay`: a directory of recorded cassettes (or `recording.Cassettes`) answered
+    before emulation."""
     if isinstance(config, dict):
         config = Config(config)
     store = store or create_store(config, keys, state_dir)
-    router = Router([item for module in RESOURCES for item in module.ROUTES])
+    routes = [item for module in RESOURCES for item in module.ROUTES]
+    router = Router(routes)
 
     async def dispatch(request: Request) -> Response:
-        ctx = None
+        ctx = call = token = None
         try:
-            item, version, params = router.match(request.method, request.url.path)
+            item, version, params = router.match(request.method, request.scope["path"])
             ctx = Context(request, store, version, params)
             if item.auth:
                 ctx.identity  # authenticate before any work
-            response = await item.handler(ctx)
+            call = await quotas.describe_call(ctx)
+            token = quotas.CALL.set(call)
+            await rules.apply_faults(store, call)     # injected faults: latency, an error, a stream cut
+            quotas.admit(store, call)                 # rate limits, and the usage ledger's count
+            response = await rules.finish_response(call, await item.handler(ctx))
         except ApiError as error:
-            response = error_response(error)
+            response = (openai_compat.error_response if call is not None and call.openai else error_response)(error)
         except Exception:  # a 500 is always a bug: log it, keep it, answer the envelope
             detail = traceback.format_exc()
-            log.error("internal error on %s %s\n%s", request.method, request.url.path, detail)
+            log.error("internal error on %s %s\n%s", request.method, request.scope["path"], detail)
             store.internal_errors.append(detail)
             response = error_response(ApiError(500, "INTERNAL", "Internal error encountered."))
+        finally:
+            if token is not None:
+                quotas.CALL.reset(token)
+        if call is not None:
+            quotas.settle(store, call, response.status_code)   # charge or not; TPM; cache storage
         store.journal.add({
-            "time": store.timestamp(),
+            "time": store.now(),  # epoch seconds; the journal formats it when read
             "method": request.method,
-            "path": request.url.path,
+            "path": request.scope["path"],
             "project": ctx._identity.project if ctx is not None and ctx._identity else None,
-            "model": ctx.params.get("model") if ctx is not None else None,
+            "model": (quotas.bare_model(call.model) if call is not None and call.model
+                      else ctx.params.get("model") if ctx is not None else None),
             "status": response.status_code,
         })
         return response
 
+    if replay is not None:
+        dispatch = recording.replaying(dispatch, replay, store)
+
+    async def openapi_document(request: Request) -> Response:
+        return json_response(openapi.document(routes, str(request.base_url).rstrip("/")))
+
     app = Starlette(
         routes=[
             Mount("/_mock", routes=control.routes(store)),
+            Route("/openapi.json", openapi_document, methods=["GET"]),
             Route("/{path:path}", dispatch, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]),
         ],
         middleware=[Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"],
-                               expose_headers=EXPOSED_HEADERS, max_age=3600)],
+                               expose_headers=EXPOSED_HEADERS, max_age=3600),
+                    Middleware(persistence.PersistMiddleware, store=store)],   # durable before answering
     )
     app.state.store = store
     return app

@@ -22,6 +22,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--state-dir", default=None, help="keep uploaded bytes and state here")
     serve.add_argument("--keys", default=None, help="JSON or YAML file listing the accepted API keys")
     serve.add_argument("--log-level", default="warning")
+    serve.add_argument("--replay", default=None, metavar="DIR",
+                       help="answer from the cassettes in DIR (gemini-mock record) before emulating")
+    record = commands.add_parser("record", help="a proxy that records each interaction as a cassette")
+    record.add_argument("--upstream", required=True, help="the API to forward to, e.g. "
+                        "https://generativelanguage.googleapis.com or another emulator")
+    record.add_argument("--out", required=True, metavar="DIR", help="where to write the cassettes")
+    record.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    record.add_argument("--port", type=int, default=8000, help="port to bind; 0 picks a free one")
+    record.add_argument("--log-level", default="warning")
+    drift = commands.add_parser("drift", help="check cassettes against the recorded schemas")
+    drift.add_argument("dir", metavar="DIR", help="the cassette directory")
     return parser
 
 
@@ -54,7 +65,7 @@ class AnnouncingServer(uvicorn.Server):
 
 def serve(args: argparse.Namespace) -> int:
     keys = KeyRing(load_keys_file(args.keys)) if args.keys else KeyRing()
-    app = create_app(Config({"seed": args.seed}), keys=keys, state_dir=args.state_dir)
+    app = create_app(Config({"seed": args.seed}), keys=keys, state_dir=args.state_dir, replay=args.replay)
     sock = bind(args.host, args.port)
     url = base_url(sock)
     server = AnnouncingServer(uvicorn.Config(app, log_level=args.log_level, access_log=False), url)
@@ -65,10 +76,34 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def record(args: argparse.Namespace) -> int:
+    from .recording import create_recorder
+
+    app = create_recorder(args.upstream, args.out)
+    sock = bind(args.host, args.port)
+    url = base_url(sock)
+    server = AnnouncingServer(uvicorn.Config(app, log_level=args.log_level, access_log=False), url)
+    print(f"gemini-mock recording {args.upstream} into {args.out}", flush=True)
+    server.run(sockets=[sock])
+    return 0
+
+
+def drift(args: argparse.Namespace) -> int:
+    from .recording import drift as check, drift_report
+
+    findings = check(args.dir)
+    print(drift_report(findings))
+    return 1 if any(f.drifted for f in findings) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "record":
+        return record(args)
+    if args.command == "drift":
+        return drift(args)
     return 2
 
 

@@ -37,9 +37,19 @@ DEFAULTS: dict[str, Any] = {
         "trainingSeconds": 60.0,
     },
     "rateLimits": {
-        "enabled": True,
+        "enabled": True,                     # false: no rate limit anywhere
+        "derivedKeys": False,                # limit the keys the server derives itself too (keys-file keys always are)
+        "overrides": {},                     # {tier: {model or "*": {"rpm", "tpm", "rpd"}}}; null = no limit
+    },
+    "logs": {
+        "ttlSeconds": 55 * 24 * 3600.0,      # a log expires 55 days after the call it records
+        "maxPerProject": 1000,               # logs a project may keep in datasets
     },
 }
+
+
+# Maps whose keys are the caller's to choose (merged without the key and type checks).
+OPEN_MAPS = {"rateLimits.overrides"}
 
 
 def deep_merge(base: dict, patch: dict, *, strict: bool = True, path: str = "") -> dict:
@@ -53,7 +63,7 @@ def deep_merge(base: dict, patch: dict, *, strict: bool = True, path: str = "") 
         if isinstance(current, dict):
             if not isinstance(value, dict):
                 raise invalid_argument(f"Config key '{where}' takes an object.", where)
-            merged[key] = deep_merge(current, value, strict=strict, path=where)
+            merged[key] = deep_merge(current, value, strict=strict and where not in OPEN_MAPS, path=where)
             continue
         if strict and current is not None and not _same_kind(current, value):
             raise invalid_argument(

@@ -1,16 +1,23 @@
-"""The `/_mock/...` control plane: reset, clock, config, journal and whoami. No API key needed,
-except for whoami, which tells who a key is."""
+"""The `/_mock/...` control plane: reset, clock, config, journal, whoami, scripted rules, faults and the
+usage ledger. No API key needed, except for whoami, which tells who a key is."""
 from __future__ import annotations
 
+import re
 from functools import wraps
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .errors import ApiError, invalid_argument
+from . import dashboard, persistence
+from .errors import ApiError, invalid_argument, not_found
 from .http import api_key, error_response, json_response, parse_json, read_body
-from .wire import parse_time
+from .quotas import bare_model, check_rate_limit_config
+from .resources import logs
+from .wire import paginate, page_size, parse_time
+
+JOURNAL_FILTERS = ("project", "path", "model", "status", "method", "pageSize", "pageToken")
+STATE_IMPORT_LIMIT = 4 * 1024 ** 3   # an exported state carries its files' bytes
 
 
 def _endpoint(handler):
@@ -61,7 +68,9 @@ def routes(store) -> list[Route]:
     @_endpoint
     async def config(request: Request) -> Response:
         if request.method == "PATCH":
-            return json_response(store.config.patch(await _json_body(request, store)))
+            body = await _json_body(request, store)
+            check_rate_limit_config(body.get("rateLimits"))
+            return json_response(store.config.patch(body))
         return json_response(store.config.as_dict())
 
     @_endpoint
@@ -73,12 +82,127 @@ def routes(store) -> list[Route]:
         if request.method == "DELETE":
             store.journal.clear()
             return json_response({})
-        return json_response({"requests": store.journal.entries(), "dropped": store.journal.dropped})
+        query = request.query_params
+        entries = _filter_journal(store.journal.entries(), query)
+        body = {"requests": entries, "dropped": store.journal.dropped}
+        if query.get("pageSize") or query.get("pageToken"):
+            body["requests"], token = paginate(entries, page_size(query.get("pageSize"), 100, 10_000),
+                                               query.get("pageToken"))
+            if token:
+                body["nextPageToken"] = token
+        return json_response(body)
+
+    def collection(name: str, plural: str):
+        """POST one item (or {plural: [...]}), GET them all, DELETE them all; `/{id}` GET or DELETE one."""
+        @_endpoint
+        async def items(request: Request) -> Response:
+            backend = store.backends[name]
+            if request.method == "POST":
+                body = await _json_body(request, store)
+                if set(body) == {plural} and isinstance(body[plural], list):
+                    added = []
+                    try:
+                        for item in body[plural]:
+                            added.append(backend.add(item))
+                    except ApiError:
+                        for item in added:
+                            backend.delete(item["id"])
+                        raise
+                    return json_response({plural: added})
+                return json_response(backend.add(body))
+            if request.method == "DELETE":
+                backend.clear()
+                return json_response({})
+            return json_response({plural: backend.list()})
+
+        @_endpoint
+        async def one(request: Request) -> Response:
+            backend, item_id = store.backends[name], request.path_params["item"]
+            if request.method == "DELETE":
+                backend.delete(item_id)
+                return json_response({})
+            for item in backend.list():
+                if item["id"] == item_id:
+                    return json_response(item)
+            raise not_found(f"{name[:-1].capitalize()} {item_id} was not found.")
+        return items, one
+
+    rules, rule = collection("rules", "rules")
+    faults, fault = collection("faults", "faults")
+
+    @_endpoint
+    async def usage(request: Request) -> Response:
+        unknown = [key for key in request.query_params if key != "project"]
+        if unknown:
+            raise invalid_argument(f"Unknown query parameter '{unknown[0]}': give project or nothing.", unknown[0])
+        return json_response(store.usage.report(request.query_params.get("project")))
+
+    @_endpoint
+    async def state_export(request: Request) -> Response:
+        """The whole state as one JSON document (persistence.py); `?bytes=false` leaves the stored
+        bytes out (references only: for looking, not for importing elsewhere)."""
+        include = request.query_params.get("bytes", "true").lower() not in ("false", "0")
+        return json_response(persistence.document(store, include_bytes=include))
+
+    @_endpoint
+    async def state_import(request: Request) -> Response:
+        """Replace the whole state by an exported document."""
+        doc = parse_json(await read_body(request, STATE_IMPORT_LIMIT))
+        try:
+            persistence.restore_document(store, doc)
+        except persistence.StateError as error:
+            raise invalid_argument(str(error)) from None
+        return json_response({})
 
     return [
+        Route("/state:export", state_export, methods=["GET"]),
+        Route("/state:import", state_import, methods=["POST"]),
         Route("/reset", reset, methods=["POST"]),
         Route("/clock", clock, methods=["GET", "POST"]),
         Route("/config", config, methods=["GET", "PATCH"]),
         Route("/whoami", whoami, methods=["GET"]),
         Route("/requests", requests, methods=["GET", "DELETE"]),
+        Route("/rules", rules, methods=["GET", "POST", "DELETE"]),
+        Route("/rules/{item}", rule, methods=["GET", "DELETE"]),
+        Route("/faults", faults, methods=["GET", "POST", "DELETE"]),
+        Route("/faults/{item}", fault, methods=["GET", "DELETE"]),
+        Route("/usage", usage, methods=["GET"]),
+        *logs.control_routes(store),
+        *dashboard.routes(store),
     ]
+
+
+def _filter_journal(entries: list[dict], query) -> list[dict]:
+    """The journal entries that pass the query's filters: project, path (a substring or a regular
+    expression), model (with or without `models/`), status (a code or a class such as 4xx), method."""
+    unknown = [key for key in query if key not in JOURNAL_FILTERS]
+    if unknown:
+        raise invalid_argument(f"Unknown query parameter '{unknown[0]}': the filters are "
+                               f"{', '.join(JOURNAL_FILTERS)}.", unknown[0])
+    tests = []
+    if query.get("project"):
+        project = query["project"]
+        tests.append(lambda e: e.get("project") == project)
+    if query.get("path"):
+        text = query["path"]
+        try:
+            pattern = re.compile(text)
+        except re.error:
+            pattern = None
+        tests.append(lambda e: text in (e.get("path") or "") or bool(pattern and pattern.search(e.get("path") or "")))
+    if query.get("model"):
+        model = bare_model(query["model"])
+        tests.append(lambda e: bare_model(e.get("model")) == model)
+    if query.get("status"):
+        status = query["status"].strip().lower()
+        if re.fullmatch(r"\d{3}", status):
+            tests.append(lambda e: str(e.get("status")) == status)
+        elif re.fullmatch(r"\dxx", status):
+            tests.append(lambda e: str(e.get("status"))[:1] == status[0])
+        else:
+            raise invalid_argument(f"status must be an HTTP code such as 429 or a class such as 4xx, not "
+                                   f"{query['status']!r}.", "status")
+    if query.get("method"):
+        method = query["method"].upper()
+        tests.append(lambda e: (e.get("method") or "").upper() == method)
+    return [entry for entry in entries if all(test(entry) for test in tests)]

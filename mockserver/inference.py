@@ -5,16 +5,22 @@ control plane's rules script an answer, and hands the canonical request to the d
 """
 from __future__ import annotations
 
+from . import quotas
 from .auth import Identity
 from .errors import missing_resource
 from .generation import engine
 from .generation.engine import MediaInfo
 
 
-def _file_resolver(store, identity: Identity):
+def _file_resolver(store, identity: Identity, cached: dict | None = None):
+    """Resolves fileData URIs; those an explicit cache names are answered as they were when the cache
+    was made."""
     files = store.backends.get("files")
+    known = (cached or {}).get("media") or {}
 
     def resolve(uri: str) -> MediaInfo:
+        if uri in known:
+            return known[uri]
         if files is None:
             raise missing_resource("File", uri)
         return files.media_info(identity, uri)
@@ -31,6 +37,14 @@ def _cache_prefix(store, identity: Identity, model: dict, request: dict) -> dict
     return caches.prefix_for(identity, name, model, request)
 
 
+_PREFIX_KEYS = ("contents", "systemInstruction", "tools", "toolConfig")
+
+
+def _engine_prefix(cached: dict | None) -> dict | None:
+    """The cache's prompt prefix as the engine takes it."""
+    return None if cached is None else {key: cached[key] for key in _PREFIX_KEYS if key in cached}
+
+
 def _override(store, identity: Identity, model: dict, request: dict, method: str) -> dict | None:
     rules = store.backends.get("rules")
     return rules.answer_for(identity, model, request, method) if rules else None
@@ -40,8 +54,17 @@ def generate(store, identity: Identity, model: dict, request: dict, *, override:
              method: str = "generateContent") -> dict:
     cached = _cache_prefix(store, identity, model, request)
     override = override or _override(store, identity, model, request, method)
-    return engine.generate_content(model, request, seed=store.seed, resolve_file=_file_resolver(store, identity),
-                                   cached=cached, override=override)
+    resolve_file = _file_resolver(store, identity, cached)
+    caches = store.backends.get("caches")
+    # Implicit caching (usage only): a leading part this project sent within the window.
+    probe = caches.implicit_lookup(identity, model, request, resolve_file) if caches and cached is None else None
+    response = engine.generate_content(model, request, seed=store.seed, resolve_file=resolve_file,
+                                       cached=_engine_prefix(cached), override=override,
+                                       implicit_cached_tokens=probe.tokens if probe else 0)
+    if probe is not None:
+        caches.implicit_remember(probe)
+    quotas.record(store, identity, model, response.get("usageMetadata"))   # the usage ledger
+    return response
 
 
 def stream(store, identity: Identity, model: dict, request: dict, **options) -> list[dict]:
@@ -52,12 +75,20 @@ def stream(store, identity: Identity, model: dict, request: dict, **options) -> 
 def count_tokens(store, identity: Identity, model: dict, request: dict) -> dict:
     inner = request.get("generateContentRequest") or {}
     cached = _cache_prefix(store, identity, model, inner) if inner else None
-    return engine.count_tokens(model, request, resolve_file=_file_resolver(store, identity), cached=cached)
+    _override(store, identity, model, request, "countTokens")   # only error and latency rules act here
+    return engine.count_tokens(model, request, resolve_file=_file_resolver(store, identity, cached),
+                               cached=_engine_prefix(cached))
 
 
 def embed(store, identity: Identity, model: dict, request: dict) -> dict:
-    return engine.embed_content(model, request)
+    _override(store, identity, model, request, "embedContent")   # only error and latency rules act here
+    response = engine.embed_content(model, request)
+    quotas.record(store, identity, model, quotas.embedding_usage([request]))
+    return response
 
 
 def batch_embed(store, identity: Identity, model: dict, request: dict) -> dict:
-    return engine.batch_embed_contents(model, request)
+    _override(store, identity, model, request, "batchEmbedContents")
+    response = engine.batch_embed_contents(model, request)
+    quotas.record(store, identity, model, quotas.embedding_usage(request.get("requests") or []))
+    return response

@@ -2,6 +2,13 @@
 
 Backends are plain Python objects (no HTTP); each registers here under its resource name so handlers,
 the control plane and the pytest plugin reach it as `store.files`, `store.batches`, ...
+
+State export and import (persistence.py holds the format, the atomic writes and the loading): every
+backend with state has `export_state() -> dict` (JSON-able; stored bytes by reference, `blob_ref`) and
+`import_state(data)`; `Store.export_state` / `Store.import_state` add the config, the clock offset and
+the id counters. `changed(*paths)` says that persistent state changed (after the change is made), and
+which files on disk it now depends on; with a state dir the next answer waits until a snapshot holding
+the change is durable.
 """
 from __future__ import annotations
 
@@ -65,6 +72,12 @@ class Store:
         self._counters: dict[tuple[str, str], int] = {}
         self.backends: dict[str, Backend] = {}
         self.internal_errors: list[str] = []  # every 500 is a bug; tests assert this stays empty
+        # Change tracking for persistence: a generation number that grows with each persistent change,
+        # and the files written since the last snapshot (fsynced before the next one).
+        self.generation = 0
+        self._unsynced: set[Path] = set()
+        self._change_lock = threading.Lock()
+        self.persister = None   # persistence.Persister when the state is kept in a state dir
 
     # -- wiring ------------------------------------------------------------------------------------
     def register(self, name: str, backend: Backend) -> Backend:
@@ -106,6 +119,73 @@ class Store:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
+    # -- change tracking and blobs -------------------------------------------------------------------
+    def changed(self, *paths: Path) -> None:
+        """Persistent state changed (call it after the change is made); `paths`: files written that the
+        state now refers to (made durable before the snapshot that holds the change)."""
+        with self._change_lock:
+            self.generation += 1
+            if paths and self.persister is not None:
+                self._unsynced.update(Path(p) for p in paths)
+
+    def take_unsynced(self) -> set[Path]:
+        with self._change_lock:
+            paths, self._unsynced = self._unsynced, set()
+        return paths
+
+    def blob_ref(self, path: Path | str) -> dict:
+        """A reference to stored bytes, as exports write it: the path relative to the data dir."""
+        return {"$blob": Path(path).resolve().relative_to(self.data_dir.resolve()).as_posix()}
+
+    def blob_path(self, ref: dict | str) -> Path:
+        """Where the bytes of a `blob_ref` live; a reference that leaves the data dir is a ValueError."""
+        rel = ref["$blob"] if isinstance(ref, dict) else ref
+        if not isinstance(rel, str) or not rel or rel.startswith("/") or "\\" in rel \
+                or any(part in ("", ".", "..") for part in rel.split("/")):
+            raise ValueError(f"invalid stored-bytes reference {rel!r}")
+        return self.data_dir / rel
+
+    # -- export and import ---------------------------------------------------------------------------
+    def export_state(self) -> dict:
+        """Config, clock offset, id counters and every backend's state, as one JSON-able dict."""
+        with self.lock:
+            counters = sorted([project, kind, n] for (project, kind), n in self._counters.items())
+        backends = {}
+        for name, backend in self.backends.items():
+            export = getattr(backend, "export_state", None)
+            if export is not None:
+                backends[name] = export()
+        return {"config": self.config.as_dict(), "clock": {"offsetSeconds": self.clock._offset,
+                                                            "now": self.timestamp()},
+                "counters": counters, "backends": backends}
+
+    def import_state(self, state: dict) -> None:
+        """Replace config, clock offset, counters and every backend's state by `state` (an `export_state`).
+        The bytes it refers to must be in the data dir already. Backends it does not name are reset."""
+        with self.lock:
+            self.config.reset()
+            config = state.get("config") or {}
+            try:
+                self.config.patch(config)
+            except Exception:   # a key this version does not know: take the others one by one
+                for key, value in config.items():
+                    try:
+                        self.config.patch({key: value})
+                    except Exception:
+                        pass
+            self.clock.reset()
+            self.clock.advance(float((state.get("clock") or {}).get("offsetSeconds") or 0.0))
+            self._counters = {(project, kind): int(n) for project, kind, n in state.get("counters") or []}
+        saved = state.get("backends") or {}
+        for name, backend in self.backends.items():
+            restore = getattr(backend, "import_state", None)
+            if restore is None:
+                continue
+            if name in saved:
+                restore(saved[name])
+            else:
+                restore({})
+
     # -- control -----------------------------------------------------------------------------------
     def reset(self, *, config: bool = False, clock: bool = False) -> None:
         """Wipe every resource and the journal; config and clock too when asked."""
@@ -120,5 +200,7 @@ class Store:
                 self.clock.reset()
 
     def close(self) -> None:
+        if self.persister is not None:
+            self.persister.close()   # a last snapshot (with what was kept lazily) and the dir's lock
         if self._own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)

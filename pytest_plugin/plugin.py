@@ -1,57 +1,338 @@
-"""Fixtures: `gemini_server` (one live emulator per session and xdist worker) and `gemini_mock`
-(per test: a fresh state, its own API key, clients pointed at the emulator, time travel)."""
+"""Fixtures and the `gemini` marker: an emulated Gemini API in every test that asks for it.
+
+* `gemini_server` (session; one per xdist worker, since each worker is its own session): a live
+  emulator on a free loopback port.
+* `gemini_mock` (test): the test's own API key (hence its own project), clients pointed at the
+  emulator, the environment patched so code that builds `genai.Client()` itself reaches it, time
+  travel, scripted answers and faults, and the backends for seeding and inspecting state without HTTP.
+* `@pytest.mark.gemini(seed=..., config=..., rules=[...])`: per-test settings.
+
+Isolation: every test has its own key, derived from its node id, so every resource it makes lives in
+its own project, and its rules and faults match only that project. The emulator is also reset (every
+resource, the journal, the config and the clock) when a test starts, but only if no other test is using
+the same server at that moment: under xdist each worker runs one test at a time and always gets a
+clean server; tests that share a server concurrently (threads, async runners) keep each other's state
+and rely on the per-key isolation, and then the server-wide settings (config, seed, clock) are shared.
+"""
 from __future__ import annotations
 
+import asyncio
 import hashlib
-from datetime import datetime, timedelta
-from typing import Iterator
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
 
 import pytest
 
-from .server import LiveServer
+from . import sdk
 
+if TYPE_CHECKING:   # the server (and the whole emulator) is imported only when a test asks for it
+    from .server import LiveServer
+
+MARKER = "gemini"
+MARKER_HELP = (f"{MARKER}(seed=None, config=None, rules=None): settings of the emulated Gemini API for this "
+               "test (gemini_mock fixture): the seed of generated answers, a config patch "
+               "(as PATCH /_mock/config takes it), and scripted rules (as gemini_mock.rules.add takes them).")
+
+ENV_KEYS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+ENV_BASE_URL = "GOOGLE_GEMINI_BASE_URL"
+# Set in a developer's shell these would send genai.Client() to Vertex AI instead of the emulator.
+ENV_CLEARED = ("GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_GENAI_USE_ENTERPRISE", "GOOGLE_CLOUD_PROJECT",
+               "GOOGLE_CLOUD_LOCATION")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini("gemini_mock_fast_clients", type="bool", default=True,
+                  help="share one TLS context among google-genai clients whose base URL is http:// "
+                       "(saves ~40 ms per genai.Client(); default true)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER_HELP)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Scripted answers and faults, scoped to one project
+
+class Rules:
+    """The test's scripted answers (`gemini_mock.rules`): every rule it adds matches only its project.
+
+        gemini_mock.rules.add({"match": {"prompt": "weather"}, "respond": {"text": "Sunny."}})
+        gemini_mock.rules.reply("Sunny.", prompt="weather")
+        gemini_mock.rules.function_call("get_weather", {"city": "Paris"})
+        gemini_mock.rules.json({"ok": True})
+        gemini_mock.rules.error(429, times=2)
+
+    A rule is `{"match": {"model", "method", "prompt" (a regex)}, "respond": {"text"} | {"functionCall":
+    {"name", "args"}} | {"json": value} | {"error": {"code", "status"?, "message"?}}, "latencyMs": 0,
+    "times": null | N}`; the first matching rule answers, `times` limits how often.
+    """
+
+    def __init__(self, mock: "GeminiMock") -> None:
+        self._mock = mock
+
+    @property
+    def _backend(self):
+        return self._mock.store.rules
+
+    def add(self, rule: dict | None = None, **fields: Any) -> dict:
+        """Add a rule (a dict, or its fields as keywords: match=, respond=, latencyMs=, times=)."""
+        rule = dict(rule or {}, **fields)
+        rule["match"] = dict(rule.get("match") or {}, project=self._mock.project)
+        return self._backend.add(rule)
+
+    def _respond(self, respond: dict, model, prompt, method, times, latency_ms) -> dict:
+        match = {k: v for k, v in (("model", model), ("prompt", prompt), ("method", method)) if v is not None}
+        rule: dict[str, Any] = {"match": match, "respond": respond, "times": times}
+        if latency_ms:
+            rule["latencyMs"] = latency_ms
+        return self.add(rule)
+
+    def reply(self, text: str, *, model: str | None = None, prompt: str | None = None,
+              method: str | None = None, times: int | None = None, latency_ms: int = 0) -> dict:
+        """Answer matching requests with `text`."""
+        return self._respond({"text": text}, model, prompt, method, times, latency_ms)
+
+    def function_call(self, name: str, args: dict | None = None, *, model: str | None = None,
+                      prompt: str | None = None, method: str | None = None, times: int | None = None,
+                      latency_ms: int = 0) -> dict:
+        """Answer matching requests with a call of function `name`."""
+        return self._respond({"functionCall": {"name": name, "args": args or {}}}, model, prompt, method,
+                             times, latency_ms)
+
+    def json(self, value: Any, *, model: str | None = None, prompt: str | None = None,
+             method: str | None = None, times: int | None = None, latency_ms: int = 0) -> dict:
+        """Answer matching requests with `value` as JSON text."""
+        return self._respond({"json": value}, model, prompt, method, times, latency_ms)
+
+    def error(self, code: int, message: str | None = None, *, status: str | None = None,
+              model: str | None = None, prompt: str | None = None, method: str | None = None,
+              times: int | None = None, latency_ms: int = 0) -> dict:
+        """Answer matching requests with the error envelope of HTTP `code`."""
+        error: dict[str, Any] = {"code": code}
+        if status:
+            error["status"] = status
+        if message:
+            error["message"] = message
+        return self._respond({"error": error}, model, prompt, method, times, latency_ms)
+
+    def list(self) -> list[dict]:
+        """This test's rules."""
+        return [r for r in self._backend.list() if _project_of(r) == self._mock.project]
+
+    def delete(self, rule_id: str) -> None:
+        self._backend.delete(rule_id)
+
+    def clear(self) -> None:
+        """Remove this test's rules (other tests' rules stay)."""
+        for rule in self.list():
+            self._backend.delete(rule["id"])
+
+    def __iter__(self):
+        return iter(self.list())
+
+    def __len__(self) -> int:
+        return len(self.list())
+
+
+def _project_of(item: dict) -> str | None:
+    return (item.get("match") or {}).get("project")
+
+
+# ---------------------------------------------------------------------------------------------------
+# What a test gets
 
 class GeminiMock:
     """What a test gets from the `gemini_mock` fixture."""
 
-    def __init__(self, server: LiveServer, api_key: str) -> None:
+    def __init__(self, server: "LiveServer", api_key: str) -> None:
         self.server = server
         self.store = server.store
         self.base_url = server.base_url
         self.api_key = api_key
+        self.rules = Rules(self)
+        self._clients: list = []
+        self._lock = threading.Lock()
 
-    # -- clients -------------------------------------------------------------------------------------
-    def client(self, api_key: str | None = None, **http_options):
-        """A google-genai Client pointed at the emulator (the SDK's default API version unless given)."""
-        from google import genai
-        from google.genai import types
-
-        return genai.Client(api_key=api_key or self.api_key,
-                            http_options=types.HttpOptions(base_url=self.base_url, **http_options))
-
-    def other_key(self, name: str) -> str:
-        """Another API key, hence another project: for isolation tests."""
-        return f"{self.api_key}-{name}"
-
-    # -- state ---------------------------------------------------------------------------------------
+    # -- who -----------------------------------------------------------------------------------------
     @property
     def identity(self):
+        """The test key's identity: `.project`, `.email`, `.groups`, `.tier`."""
         return self.store.keys.identify(self.api_key)
 
     @property
+    def project(self) -> str:
+        return self.identity.project
+
+    def other_key(self, name: str) -> str:
+        """Another API key, hence another project: for isolation and sharing tests."""
+        return f"{self.api_key}-{name}"
+
+    # -- clients -------------------------------------------------------------------------------------
+    def client(self, api_key: str | None = None, **http_options):
+        """A google-genai Client pointed at the emulator, with the test's key unless given another.
+
+        `http_options` are HttpOptions fields (`api_version="v1beta"`, `headers=...`, ...); without
+        `api_version` the SDK's default (/v1) is used. The fixture keeps the client alive for the
+        test (so `gemini_mock.client().models....` on a temporary works) and closes it afterwards.
+        """
+        from google import genai
+        from google.genai import types
+
+        client = genai.Client(api_key=api_key or self.api_key,
+                              http_options=types.HttpOptions(base_url=self.base_url, **http_options))
+        with self._lock:
+            self._clients.append(client)
+        return client
+
+    def async_client(self, api_key: str | None = None, **http_options):
+        """The asyncio side of `client()` (`client.aio`)."""
+        return self.client(api_key, **http_options).aio
+
+    def close(self) -> None:
+        """Close every client the fixture made (done at teardown)."""
+        with self._lock:
+            clients, self._clients = self._clients, []
+        for client in clients:
+            _close_quietly(client)
+
+    # -- state ---------------------------------------------------------------------------------------
+    @property
     def requests(self) -> list[dict]:
-        """The journal of this test's requests made with its key."""
-        project = self.identity.project
-        return [entry for entry in self.store.journal.entries() if entry["project"] == project]
+        """The journal of this test's requests (those made with its key), oldest first."""
+        project = self.project
+        return [entry for entry in self.store.journal.entries() if entry.get("project") == project]
+
+    def configure(self, changes: dict) -> dict:
+        """Deep-merge `changes` into the server's config (as PATCH /_mock/config); returns the config."""
+        return self.store.config.patch(changes)
+
+    @property
+    def files(self):
+        return self.store.files
+
+    @property
+    def batches(self):
+        return self.store.batches
+
+    @property
+    def caches(self):
+        return self.store.caches
+
+    @property
+    def tuned_models(self):
+        return self.store.tuned_models
+
+    @property
+    def permissions(self):
+        return self.store.permissions
+
+    @property
+    def corpora(self):
+        return self.store.corpora
+
+    # -- seeding without HTTP ------------------------------------------------------------------------
+    def upload_file(self, data: bytes | str | Path, mime_type: str | None = None, *,
+                    display_name: str | None = None, name: str | None = None) -> dict:
+        """Store a file in the test's project as an upload would; returns the File resource.
+
+        `data` is the bytes, or a path to read them from (its name is the default display name)."""
+        if isinstance(data, (str, Path)):
+            path = Path(data)
+            display_name = display_name or path.name
+            data = path.read_bytes()
+        files = self.store.files
+        identity = self.identity
+        part = files.new_part(identity)
+        part.write_bytes(data)
+        metadata: dict[str, Any] = {}
+        if display_name:
+            metadata["displayName"] = display_name
+        if mime_type:
+            metadata["mimeType"] = mime_type
+        if name:
+            metadata["name"] = name
+        return files.store_bytes(identity, metadata, part, size=len(data),
+                                 sha256_hex=hashlib.sha256(data).hexdigest(), mime_type=mime_type,
+                                 base_url=self.base_url)
+
+    def create_cache(self, body: dict, version: str = "v1beta") -> dict:
+        """A cachedContent of the test's project (body as `cachedContents.create` takes it)."""
+        from mockserver.schema import normalize
+        return self.store.caches.create(self.identity, normalize(version, "CachedContent", body),
+                                        version=version)
+
+    def create_batch(self, model: str, requests: list[dict] | None = None, *, file_name: str | None = None,
+                     display_name: str | None = None, embed: bool = False, version: str = "v1beta") -> dict:
+        """A batch job of the test's project, from inline requests or an uploaded JSONL file.
+
+        Each inline request is a GenerateContentRequest (or `{"request": ..., "metadata": ...}`)."""
+        if (requests is None) == (file_name is None):
+            raise ValueError("give exactly one of requests and file_name")
+        if requests is not None:
+            items = [r if "request" in r else {"request": r} for r in requests]
+            source: dict[str, Any] = {"requests": {"requests": items}}
+        else:
+            source = {"fileName": file_name}
+        batch: dict[str, Any] = {"inputConfig": source}
+        if display_name:
+            batch["displayName"] = display_name
+        model = model if model.startswith(("models/", "tunedModels/")) else f"models/{model}"
+        return self.store.batches.create(self.identity, model, {"batch": batch},
+                                         kind="embed" if embed else "generate", version=version)
+
+    def create_tuned_model(self, body: dict, tuned_model_id: str | None = None, version: str = "v1beta") -> dict:
+        """A tuned model of the test's project; returns the create operation."""
+        from mockserver.schema import normalize
+        return self.store.tuned_models.create(self.identity, normalize(version, "TunedModel", body),
+                                              tuned_model_id, version)
+
+    def share(self, resource: str, email: str, role: str = "READER", grantee_type: str = "USER") -> dict:
+        """Grant `email` a role on one of the test's tuned models or corpora; returns the Permission."""
+        return self.store.permissions.create(self.identity, resource,
+                                             {"granteeType": grantee_type, "emailAddress": email, "role": role})
+
+    # -- scripted faults -----------------------------------------------------------------------------
+    def fail_next(self, code: int | None = None, message: str | None = None, *, status: str | None = None,
+                  times: int | None = 1, kind: str = "status", path: str | None = None,
+                  method: str | None = None, model: str | None = None, latency_ms: int | None = None,
+                  after_chunks: int | None = None, retry_delay: str | None = None) -> dict:
+        """Make the next `times` matching requests of this test fail (`times=None`: all of them).
+
+        kind "status" (the default): answer the error envelope of `code` (503 unless given), as the
+        real API words it; "latency": wait `latency_ms` (real time) first; "streamCut": end an SSE
+        stream with an error event after `after_chunks` events. `path` (a regex searched in the request
+        path), `method` and `model` narrow which requests match. Returns the fault as stored."""
+        fault: dict[str, Any] = {"kind": kind, "times": times}
+        if kind == "status" and code is None:
+            code = 503
+        for key, value in (("code", code), ("status", status), ("message", message),
+                           ("latencyMs", latency_ms), ("afterChunks", after_chunks), ("retryDelay", retry_delay)):
+            if value is not None:
+                fault[key] = value
+        match = {k: v for k, v in (("path", path), ("method", method), ("model", model)) if v is not None}
+        fault["match"] = dict(match, project=self.project)
+        return self.store.faults.add(fault)
+
+    @property
+    def faults(self) -> list[dict]:
+        """This test's faults that still have uses left."""
+        return [f for f in self.store.faults.list() if _project_of(f) == self.project
+                and (f.get("times") is None or f.get("hits", 0) < f["times"])]
 
     # -- time ----------------------------------------------------------------------------------------
     def advance(self, seconds: float | timedelta) -> datetime:
+        """Move the emulator's clock forward (every time-driven state moves with it)."""
         if isinstance(seconds, timedelta):
             seconds = seconds.total_seconds()
         self.store.clock.advance(seconds)
         return self.store.clock.now_dt()
 
     def set_time(self, when: datetime) -> datetime:
+        """Jump the emulator's clock to `when` (a naive datetime is taken as UTC); time flows on."""
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
         self.store.clock.set(when.timestamp())
         return self.store.clock.now_dt()
 
@@ -59,27 +340,126 @@ class GeminiMock:
         return self.store.clock.now_dt()
 
 
+def _close_quietly(client) -> None:
+    try:
+        client.close()
+    except Exception:
+        pass
+    aio = getattr(client, "_aio", None)
+    if aio is None:
+        return
+    try:
+        asyncio.get_running_loop()
+        return   # inside a running loop (async teardown): leave it to the garbage collector
+    except RuntimeError:
+        pass
+    try:
+        asyncio.run(aio.aclose())
+    except Exception:
+        pass
+
+
+# ---------------------------------------------------------------------------------------------------
+# Fixtures
+
+class _Occupancy:
+    """How many tests use a server right now: the reset at a test's start happens only when alone."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = 0
+
+    def enter(self) -> bool:
+        with self._lock:
+            self._count += 1
+            return self._count == 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._count -= 1
+
+
 @pytest.fixture(scope="session")
-def gemini_server() -> Iterator[LiveServer]:
+def gemini_server(pytestconfig: pytest.Config) -> Iterator["LiveServer"]:
     """One live emulator for the session (per xdist worker, since each worker is its own session)."""
-    with LiveServer() as server:
+    from .server import LiveServer
+
+    fast = pytestconfig.getini("gemini_mock_fast_clients")
+    installed_here = fast and not sdk.installed() and sdk.install()
+    server = LiveServer()
+    server.occupancy = _Occupancy()
+    with server:
         yield server
+    if installed_here:
+        sdk.uninstall()
+
+
+def test_key(nodeid: str) -> str:
+    """The API key of a test: stable across runs, distinct per test."""
+    return "test-" + hashlib.blake2b(nodeid.encode(), digest_size=6).hexdigest()
+
+
+test_key.__test__ = False  # not a test, whatever its name says
+
+
+def _apply_marker(mock: GeminiMock, marker) -> None:
+    options = dict(marker.kwargs)
+    unknown = set(options) - {"seed", "config", "rules"}
+    if unknown or marker.args:
+        raise pytest.UsageError(f"@pytest.mark.{MARKER} takes seed=, config=, rules=; got "
+                                f"{sorted(unknown) or list(marker.args)}")
+    if options.get("config"):
+        mock.configure(options["config"])
+    if options.get("seed") is not None:
+        mock.configure({"seed": int(options["seed"])})
+    for rule in options.get("rules") or ():
+        mock.rules.add(rule)
 
 
 @pytest.fixture
-def gemini_mock(gemini_server: LiveServer, request: pytest.FixtureRequest,
+def gemini_mock(gemini_server: "LiveServer", request: pytest.FixtureRequest,
                 monkeypatch: pytest.MonkeyPatch) -> Iterator[GeminiMock]:
-    """A fresh emulator state for one test, and the environment pointed at it, so code under test that
-    builds `genai.Client()` itself reaches the emulator."""
+    """The emulator for one test: its own key and project, clients, time travel, rules, faults, and
+    the environment pointed at the emulator so code that builds `genai.Client()` itself reaches it."""
     store = gemini_server.store
-    store.reset(config=True, clock=True)
-    key = "test-" + hashlib.blake2b(request.node.nodeid.encode(), digest_size=6).hexdigest()
-    mock = GeminiMock(gemini_server, key)
-    monkeypatch.setenv("GEMINI_API_KEY", key)
-    monkeypatch.setenv("GOOGLE_API_KEY", key)   # the SDKs prefer it when both are set
-    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", gemini_server.base_url)
-    yield mock
+    occupancy: _Occupancy = getattr(gemini_server, "occupancy", None) or _Occupancy()
+    alone = occupancy.enter()
+    mock = None
+    try:
+        if alone:
+            store.reset(config=True, clock=True)
+            store.internal_errors.clear()
+            for name in ("rules", "faults"):
+                backend = store.backends.get(name)
+                if backend is not None and hasattr(backend, "clear"):
+                    backend.clear()
+        mock = GeminiMock(gemini_server, test_key(request.node.nodeid))
+        for name in ENV_CLEARED:
+            monkeypatch.delenv(name, raising=False)
+        for name in ENV_KEYS:   # GOOGLE_API_KEY wins in the SDKs when both are set; set both alike
+            monkeypatch.setenv(name, mock.api_key)
+        monkeypatch.setenv(ENV_BASE_URL, gemini_server.base_url)
+        for marker in reversed(list(request.node.iter_markers(MARKER))):   # closest marker last, so it wins
+            _apply_marker(mock, marker)
+        yield mock
+    finally:
+        if mock is not None:
+            mock.close()
+            if not alone:   # sharing the server: take back this test's rules and faults
+                _forget_scripts(store, mock.project)
+        occupancy.leave()
     errors = list(store.internal_errors)
     store.internal_errors.clear()
     if errors:
         pytest.fail("the emulator answered 500 INTERNAL:\n" + "\n".join(errors), pytrace=False)
+
+
+def _forget_scripts(store, project: str) -> None:
+    for name in ("rules", "faults"):
+        backend = store.backends.get(name)
+        if backend is None:
+            continue
+        for item in list(backend.list()):
+            if _project_of(item) == project and "id" in item and hasattr(backend, "delete"):
+                backend.delete(item["id"])
+

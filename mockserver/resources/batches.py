@@ -50,6 +50,7 @@ from .. import inference
 from ..auth import Identity
 from ..errors import ApiError, failed_precondition, invalid_argument, missing_resource
 from ..http import Context, json_response, parse_json
+from ..persistence import build, fields_of
 from ..routing import route
 from ..schema import normalize
 from ..wire import int64, paginate, page_size
@@ -317,6 +318,7 @@ class Batches:
             job.work_dir.mkdir(parents=True, exist_ok=True)
             job.input_path = self._snapshot(source_path, job.work_dir / "input.jsonl")
             job.request_count, job.input_error = scan_jsonl(job.input_path, job.file_name)
+        self.store.changed(job.input_path)
         return self._render(job, now)
 
     def _new_job(self, identity: Identity, job_fields: dict, request_count: int) -> Job:
@@ -470,6 +472,14 @@ class Batches:
         """Bring `job` up to `now`: compute the requests that became due, and end it if its time came."""
         if job.final:
             return
+        before = (job.processed, job.seen_running)
+        try:
+            self._advance(job, now)
+        finally:
+            if (job.processed, job.seen_running) != before or job.final:   # computed on a read: keep it
+                self.store.changed(*([job.out_path] if job.work_dir is not None and job.out_path.exists() else []))
+
+    def _advance(self, job: Job, now: float) -> None:
         state = self._state(job, now)
         if state == PENDING:
             return
@@ -674,6 +684,45 @@ class Batches:
             elif job.error is not None:
                 operation["error"] = job.error
         return operation
+
+    # -- state export and import (persistence.py) ----------------------------------------------------
+    def export_state(self) -> dict:
+        """Every job with its progress; a running file job's input and results so far by reference."""
+        with self.lock:
+            jobs = sorted((job for jobs in self._jobs.values() for job in jobs.values()), key=lambda j: j.seq)
+            return {"seq": self._seq, "jobs": [self._export_job(job) for job in jobs]}
+
+    def _export_job(self, job: Job) -> dict:
+        working = job.work_dir is not None and not job.final
+        out = job.out_path if working and job.out_path.exists() else None
+        return fields_of(
+            job, identity=job.identity.as_dict(), kind=job.kind.name, results=list(job.results),
+            input_path=self.store.blob_ref(job.input_path) if working and job.input_path else None,
+            work_dir=self.store.blob_ref(job.work_dir)["$blob"] if working else None,
+            out=self.store.blob_ref(out) if out is not None else None,
+            out_size=out.stat().st_size if out is not None else 0)
+
+    def import_state(self, data: dict) -> None:
+        """Replace every job by those of `data`. A running job's partial results are cut back to what
+        the snapshot counted (lines written after it are computed again, identically)."""
+        with self.lock:
+            self._jobs = {}
+            for item in data.get("jobs") or []:
+                identity = Identity(**{**item["identity"], "groups": tuple(item["identity"].get("groups") or ())})
+                work_dir = self.store.blob_path(item["work_dir"]) if item.get("work_dir") else None
+                input_path = self.store.blob_path(item["input_path"]) if item.get("input_path") else None
+                job = build(Job, item, identity=identity, kind=KINDS[item["kind"]], work_dir=work_dir,
+                            input_path=input_path)
+                if work_dir is not None:
+                    work_dir.mkdir(parents=True, exist_ok=True)
+                    size = int(item.get("out_size") or 0)
+                    with open(job.out_path, "ab") as out:
+                        if out.tell() < size:   # results lost: start over (they come out the same)
+                            job.processed = job.succeeded = job.failed = job.offset = job.line_no = 0
+                            job.parsed_any, size = False, 0
+                        out.truncate(size)
+                self._jobs.setdefault(job.project, {})[job.id] = job
+            self._seq = int(data.get("seq") or 0)
 
 
 def _hours(seconds: float) -> str:

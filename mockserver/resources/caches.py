@@ -12,6 +12,7 @@ reports the longest such prefix as cached tokens, when it reaches the model's im
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections import OrderedDict
@@ -24,6 +25,8 @@ from ..auth import Identity
 from ..errors import ApiError, invalid_argument, missing_resource
 from ..generation.counting import Counts, canonical_json, count_content, count_tools, count_contents
 from ..http import Context, json_response
+from ..generation.media import MediaInfo
+from ..persistence import build, fields_of
 from ..routing import route
 from ..wire import format_time, paginate, page_size, parse_duration, parse_time
 
@@ -398,6 +401,30 @@ class ContextCaches:
         probe = self.implicit_lookup(identity, model, request, resolve_file)
         self.implicit_remember(probe)
         return probe.tokens
+
+    # -- state export and import (persistence.py) ----------------------------------------------------
+    def export_state(self) -> dict:
+        """The explicit caches (expired ones kept as the backend keeps them) and the implicit-cache
+        memory (kept lazily: it is saved with the next snapshot, never causes one)."""
+        with self._store.lock:
+            caches = [fields_of(entry, counts=dataclasses.asdict(entry.counts),
+                                media={uri: dataclasses.asdict(info) for uri, info in entry.media.items()})
+                      for entry in self._caches.values()]
+            implicit = {project: [[key, tokens, seen] for key, (tokens, seen) in memory.items()]
+                        for project, memory in self._implicit.items()}
+        return {"caches": caches, "implicit": implicit}
+
+    def import_state(self, data: dict) -> None:
+        with self._store.lock:
+            self._caches = {}
+            for item in data.get("caches") or []:
+                counts = item.get("counts") or {}
+                entry = build(CachedContent, item,
+                              counts=Counts(dict(counts.get("by_modality") or {}), float(counts.get("audio_seconds") or 0)),
+                              media={uri: MediaInfo(**info) for uri, info in (item.get("media") or {}).items()})
+                self._caches[(entry.project, entry.id)] = entry
+            self._implicit = {project: OrderedDict((key, (tokens, seen)) for key, tokens, seen in entries)
+                              for project, entries in (data.get("implicit") or {}).items()}
 
 
 def register(store) -> None:

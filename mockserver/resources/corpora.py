@@ -14,6 +14,7 @@ from starlette.responses import Response
 from ..auth import Identity
 from ..errors import already_exists, invalid_argument
 from ..http import Context, json_response
+from ..persistence import build, fields_of
 from ..routing import route
 from ..wire import format_time, page_size, paginate
 from .permissions import OWNER, READER, USER, Acl, can, require
@@ -109,6 +110,18 @@ class Corpora:
         with self.store.lock:
             self._fetch(identity, name, OWNER)
             del self._corpora[name]
+
+    # -- state export and import (persistence.py) ----------------------------------------------------
+    def export_state(self) -> dict:
+        with self.store.lock:
+            return {"corpora": [fields_of(c, acl=c.acl.export_state()) for c in self._corpora.values()]}
+
+    def import_state(self, data: dict) -> None:
+        with self.store.lock:
+            self._corpora = {}
+            for item in data.get("corpora") or []:
+                corpus = build(Corpus, item, acl=Acl.from_state(item.get("acl")))
+                self._corpora[corpus.name] = corpus
 
 
 def register(store) -> None:

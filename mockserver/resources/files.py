@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import hashlib
 import mimetypes
 import os
@@ -46,6 +47,7 @@ from ..auth import Identity
 from ..errors import ApiError, already_exists, failed_precondition, invalid_argument, missing_resource, not_found
 from ..generation import media
 from ..http import Context, json_response, parse_json
+from ..persistence import build, fields_of
 from ..routing import ALL_VERSIONS, route
 from ..schema import normalize
 from ..wire import paginate, page_size
@@ -499,6 +501,7 @@ class FileStore:
                 base_url=base_url, seq=self._seq, info=info, unusable=unusable, error=error, duration=duration,
                 measured=measure)
             self._files.setdefault(project, {})[file_id] = record
+        self.store.changed(target)   # the record and its bytes are made durable before the answer
         return record
 
     def create_empty(self, identity: Identity, metadata: dict, base_url: str) -> dict:
@@ -674,6 +677,34 @@ class FileStore:
         path = self._dir(identity.project, "uploads") / f"{part_id}.part"
         path.write_bytes(b"")
         return path
+
+    # -- state export and import (persistence.py) ----------------------------------------------------
+    def export_state(self) -> dict:
+        """Every project's files, bytes by reference. Uploads not yet finalized are not kept."""
+        with self.lock:
+            records = sorted((r for files in self._files.values() for r in files.values()), key=lambda r: r.seq)
+            return {"seq": self._seq, "lastBaseUrl": self.last_base_url, "files": [
+                fields_of(r, path=self.store.blob_ref(r.path),
+                          info=dataclasses.asdict(r.info) if r.info is not None else None) for r in records]}
+
+    def import_state(self, data: dict) -> None:
+        """Replace every record by those of `data`; a record whose bytes are missing or of another size
+        (a delete that was under way when the server stopped) is left out."""
+        with self.lock:
+            self._files, self._uploads, self._projects = {}, {}, set()
+            for item in data.get("files") or []:
+                path = self.store.blob_path(item["path"])
+                try:
+                    if path.stat().st_size != item["size"]:
+                        continue
+                except OSError:
+                    continue
+                info = media.MediaInfo(**item["info"]) if item.get("info") else None
+                record = build(FileRecord, item, path=path, info=info)
+                self._files.setdefault(record.project, {})[record.id] = record
+                self._projects.add(record.project)
+            self._seq = int(data.get("seq") or 0)
+            self.last_base_url = data.get("lastBaseUrl")
 
 
 def upload_error(error: ApiError, status: str, received: int | None = None) -> ApiError:

@@ -12,6 +12,7 @@ from ..http import Context, dumps, json_response
 from ..paths import FIXTURES
 from ..routing import ALL_VERSIONS, route
 from ..wire import paginate, page_size
+from .logs import recording
 
 
 class Catalog:
@@ -82,15 +83,19 @@ async def get_model(ctx: Context) -> Response:
 
 
 async def generate_content(ctx: Context) -> Response:
-    request = await ctx.json("GenerateContentRequest")
-    model = ctx.store.models.get(ctx.params["model"], "generateContent", ctx.version)
-    return json_response(inference.generate(ctx.store, ctx.identity, model, request))
+    with recording(ctx, "generateContent") as call:   # a log, when the project turned logging on
+        call.request = request = await ctx.json("GenerateContentRequest")
+        model = ctx.store.models.get(ctx.params["model"], "generateContent", ctx.version)
+        call.response = inference.generate(ctx.store, ctx.identity, model, request)
+    return json_response(call.response)
 
 
 async def stream_generate_content(ctx: Context) -> Response:
-    request = await ctx.json("GenerateContentRequest")
-    model = ctx.store.models.get(ctx.params["model"], "generateContent", ctx.version)
-    return stream_response(ctx, inference.stream(ctx.store, ctx.identity, model, request))
+    with recording(ctx, "streamGenerateContent") as call:
+        call.request = request = await ctx.json("GenerateContentRequest")
+        model = ctx.store.models.get(ctx.params["model"], "generateContent", ctx.version)
+        call.response = inference.stream(ctx.store, ctx.identity, model, request)
+    return stream_response(ctx, call.response)
 
 
 def stream_response(ctx: Context, chunks) -> Response:

@@ -42,6 +42,7 @@ from .. import inference
 from ..errors import STATUS_CODES, ApiError, invalid_argument, not_found
 from ..generation.tokens import count_text
 from ..http import Context, dumps, json_response, parse_json
+from ..persistence import build, fields_of
 from ..routing import route
 from ..schema import normalize
 from ..wire import parse_time
@@ -176,6 +177,23 @@ class OpenAICompat:
     def drop_batch(self, batch: OpenAIBatch) -> None:
         with self.lock:
             self._batches.get(batch.project, {}).pop(batch.name, None)
+
+    # -- state export and import (persistence.py) ----------------------------------------------------
+    def export_state(self) -> dict:
+        with self.lock:
+            return {"seq": self._seq,
+                    "purposes": [[project, name, purpose] for (project, name), purpose in self._purposes.items()],
+                    "batches": [fields_of(b, models=dict(b.models))
+                                for batches in self._batches.values() for b in batches.values()]}
+
+    def import_state(self, data: dict) -> None:
+        with self.lock:
+            self._purposes = {(project, name): purpose for project, name, purpose in data.get("purposes") or []}
+            self._batches = {}
+            for item in data.get("batches") or []:
+                batch = build(OpenAIBatch, item)
+                self._batches.setdefault(batch.project, {})[batch.name] = batch
+            self._seq = int(data.get("seq") or 0)
 
 
 def register(store) -> None:

@@ -31,6 +31,7 @@ from starlette.responses import Response
 from ..auth import Identity
 from ..errors import already_exists, failed_precondition, invalid_argument, missing_resource, not_found
 from ..http import Context, json_response
+from ..persistence import build, fields_of
 from ..routing import route
 from ..wire import page_size, paginate
 
@@ -70,6 +71,14 @@ class Acl:
 
     def owners(self) -> list[Grant]:
         return [g for g in self.grants.values() if g.role == OWNER]
+
+    def export_state(self) -> list[dict]:
+        """The grants in order, JSON-able (persistence.py)."""
+        return [fields_of(grant) for grant in self.grants.values()]
+
+    @classmethod
+    def from_state(cls, items: list[dict] | None) -> "Acl":
+        return cls({item["id"]: build(Grant, item) for item in items or []})
 
 
 class Shared(Protocol):

@@ -25,6 +25,7 @@ from .. import inference
 from ..auth import Identity
 from ..errors import already_exists, failed_precondition, invalid_argument, not_found
 from ..http import Context, json_response
+from ..persistence import build, fields_of
 from ..routing import route
 from ..wire import format_time, page_size, paginate
 from . import legacy
@@ -460,6 +461,21 @@ class TunedModels:
             return None
         output = record.answer_for(prompt)
         return {"text": output} if output is not None else None
+
+    # -- state export and import (persistence.py) ----------------------------------------------------
+    def export_state(self) -> dict:
+        """Every tuned model with its permissions (training state is computed from the clock)."""
+        with self.store.lock:
+            return {"tunedModels": [fields_of(r, examples=[list(e) for e in r.examples], acl=r.acl.export_state())
+                                    for r in self._models.values()]}
+
+    def import_state(self, data: dict) -> None:
+        with self.store.lock:
+            self._models = {}
+            for item in data.get("tunedModels") or []:
+                record = build(TunedModel, item, examples=[tuple(e) for e in item.get("examples") or []],
+                               acl=Acl.from_state(item.get("acl")))
+                self._models[record.name] = record
 
 
 def last_user_text(request: dict) -> str | None:

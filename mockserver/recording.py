@@ -1,0 +1,502 @@
+"""Record and replay: cassettes of real interactions, served back before emulation, and checked for drift.
+
+* Recording: `create_recorder(upstream, out_dir)` is an ASGI app (`gemini-mock record --upstream URL
+  --out DIR`) that forwards every request to `upstream` (the real API, or another emulator) and writes
+  each interaction as one JSON file in `out_dir`, named `<n>-<METHOD>-<path>.json`:
+
+      {"cassette": 1, "upstream": "https://generativelanguage.googleapis.com", "proxy": "http://127.0.0.1:8080",
+       "request": {"method": "POST", "path": "/v1beta/models/gemini-2.5-flash:generateContent",
+                   "query": [["alt", "sse"]], "headers": {"content-type": "application/json"},
+                   "body": {...}},
+       "response": {"status": 200, "headers": {"content-type": "text/event-stream"},
+                    "bodyText": "data: {...}\\r\\n\\r\\n"}}
+
+  A body is stored as `body` (JSON), `bodyText` (text: SSE streams, JSONL) or `bodyBase64` (bytes).
+  API keys never reach a cassette: the `x-goog-api-key` and `Authorization` headers are not kept, a
+  `?key=` value becomes "REDACTED", and any key value found elsewhere (a body, a header) is replaced too.
+  Upload URLs the upstream hands out (`X-Goog-Upload-URL`) are rewritten to point at the recorder, so
+  the upload's bytes go through it as well.
+
+* Replay: `Cassettes(dir)` answers a request from the cassettes whose method, path, query (less `key`)
+  and canonical body (JSON with sorted keys; `{}` and an empty body alike) match; several cassettes
+  with the same match are answered in the order they were recorded, the last one again once they run
+  out. `gemini-mock serve --replay DIR` tries them before the emulator; what matches no cassette is
+  emulated.
+
+* Drift: `drift(dir)` validates every cassette against the recorded schemas (the request with the
+  server's own request reader, the answer with the response schema of its route, each event of a
+  stream alike) and reports the fields the schemas do not know apart from other mismatches
+  (`gemini-mock drift DIR`).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+REDACTED = "REDACTED"
+CASSETTE_VERSION = 1
+SECRET_HEADERS = frozenset({"x-goog-api-key", "authorization", "proxy-authorization", "cookie", "set-cookie"})
+SECRET_QUERY = frozenset({"key", "access_token"})
+HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "te", "trailer", "trailers",
+                        "transfer-encoding", "upgrade", "host", "content-length", "accept-encoding",
+                        "content-encoding"})
+REQUEST_HEADERS_KEPT = ("content-type", "x-goog-upload-protocol", "x-goog-upload-command",
+                        "x-goog-upload-offset", "x-goog-upload-header-content-length",
+                        "x-goog-upload-header-content-type", "x-goog-upload-file-name")
+RESPONSE_HEADERS_KEPT = ("content-type", "x-goog-upload-url", "x-goog-upload-control-url",
+                         "x-goog-upload-status", "x-goog-upload-chunk-granularity",
+                         "x-goog-upload-size-received", "content-disposition", "retry-after")
+URL_HEADERS = ("x-goog-upload-url", "x-goog-upload-control-url")
+NOT_FORWARDED_BACK = frozenset({"date", "server"})   # the recorder's own server sets these
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Bodies and match keys
+
+def _is_text(content_type: str) -> bool:
+    ct = content_type.lower()
+    return ct.startswith("text/") or "json" in ct or "jsonl" in ct or "event-stream" in ct \
+        or "x-www-form-urlencoded" in ct
+
+
+def encode_body(data: bytes, content_type: str = "") -> dict:
+    """The cassette form of a body: {} (empty), {"body": json}, {"bodyText": str} or {"bodyBase64": str}."""
+    if not data:
+        return {}
+    ct = content_type.lower()
+    if "json" in ct and "jsonl" not in ct and "event-stream" not in ct:
+        try:
+            return {"body": json.loads(data)}
+        except ValueError:
+            pass
+    if _is_text(ct) or not ct:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            if ct or text.isprintable() or text.strip().startswith(("{", "[")):
+                return {"bodyText": text}
+    return {"bodyBase64": base64.b64encode(data).decode("ascii")}
+
+
+def decode_body(part: dict) -> bytes:
+    """The bytes of a cassette body (as encode_body wrote it)."""
+    if "body" in part:
+        return json.dumps(part["body"], ensure_ascii=False, separators=(",", ":")).encode()
+    if "bodyText" in part:
+        return part["bodyText"].encode("utf-8")
+    if "bodyBase64" in part:
+        return base64.b64decode(part["bodyBase64"])
+    return b""
+
+
+def canonical_body(data: bytes) -> str:
+    """JSON with sorted keys (an empty body and `{}` alike); other bodies by their SHA-256."""
+    if not data.strip():
+        return ""
+    try:
+        value = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        return "sha256:" + hashlib.sha256(data).hexdigest()
+    if value == {}:
+        return ""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def canonical_query(pairs: Iterable[tuple[str, str]]) -> str:
+    return urlencode(sorted((k, v) for k, v in pairs if k not in SECRET_QUERY))
+
+
+def match_key(method: str, path: str, query_pairs: Iterable[tuple[str, str]], body: bytes) -> tuple:
+    return (method.upper(), path, canonical_query(query_pairs), canonical_body(body))
+
+
+def _redact(value: Any, secrets: list[str]) -> Any:
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, dict):
+        return {_redact(k, secrets): _redact(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v, secrets) for v in value]
+    return value
+
+
+def _secrets(request: Request) -> list[str]:
+    found = []
+    key = request.headers.get("x-goog-api-key")
+    if key:
+        found.append(key)
+    for name in SECRET_QUERY:
+        for value in request.query_params.getlist(name):
+            found.append(value)
+    auth = request.headers.get("authorization", "")
+    if auth:
+        found.append(auth.split(" ", 1)[-1])
+    # longest first, so a key that contains another is replaced whole; tiny values are not secrets
+    return sorted({s.strip() for s in found if len(s.strip()) >= 4}, key=len, reverse=True)
+
+
+def _slug(path: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_")[:80] or "root"
+
+
+def _origin(request: Request) -> str:
+    host = request.headers.get("host") or f"{request.url.hostname}:{request.url.port}"
+    return f"{request.url.scheme}://{host}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Recording
+
+class Recorder:
+    """Forwards requests to `upstream` and writes one cassette per interaction into `out_dir`."""
+
+    def __init__(self, upstream: str, out_dir: str | Path, *, timeout: float = 600.0) -> None:
+        parts = urlsplit(upstream)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"upstream must be an http(s) URL, not {upstream!r}")
+        self.upstream = upstream.rstrip("/")
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._count = len(list(self.out_dir.glob("*.json")))
+        self._client = None
+
+    def _http(self):
+        if self._client is None:
+            try:
+                import httpx
+            except ImportError as exc:   # pragma: no cover - httpx comes with the test extra
+                raise RuntimeError("recording needs httpx: pip install httpx") from exc
+            self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def _next_path(self, method: str, path: str) -> Path:
+        with self._lock:
+            self._count += 1
+            return self.out_dir / f"{self._count:04d}-{method}-{_slug(path)}.json"
+
+    async def handle(self, request: Request) -> Response:
+        body = await request.body()
+        path = request.scope["path"]
+        query = parse_qsl(request.url.query, keep_blank_values=True)
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
+        headers["accept-encoding"] = "identity"
+        target = self.upstream + path + (f"?{request.url.query}" if request.url.query else "")
+        client = self._http()
+        try:
+            upstream = await client.request(request.method, target, content=body, headers=headers)
+        except Exception as exc:   # the upstream is down or refused: a 502 envelope, recorded as well
+            status, answer_headers = 502, {"content-type": "application/json; charset=UTF-8"}
+            content = json.dumps({"error": {"code": 502, "status": "UNAVAILABLE",
+                                            "message": f"Upstream {self.upstream} failed: {exc}"}}).encode()
+        else:
+            status, content = upstream.status_code, upstream.content
+            answer_headers = {k.lower(): v for k, v in upstream.headers.items()
+                              if k.lower() not in HOP_BY_HOP | SECRET_HEADERS | NOT_FORWARDED_BACK}
+        proxy = _origin(request)
+        for name in URL_HEADERS:   # uploads continue through the recorder
+            if name in answer_headers and answer_headers[name].startswith(self.upstream):
+                answer_headers[name] = proxy + answer_headers[name][len(self.upstream):]
+        secrets = _secrets(request)
+        cassette = {
+            "cassette": CASSETTE_VERSION,
+            "upstream": self.upstream,
+            "proxy": proxy,
+            "request": {
+                "method": request.method,
+                "path": path,
+                "query": [[k, REDACTED if k in SECRET_QUERY else v] for k, v in query],
+                "headers": {k: request.headers[k] for k in REQUEST_HEADERS_KEPT if k in request.headers},
+                **encode_body(body, request.headers.get("content-type", "")),
+            },
+            "response": {
+                "status": status,
+                "headers": {k: answer_headers[k] for k in RESPONSE_HEADERS_KEPT if k in answer_headers},
+                **encode_body(content, answer_headers.get("content-type", "")),
+            },
+        }
+        cassette = _redact(cassette, secrets)
+        target_file = self._next_path(request.method, path)
+        target_file.write_text(json.dumps(cassette, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        return Response(content, status_code=status, headers=answer_headers)
+
+
+def create_recorder(upstream: str, out_dir: str | Path, **options):
+    """The recording proxy as a Starlette app (`app.state.recorder` is the Recorder)."""
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+
+    recorder = Recorder(upstream, out_dir, **options)
+    app = Starlette(routes=[Route("/{path:path}", recorder.handle, methods=METHODS)],
+                    on_shutdown=[recorder.aclose])
+    app.state.recorder = recorder
+    return app
+
+
+# ---------------------------------------------------------------------------------------------------
+# Replay
+
+def load_cassettes(directory: str | Path) -> list[tuple[Path, dict]]:
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise FileNotFoundError(f"no cassette directory {directory}")
+    out = []
+    for path in sorted(directory.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and "request" in data and "response" in data:
+            out.append((path, data))
+    return out
+
+
+def cassette_key(cassette: dict) -> tuple:
+    req = cassette["request"]
+    return match_key(req["method"], req["path"], [tuple(p) for p in req.get("query") or []], decode_body(req))
+
+
+class Cassettes:
+    """The cassettes of a directory, ready to answer requests."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+        self._by_key: dict[tuple, list[dict]] = {}
+        self._next: dict[tuple, int] = {}
+        self._lock = threading.Lock()
+        self.count = 0
+        for _, cassette in load_cassettes(self.directory):
+            self._by_key.setdefault(cassette_key(cassette), []).append(cassette)
+            self.count += 1
+
+    def take(self, method: str, path: str, query_pairs, body: bytes) -> dict | None:
+        """The next cassette recorded for this request, or None."""
+        key = match_key(method, path, query_pairs, body)
+        with self._lock:
+            found = self._by_key.get(key)
+            if not found:
+                return None
+            index = self._next.get(key, 0)
+            self._next[key] = index + 1
+            return found[min(index, len(found) - 1)]
+
+    def rewind(self) -> None:
+        with self._lock:
+            self._next.clear()
+
+    async def answer(self, request: Request) -> Response | None:
+        body = await request.body()
+        cassette = self.take(request.method, request.scope["path"],
+                             parse_qsl(request.url.query, keep_blank_values=True), body)
+        if cassette is None:
+            return None
+        recorded = cassette["response"]
+        headers = dict(recorded.get("headers") or {})
+        here = _origin(request)
+        for name in URL_HEADERS:   # upload URLs point at whoever serves the replay
+            value = headers.get(name)
+            for base in (cassette.get("proxy"), cassette.get("upstream")):
+                if value and base and value.startswith(base):
+                    headers[name] = here + value[len(base):]
+                    break
+        headers["x-gemini-mock-replayed"] = "true"
+        return Response(decode_body(recorded), status_code=int(recorded.get("status", 200)), headers=headers)
+
+
+def replaying(dispatch, cassettes: "Cassettes | str | Path", store):
+    """Wrap the app's dispatch: a request a cassette matches is answered from it (and journaled),
+    anything else goes to `dispatch`."""
+    if not isinstance(cassettes, Cassettes):
+        cassettes = Cassettes(cassettes)
+
+    async def replay_first(request: Request) -> Response:
+        answer = await cassettes.answer(request)
+        if answer is None:
+            return await dispatch(request)
+        from .http import api_key
+        project = None
+        try:
+            key = api_key(request)
+            project = store.keys.identify(key).project if key else None
+        except Exception:
+            project = None
+        store.journal.add({"time": store.now(), "method": request.method, "path": request.scope["path"],
+                           "project": project, "model": None, "status": answer.status_code, "replayed": True})
+        return answer
+
+    replay_first.cassettes = cassettes
+    return replay_first
+
+
+# ---------------------------------------------------------------------------------------------------
+# Drift
+
+@dataclass
+class Finding:
+    """What the drift check found in one cassette."""
+    file: str
+    route: str
+    unknown_fields: list[str] = field(default_factory=list)   # "<where>: <field>" the schemas lack
+    problems: list[str] = field(default_factory=list)         # other mismatches
+    skipped: str | None = None                                 # why nothing was checked
+
+    @property
+    def drifted(self) -> bool:
+        return bool(self.unknown_fields or self.problems)
+
+
+_validators: dict[tuple[str, str], Any] = {}
+
+
+def _validator(version: str, name: str):
+    key = (version, name)
+    if key not in _validators:
+        from jsonschema import Draft202012Validator
+        from .schema import json_schema
+        _validators[key] = Draft202012Validator(json_schema(version, name))
+    return _validators[key]
+
+
+def _where(path) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".") or "<root>"
+
+
+def check_payload(version: str, message: str, payload: Any, prefix: str = "") -> tuple[list[str], list[str]]:
+    """(unknown fields, other problems) of `payload` as a `message` answer."""
+    unknown, problems = [], []
+    for error in _validator(version, message).iter_errors(payload):
+        where = prefix + _where(error.absolute_path)
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            known = set((error.schema.get("properties") or {}))
+            for name in sorted(set(error.instance) - known):
+                unknown.append(f"{where}.{name}" if where != "<root>" else name)
+        else:
+            problems.append(f"{where}: {error.message}")
+    return unknown, problems
+
+
+def _stream_events(text: str) -> list[Any]:
+    events, data = [], []
+    for line in text.splitlines():
+        if line.startswith("data:"):
+            data.append(line[5:].lstrip())
+        elif not line.strip() and data:
+            events.append("\n".join(data))
+            data = []
+    if data:
+        events.append("\n".join(data))
+    return [json.loads(e) for e in events]
+
+
+def check_cassette(cassette: dict, name: str = "") -> Finding:
+    """Validate one cassette against the recorded schemas."""
+    from .app import RESOURCES
+    from .errors import ApiError
+    from .openapi import ERROR_SCHEMA, operation_for
+    from .routing import Router
+    from .schema import normalize
+
+    req, res = cassette["request"], cassette["response"]
+    router = _router(RESOURCES, Router)
+    try:
+        route, version, _ = router.match(req["method"], req["path"])
+    except ApiError:
+        return Finding(name, f"{req['method']} {req['path']}", skipped="no such route in the emulator")
+    label = f"{req['method']} {route.template}"
+    finding = Finding(name, label)
+    op = operation_for(route)
+    if op is None or op.openai:
+        finding.skipped = "not described by the recorded schemas"
+        return finding
+    if op.request and "body" in req and isinstance(req["body"], dict):
+        try:
+            normalize(version, op.request, req["body"])
+        except ApiError as error:
+            text = error.message
+            match = re.search(r'Unknown name "([^"]+)"(?: at \'([^\']+)\')?', text)
+            if match:
+                finding.unknown_fields.append("request: " + ".".join(p for p in (match.group(2), match.group(1)) if p))
+            else:
+                finding.problems.append(f"request: {text}")
+    status = int(res.get("status", 200))
+    if status != 200:
+        from jsonschema import Draft202012Validator
+        body = res.get("body")
+        for error in Draft202012Validator(ERROR_SCHEMA).iter_errors(body):
+            finding.problems.append(f"error answer {_where(error.absolute_path)}: {error.message}")
+        return finding
+    if not op.response:
+        return finding
+    if op.stream:
+        try:
+            events = res["body"] if isinstance(res.get("body"), list) else _stream_events(res.get("bodyText", ""))
+        except ValueError as error:
+            finding.problems.append(f"stream: not JSON events ({error})")
+            return finding
+        for i, event in enumerate(events):
+            unknown, problems = check_payload(version, op.response, event, prefix=f"event[{i}].")
+            finding.unknown_fields += unknown
+            finding.problems += problems
+        return finding
+    if "body" not in res:
+        if res.get("bodyText") or res.get("bodyBase64"):
+            if op.media != "download":
+                finding.problems.append("answer: not JSON")
+        return finding   # media bytes, or the empty answer of a resumable upload step
+    unknown, problems = check_payload(version, op.response, res["body"])
+    finding.unknown_fields += unknown
+    finding.problems += problems
+    return finding
+
+
+_routers: dict[int, Any] = {}
+
+
+def _router(resources, router_cls):
+    key = id(resources)
+    if key not in _routers:
+        _routers[key] = router_cls([item for module in resources for item in module.ROUTES])
+    return _routers[key]
+
+
+def drift(directory: str | Path) -> list[Finding]:
+    """A Finding per cassette of `directory`."""
+    return [check_cassette(data, path.name) for path, data in load_cassettes(directory)]
+
+
+def drift_report(findings: list[Finding]) -> str:
+    lines = []
+    for f in findings:
+        if f.skipped:
+            lines.append(f"skip   {f.file}  {f.route}: {f.skipped}")
+        elif f.drifted:
+            lines.append(f"DRIFT  {f.file}  {f.route}")
+            lines += [f"         unknown field: {u}" for u in f.unknown_fields]
+            lines += [f"         mismatch: {p}" for p in f.problems]
+        else:
+            lines.append(f"ok     {f.file}  {f.route}")
+    drifted = sum(1 for f in findings if f.drifted)
+    unknown = sorted({u for f in findings for u in f.unknown_fields})
+    lines.append(f"{len(findings)} cassettes, {drifted} with drift, {len(unknown)} unknown fields"
+                 + (": " + ", ".join(unknown) if unknown else ""))
+    return "\n".join(lines)

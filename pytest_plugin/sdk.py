@@ -1,0 +1,104 @@
+"""Cheaper google-genai clients for a plain-http emulator.
+
+Building a `genai.Client()` costs tens of milliseconds, nearly all of it two TLS contexts (one for the
+httpx clients, one for websockets) loaded with the whole CA bundle. A client whose base URL is
+`http://...` never makes a TLS connection to that URL, so for such clients the plugin hands the SDK one
+TLS context built once (by the SDK's own code, with the same settings) instead of two new ones per
+client. Nothing else changes: clients with an `https://` base URL, Vertex AI clients and clients given
+their own `verify` / `ssl` arguments go the SDK's usual way.
+
+`install()` is idempotent and `uninstall()` restores the SDK; both are no-ops if the SDK is absent or
+its internals have changed shape (then clients are simply built the slow way).
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+_lock = threading.Lock()
+_saved: dict[str, object] = {}
+_contexts: dict[tuple, object] = {}
+
+
+def _plain_http(options) -> bool:
+    url = getattr(options, "base_url", None) or ""
+    return isinstance(url, str) and url[:7].lower() == "http://"
+
+
+def _env_key(*extra) -> tuple:
+    return (os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"), *extra)
+
+
+def _with_arg(options, key: str, value):
+    """A copy of `options` whose client_args / async_client_args carry `key` (unless already set)."""
+    update = {}
+    for field in ("client_args", "async_client_args"):
+        args = getattr(options, field, None) or {}
+        if not args.get(key):
+            update[field] = {**args, key: value}
+    return options.model_copy(update=update) if update else options
+
+
+def _given(options, key: str) -> bool:
+    return bool((getattr(options, "client_args", None) or {}).get(key)
+                or (getattr(options, "async_client_args", None) or {}).get(key))
+
+
+def install() -> bool:
+    """Patch the SDK (once per process). Returns whether the fast path is active."""
+    with _lock:
+        if _saved:
+            return True
+        try:
+            from google.genai import _api_client
+            from google.genai import types
+        except ImportError:
+            return False
+        cls = getattr(_api_client, "BaseApiClient", None)
+        httpx_ctx = getattr(cls, "__dict__", {}).get("_ensure_httpx_ssl_ctx")
+        ws_ctx = getattr(cls, "__dict__", {}).get("_ensure_websocket_ssl_ctx")
+        if not isinstance(httpx_ctx, staticmethod) or not isinstance(ws_ctx, staticmethod):
+            return False
+        original_httpx, original_ws = httpx_ctx.__func__, ws_ctx.__func__
+
+        def shared(kind: str, *classes):
+            key = (kind, *_env_key(*classes))
+            ctx = _contexts.get(key)
+            if ctx is None:
+                if kind == "httpx":   # what the SDK would build for a client with no options
+                    ctx = original_httpx(types.HttpOptions(), False, *classes)[0]["verify"]
+                else:
+                    ctx = original_ws(types.HttpOptions(), False)["ssl"]
+                _contexts[key] = ctx
+            return ctx
+
+        def ensure_httpx_ssl_ctx(options, vertexai=False, client_cls=None, async_client_cls=None):
+            if not vertexai and _plain_http(options) and not _given(options, "verify"):
+                options = _with_arg(options, "verify", shared("httpx", client_cls, async_client_cls))
+            return original_httpx(options, vertexai, client_cls, async_client_cls)
+
+        def ensure_websocket_ssl_ctx(options, vertexai=False):
+            if not vertexai and _plain_http(options) and not _given(options, "ssl"):
+                args = getattr(options, "async_client_args", None) or {}
+                options = options.model_copy(update={"async_client_args": {**args, "ssl": shared("ws")}})
+            return original_ws(options, vertexai)
+
+        _saved.update(cls=cls, httpx=httpx_ctx, ws=ws_ctx)
+        cls._ensure_httpx_ssl_ctx = staticmethod(ensure_httpx_ssl_ctx)
+        cls._ensure_websocket_ssl_ctx = staticmethod(ensure_websocket_ssl_ctx)
+        return True
+
+
+def uninstall() -> None:
+    with _lock:
+        if not _saved:
+            return
+        cls = _saved["cls"]
+        cls._ensure_httpx_ssl_ctx = _saved["httpx"]
+        cls._ensure_websocket_ssl_ctx = _saved["ws"]
+        _saved.clear()
+        _contexts.clear()
+
+
+def installed() -> bool:
+    return bool(_saved)
