@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["generate.py", "upload.py", "batches.py"]
+BENCHMARKS = ["generate.py", "upload.py", "batches.py", "fixtures.py"]
 
 
 def main() -> int:

@@ -5,16 +5,17 @@ import logging
 import traceback
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, request_response
 
 from . import control, openapi, persistence, quotas, recording, rules
 from .auth import KeyRing
 from .config import Config
-from .errors import ApiError
+from .errors import ApiError, status_for_code
 from .http import Context, error_response, json_response
 from .resources import batches, files, models
 from .resources import caches
@@ -84,6 +85,8 @@ def create_app(config: Config | dict | None = None, *, keys: KeyRing | None = No
             response = await rules.finish_response(call, await item.handler(ctx))
         except ApiError as error:
             response = (openai_compat.error_response if call is not None and call.openai else error_response)(error)
+        except ClientDisconnect:   # the client went away mid-body: nobody reads the answer, and no bug
+            response = error_response(ApiError(499, "CANCELLED", "The client closed the request."))
         except Exception:  # a 500 is always a bug: log it, keep it, answer the envelope
             detail = traceback.format_exc()
             log.error("internal error on %s %s\n%s", request.method, request.scope["path"], detail)
@@ -111,7 +114,16 @@ def create_app(config: Config | dict | None = None, *, keys: KeyRing | None = No
     async def openapi_document(request: Request) -> Response:
         return json_response(openapi.document(routes, str(request.base_url).rstrip("/")))
 
+    async def starlette_error(request: Request, exc: HTTPException) -> Response:
+        """Starlette's own answers (a /_mock typo, a verb /openapi.json lacks) in the Google envelope;
+        an unknown verb is a 404 there too, as the router answers it."""
+        code = 404 if exc.status_code in (404, 405) else exc.status_code
+        message = (f"The requested URL {request.url.path} was not found on this server." if code == 404
+                   else str(exc.detail))
+        return error_response(ApiError(code, status_for_code(code), message))
+
     app = Starlette(
+        exception_handlers={HTTPException: starlette_error},
         routes=[
             Mount("/_mock", routes=control.routes(store)),
             Route("/openapi.json", openapi_document, methods=["GET"]),
@@ -121,5 +133,7 @@ def create_app(config: Config | dict | None = None, *, keys: KeyRing | None = No
                                expose_headers=EXPOSED_HEADERS, max_age=3600),
                     Middleware(persistence.PersistMiddleware, store=store)],   # durable before answering
     )
+    # A path the catch-all's pattern cannot match (a newline in it) still goes to the API router.
+    app.router.default = request_response(dispatch)
     app.state.store = store
     return app

@@ -19,7 +19,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     serve.add_argument("--port", type=int, default=8000, help="port to bind; 0 picks a free one")
     serve.add_argument("--seed", type=int, default=0, help="seed of every generated answer and id")
-    serve.add_argument("--state-dir", default=None, help="keep uploaded bytes and state here")
+    serve.add_argument("--state-dir", default=None, metavar="DIR",
+                       help="keep the whole state in DIR across restarts (loaded at start; every "
+                            "acknowledged change is on disk before its answer)")
     serve.add_argument("--keys", default=None, help="JSON or YAML file listing the accepted API keys")
     serve.add_argument("--log-level", default="warning")
     serve.add_argument("--replay", default=None, metavar="DIR",

@@ -58,9 +58,12 @@ def routes(store) -> list[Route]:
                 seconds = body["advanceSeconds"]
                 if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
                     raise invalid_argument("advanceSeconds must be a number.", "advanceSeconds")
+                _check_clock_target(store.now() + seconds, "advanceSeconds")
                 store.clock.advance(seconds)
             elif "now" in body:
-                store.clock.set(parse_time(body["now"], "now"))
+                when = parse_time(body["now"], "now")
+                _check_clock_target(when, "now")
+                store.clock.set(when)
             else:
                 raise invalid_argument("Give advanceSeconds or now.", "advanceSeconds")
         return json_response(clock_state())
@@ -170,6 +173,16 @@ def routes(store) -> list[Route]:
         *logs.control_routes(store),
         *dashboard.routes(store),
     ]
+
+
+# The clock may go anywhere from 1970 to the year 9000 (leaving room for TTLs and expiries after it).
+LATEST_CLOCK = 221845392000.0   # 9000-01-01T00:00:00Z
+
+
+def _check_clock_target(when: float, field: str) -> None:
+    if not 0 <= when <= LATEST_CLOCK:
+        raise invalid_argument(f"The clock can be set between 1970-01-01T00:00:00Z and 9000-01-01T00:00:00Z; "
+                               f"{field} would move it outside.", field)
 
 
 def _filter_journal(entries: list[dict], query) -> list[dict]:

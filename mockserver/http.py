@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any
 
 from starlette.requests import Request
@@ -26,21 +28,129 @@ def error_response(error: ApiError) -> Response:
     return json_response(error.envelope(), error.code, error.headers)
 
 
+# Nesting deeper than this is refused, as the real front end's proto3-JSON parser refuses it (and no
+# recursive walk of a request can then run out of stack).
+MAX_JSON_DEPTH = 100
+# The general relaxed-JSON parser (json5) is pure Python and slow (~0.1 ms per value): only bodies this
+# small go to it. Larger ones with single quotes (the documentation's curl style) take a fast rewrite.
+RELAXED_PARSER_BYTES = 4096
+# A lone UTF-16 surrogate, escaped (\ud800) or raw (what `surrogatepass` decoding lets through).
+_SURROGATE_HINT = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"|\'((?:[^\'\\]|\\.)*)\'', re.DOTALL)
+_SINGLE_QUOTED_ESCAPES = re.compile(r'\\(.)|"', re.DOTALL)
+
+
+class _NotJson(ValueError):
+    """A token strict JSON does not have (NaN, Infinity) or a number no double holds."""
+
+
+def _constant(name: str):
+    raise _NotJson(f"{name} is not a JSON value")
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise _NotJson(f"the number {text[:40]} is out of range")
+    return value
+
+
 def parse_json(body: bytes) -> Any:
     """Strict JSON first; then the relaxed JSON Google's front end also takes (single quotes, as the
-    seed's own curl examples send)."""
+    seed's own curl examples send). Invalid UTF-8, lone surrogates, NaN / Infinity, numbers out of a
+    double's range and nesting deeper than MAX_JSON_DEPTH are 400s."""
     if not body.strip():
         return {}
     try:
-        return json.loads(body)
+        data = json.loads(body, parse_constant=_constant, parse_float=_float)
+    except RecursionError:
+        raise _too_deep() from None
+    except UnicodeDecodeError as error:
+        raise invalid_argument(
+            f"Invalid JSON payload received. Invalid UTF-8 at byte {error.start}.") from None
+    except _NotJson as error:
+        raise invalid_argument(f"Invalid JSON payload received. {error}.") from None
     except ValueError as strict_error:
-        try:
+        data = _relaxed(body, strict_error)
+    if isinstance(data, (dict, list)):
+        _check_tree(data, strings=_SURROGATE_HINT.search(body) is not None or body[:4].count(0) > 0)
+    elif isinstance(data, str):
+        _check_tree([data], strings=True)
+    return data
+
+
+def _relaxed(body: bytes, strict_error: ValueError) -> Any:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    try:
+        if text is not None and "'" in text:
+            try:   # single-quoted strings rewritten as double-quoted ones: C speed whatever the size
+                return json.loads(_QUOTED.sub(_double_quoted, text), parse_constant=_constant, parse_float=_float)
+            except ValueError as error:
+                if isinstance(error, _NotJson):
+                    raise
+        if text is not None and len(body) <= RELAXED_PARSER_BYTES:
             import json5
-            return json5.loads(body.decode("utf-8"))
-        except Exception:
-            raise invalid_argument(
-                f"Invalid JSON payload received. {strict_error.msg} at line {strict_error.lineno}"
-                f" column {strict_error.colno}.") from None
+            return json5.loads(text, parse_constant=_constant, parse_float=_float)
+    except RecursionError:
+        raise _too_deep() from None
+    except _NotJson as error:
+        raise invalid_argument(f"Invalid JSON payload received. {error}.") from None
+    except Exception:
+        pass
+    if isinstance(strict_error, json.JSONDecodeError):
+        raise invalid_argument(f"Invalid JSON payload received. {strict_error.msg} at line "
+                               f"{strict_error.lineno} column {strict_error.colno}.") from None
+    # not a syntax error: Python's cap on the digits of an integer literal
+    raise invalid_argument("Invalid JSON payload received. A number has more digits than any field "
+                           "can hold.") from None
+
+
+def _double_quoted(match: re.Match) -> str:
+    inner = match.group(1)
+    if inner is None:   # already a double-quoted string
+        return match.group(0)
+    return '"' + _SINGLE_QUOTED_ESCAPES.sub(
+        lambda m: '\\"' if m.group(0) == '"' else ("'" if m.group(1) == "'" else m.group(0)), inner) + '"'
+
+
+def _too_deep() -> ApiError:
+    return invalid_argument(f"Invalid JSON payload received. The payload is nested deeper than "
+                            f"{MAX_JSON_DEPTH} levels.")
+
+
+def _check_tree(data: Any, *, strings: bool) -> None:
+    """400 when objects and arrays nest more than MAX_JSON_DEPTH levels, or (with `strings`) when a key
+    or string holds a lone surrogate (not UTF-8: no answer could carry it). Iterative: no recursion."""
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if type(node) is dict:
+            if strings:
+                for key in node:
+                    _check_string(key)
+            children = node.values()
+        else:
+            children = node
+        for child in children:
+            kind = type(child)
+            if kind is dict or kind is list:
+                if depth >= MAX_JSON_DEPTH:
+                    raise _too_deep()
+                stack.append((child, depth + 1))
+            elif strings and kind is str:
+                _check_string(child)
+
+
+def _check_string(text: str) -> None:
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise invalid_argument(f"Invalid JSON payload received. A string holds a lone surrogate "
+                                   f"(U+{ord(text[error.start]):04X}), which is not valid Unicode.") from None
 
 
 async def read_body(request: Request, limit: int) -> bytes:

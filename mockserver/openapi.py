@@ -304,8 +304,11 @@ def _responses(version: str, op: Operation) -> dict:
         ok = {"description": "OK", "content": {"application/json": {"schema": _ref(version, op.response)}}}
     else:
         ok = {"description": "OK"}
-    return {"200": ok, "default": {"description": "An error.", "content": {
-        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}
+    error = {"$ref": "#/components/schemas/Error"}
+    if op.openai:   # the layer wraps the envelope in a one-element list, as the real one does
+        return {"200": ok, "default": {"description": "An error: the envelope in a one-element list.", "content": {
+            "application/json": {"schema": {"type": "array", "minItems": 1, "maxItems": 1, "items": error}}}}}
+    return {"200": ok, "default": {"description": "An error.", "content": {"application/json": {"schema": error}}}}
 
 
 def _request_body(version: str, op: Operation) -> dict | None:

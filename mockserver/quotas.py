@@ -35,7 +35,7 @@ import math
 import threading
 from collections import deque
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -347,6 +347,28 @@ class RateLimits:
     def _exhausted(self, call: Call, which: str, limit: int, delay: float) -> ApiError:
         return quota_error(self._store, identity=call.identity, family=call.family, model=call.limit_model,
                            which=which, limit=limit, retry_seconds=delay)
+
+    # -- state export and import (persistence.py) ----------------------------------------------------
+    def export_state(self) -> dict:
+        """The windows (kept lazily: saved with the next snapshot, never the cause of one)."""
+        with self._lock:
+            return {"windows": [{"project": project, "model": model, "requests": list(w.requests),
+                                 "tokens": [list(entry) for entry in w.tokens], "tokenSum": w.token_sum,
+                                 "day": w.day.isoformat() if w.day else None, "dayCount": w.day_count}
+                                for (project, model), w in self._windows.items()]}
+
+    def import_state(self, data: dict) -> None:
+        windows = {}
+        for item in data.get("windows") or []:
+            window = _Window()
+            window.requests = deque(item.get("requests") or ())
+            window.tokens = deque((when, tokens) for when, tokens in item.get("tokens") or ())
+            window.token_sum = int(item.get("tokenSum") or 0)
+            window.day = date.fromisoformat(item["day"]) if item.get("day") else None
+            window.day_count = int(item.get("dayCount") or 0)
+            windows[(item["project"], item["model"])] = window
+        with self._lock:
+            self._windows = windows
 
 
 def _limit_value(value: Any) -> bool:
@@ -722,6 +744,32 @@ class UsageLedger:
             "models": models,
             "cacheStorage": storage,
         }
+
+    # -- state export and import (persistence.py) ----------------------------------------------------
+    def export_state(self) -> dict:
+        """The ledger (kept lazily: saved with the next snapshot, never the cause of one)."""
+        with self._lock:
+            return {"projects": {project: {model: asdict(usage) for model, usage in models.items()}
+                                 for project, models in self._projects.items()},
+                    "tiers": dict(self._tiers),
+                    "identities": {project: identity.as_dict() for project, identity in self._identities.items()},
+                    "caches": [{"project": project, "name": name, **asdict(record)}
+                               for (project, name), record in self._caches.items()]}
+
+    def import_state(self, data: dict) -> None:
+        projects = {project: {model: _ModelUsage(
+            requests=usage.get("requests", 0), failed=usage.get("failed", 0),
+            rate_limited=usage.get("rate_limited", 0), interactive=_Tally(**usage.get("interactive") or {}),
+            batch=_Tally(**usage.get("batch") or {})) for model, usage in models.items()}
+            for project, models in (data.get("projects") or {}).items()}
+        identities = {project: Identity(**{**item, "groups": tuple(item.get("groups") or ())})
+                      for project, item in (data.get("identities") or {}).items()}
+        caches = {(item["project"], item["name"]): _CacheRecord(item["model"], item["tokens"], item["created"],
+                                                                item["expires"], item.get("deleted"))
+                  for item in data.get("caches") or []}
+        with self._lock:
+            self._projects, self._tiers = projects, dict(data.get("tiers") or {})
+            self._identities, self._caches = identities, caches
 
 
 def _tokens(tally: _Tally) -> dict:

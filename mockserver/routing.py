@@ -44,7 +44,7 @@ def _compile(template: str) -> re.Pattern:
         pattern.append(f"(?P<{match.group(1)}>.+)" if match.group(2) else f"(?P<{match.group(1)}>[^/:]+)")
         last = match.end()
     pattern.append(re.escape(template[last:]))
-    return re.compile("".join(pattern) + r"\Z")
+    return re.compile("".join(pattern) + r"\Z", re.DOTALL)   # a `{name:path}` may hold a newline too
 
 
 def split_path(path: str) -> tuple[str | None, str, str]:

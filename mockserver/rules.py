@@ -330,6 +330,21 @@ class Rules:
                               family=call.family if call is not None else None)
         return respond
 
+    # -- state export and import (persistence.py) ------------------------------------------------------
+    def export_state(self) -> dict:
+        """The rules in order with their use counts (kept lazily: saved with the next snapshot)."""
+        with self._lock:
+            return {"next": self._next, "rules": [rule.as_dict() for rule in self._rules]}
+
+    def import_state(self, data: dict) -> None:
+        rules = []
+        for item in data.get("rules") or []:
+            rule = Rule(item["id"], {key: item[key] for key in RULE_FIELDS if key in item})
+            rule.hits = int(item.get("hits") or 0)
+            rules.append(rule)
+        with self._lock:
+            self._rules, self._next = rules, int(data.get("next") or 1)
+
 
 # -- faults -----------------------------------------------------------------------------------------
 
@@ -456,6 +471,21 @@ class Faults:
                     fault.hits += 1
                     return fault.as_dict()
         return None
+
+    # -- state export and import (persistence.py) ------------------------------------------------------
+    def export_state(self) -> dict:
+        """The faults in order with their use counts (kept lazily: saved with the next snapshot)."""
+        with self._lock:
+            return {"next": self._next, "faults": [fault.as_dict() for fault in self._faults]}
+
+    def import_state(self, data: dict) -> None:
+        faults = []
+        for item in data.get("faults") or []:
+            fault = Fault(item["id"], {key: value for key, value in item.items() if key in FAULT_FIELDS})
+            fault.hits = int(item.get("hits") or 0)
+            faults.append(fault)
+        with self._lock:
+            self._faults, self._next = faults, int(data.get("next") or 1)
 
 
 # -- at the HTTP edge -------------------------------------------------------------------------------

@@ -392,7 +392,7 @@ def _element(kind: int, sub, type_url: str, value: Any, path: str):
             number = value
         elif tv is float and value.is_integer():
             number = int(value)
-        elif tv is str and _INT_STRING.match(value):
+        elif tv is str and len(value) <= 24 and _INT_STRING.match(value):   # no int64 has more digits
             number = int(value)
         if number is not None:
             lo, hi = _INT_RANGES[kind]
@@ -400,13 +400,18 @@ def _element(kind: int, sub, type_url: str, value: Any, path: str):
                 return number
     elif kind == K_FLOAT or kind == K_DOUBLE:
         number = None
-        if tv is float or tv is int:
-            number = float(value)
+        if tv is float:
+            number = value
+        elif tv is int:
+            if -1e308 < value < 1e308:   # a bigger integer is out of any float's range (float() would raise)
+                number = float(value)
         elif tv is str:
             if value in _SPECIAL_FLOATS:
                 number = _SPECIAL_FLOATS[value]
-            elif _FLOAT_STRING.match(value):
+            elif len(value) <= 400 and _FLOAT_STRING.match(value):
                 number = float(value)
+                if not math.isfinite(number):   # "1e999": out of range, not a spelling of Infinity
+                    number = None
         if number is not None and (kind == K_DOUBLE or not math.isfinite(number) or abs(number) <= _FLOAT_MAX):
             return number
     elif kind == K_BYTES:

@@ -3,7 +3,7 @@
 Backends are plain Python objects (no HTTP); each registers here under its resource name so handlers,
 the control plane and the pytest plugin reach it as `store.files`, `store.batches`, ...
 
-State export and import (persistence.py holds the format, the atomic writes and the loading): every
+State export and import (persistence.py holds the format, the crash-safe writes and the loading): every
 backend with state has `export_state() -> dict` (JSON-able; stored bytes by reference, `blob_ref`) and
 `import_state(data)`; `Store.export_state` / `Store.import_state` add the config, the clock offset and
 the id counters. `changed(*paths)` says that persistent state changed (after the change is made), and
@@ -13,6 +13,7 @@ the change is durable.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tempfile
 import threading
@@ -135,6 +136,9 @@ class Store:
 
     def blob_ref(self, path: Path | str) -> dict:
         """A reference to stored bytes, as exports write it: the path relative to the data dir."""
+        text, root = str(path), str(self.data_dir) + os.sep
+        if text.startswith(root):   # backends build their paths from data_dir: no file-system calls
+            return {"$blob": text[len(root):].replace(os.sep, "/")}
         return {"$blob": Path(path).resolve().relative_to(self.data_dir.resolve()).as_posix()}
 
     def blob_path(self, ref: dict | str) -> Path:

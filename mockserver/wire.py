@@ -8,9 +8,18 @@ from datetime import datetime, timezone
 from .errors import invalid_argument
 
 
+# The range of google.protobuf.Timestamp (0001-01-01 to 9999-12-31): a later or earlier time (a TTL of
+# ten thousand years) is written as the nearest end, not a crash.
+_FIRST_EPOCH, _LAST_EPOCH = -62135596800.0, 253402300799.0
+
+
 def format_time(epoch: float) -> str:
     """RFC 3339 UTC with microseconds and `Z`, as the real API writes timestamps."""
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if not _FIRST_EPOCH <= epoch <= _LAST_EPOCH:
+        epoch = _FIRST_EPOCH if epoch < 0 else _LAST_EPOCH
+    d = datetime.fromtimestamp(epoch, tz=timezone.utc)
+    return (f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:{d.second:02d}"
+            f".{d.microsecond:06d}Z")
 
 
 _FRACTION = re.compile(r"\.(\d+)")

@@ -153,6 +153,7 @@ class GeminiMock:
         self.api_key = api_key
         self.rules = Rules(self)
         self._clients: list = []
+        self._async_clients: list = []
         self._lock = threading.Lock()
 
     # -- who -----------------------------------------------------------------------------------------
@@ -188,14 +189,23 @@ class GeminiMock:
 
     def async_client(self, api_key: str | None = None, **http_options):
         """The asyncio side of `client()` (`client.aio`)."""
-        return self.client(api_key, **http_options).aio
+        aio = self.client(api_key, **http_options).aio
+        with self._lock:
+            self._async_clients.append(aio)
+        return aio
 
     def close(self) -> None:
         """Close every client the fixture made (done at teardown)."""
         with self._lock:
             clients, self._clients = self._clients, []
+            async_clients, self._async_clients = self._async_clients, []
         for client in clients:
-            _close_quietly(client)
+            try:
+                client.close()
+            except Exception:
+                pass
+        for aio in async_clients:
+            _aclose_quietly(aio)
 
     # -- state ---------------------------------------------------------------------------------------
     @property
@@ -340,17 +350,12 @@ class GeminiMock:
         return self.store.clock.now_dt()
 
 
-def _close_quietly(client) -> None:
-    try:
-        client.close()
-    except Exception:
-        pass
-    aio = getattr(client, "_aio", None)
-    if aio is None:
-        return
+def _aclose_quietly(aio) -> None:
+    """Close an async client's pools from a synchronous teardown (best effort: pools of loops that
+    are gone are left to the garbage collector, as the SDK itself does)."""
     try:
         asyncio.get_running_loop()
-        return   # inside a running loop (async teardown): leave it to the garbage collector
+        return   # inside a running loop: cannot block on it here
     except RuntimeError:
         pass
     try:
@@ -426,13 +431,9 @@ def gemini_mock(gemini_server: "LiveServer", request: pytest.FixtureRequest,
     alone = occupancy.enter()
     mock = None
     try:
-        if alone:
+        if alone:   # resources, journal, rules, faults, config and clock
             store.reset(config=True, clock=True)
             store.internal_errors.clear()
-            for name in ("rules", "faults"):
-                backend = store.backends.get(name)
-                if backend is not None and hasattr(backend, "clear"):
-                    backend.clear()
         mock = GeminiMock(gemini_server, test_key(request.node.nodeid))
         for name in ENV_CLEARED:
             monkeypatch.delenv(name, raising=False)

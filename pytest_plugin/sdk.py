@@ -4,8 +4,15 @@ Building a `genai.Client()` costs tens of milliseconds, nearly all of it two TLS
 httpx clients, one for websockets) loaded with the whole CA bundle. A client whose base URL is
 `http://...` never makes a TLS connection to that URL, so for such clients the plugin hands the SDK one
 TLS context built once (by the SDK's own code, with the same settings) instead of two new ones per
-client. Nothing else changes: clients with an `https://` base URL, Vertex AI clients and clients given
-their own `verify` / `ssl` arguments go the SDK's usual way.
+client.
+
+Such clients (the synchronous side) also share one keep-alive connection pool, so a test that builds
+a new client does not open a new TCP connection to the emulator: the pool's transport is handed to
+each client behind a wrapper whose `close()` does nothing (closing a client must not close the pool
+the others use); `uninstall()` closes the pool. The asyncio side keeps its own per-loop pools.
+
+Nothing else changes: clients with an `https://` base URL, Vertex AI clients and clients given their
+own `verify` / `ssl` / transport / proxy / limits arguments go the SDK's usual way.
 
 `install()` is idempotent and `uninstall()` restores the SDK; both are no-ops if the SDK is absent or
 its internals have changed shape (then clients are simply built the slow way).
@@ -18,6 +25,36 @@ import threading
 _lock = threading.Lock()
 _saved: dict[str, object] = {}
 _contexts: dict[tuple, object] = {}
+_pools: dict[tuple, object] = {}
+# client_args a caller may give and still share the pool (anything else: the SDK's usual way)
+_POOL_SAFE_ARGS = frozenset({"verify", "timeout", "follow_redirects", "headers", "cookies", "params", "trust_env"})
+
+
+def _shared_transport(client_cls, ctx):
+    """A transport on the process-wide pool for clients of `client_cls`'s library (httpx or httpx2)."""
+    import importlib
+    for name in ("httpx2", "httpx"):
+        try:
+            lib = importlib.import_module(name)
+        except ImportError:
+            continue
+        if isinstance(client_cls, type) and issubclass(client_cls, lib.Client):
+            break
+    else:
+        return None
+    key = (name, id(ctx))
+    pool = _pools.get(key)
+    if pool is None:
+        pool = _pools[key] = lib.HTTPTransport(verify=ctx)
+
+    class SharedTransport(lib.BaseTransport):
+        def handle_request(self, request):
+            return pool.handle_request(request)
+
+        def close(self) -> None:   # the pool outlives the client; uninstall() closes it
+            pass
+
+    return SharedTransport()
 
 
 def _plain_http(options) -> bool:
@@ -73,9 +110,19 @@ def install() -> bool:
             return ctx
 
         def ensure_httpx_ssl_ctx(options, vertexai=False, client_cls=None, async_client_cls=None):
-            if not vertexai and _plain_http(options) and not _given(options, "verify"):
+            fast = not vertexai and _plain_http(options) and not _given(options, "verify")
+            if fast:
                 options = _with_arg(options, "verify", shared("httpx", client_cls, async_client_cls))
-            return original_httpx(options, vertexai, client_cls, async_client_cls)
+            client_args, async_args = original_httpx(options, vertexai, client_cls, async_client_cls)
+            if fast and set(options.client_args or {}) <= _POOL_SAFE_ARGS:
+                try:
+                    sync_cls = client_cls or _api_client._get_http_client_classes(options)[0]
+                    transport = _shared_transport(sync_cls, client_args.get("verify"))
+                except Exception:   # the SDK changed shape: no sharing, nothing else changes
+                    transport = None
+                if transport is not None:
+                    client_args = {**client_args, "transport": transport}
+            return client_args, async_args
 
         def ensure_websocket_ssl_ctx(options, vertexai=False):
             if not vertexai and _plain_http(options) and not _given(options, "ssl"):
@@ -98,6 +145,12 @@ def uninstall() -> None:
         cls._ensure_websocket_ssl_ctx = _saved["ws"]
         _saved.clear()
         _contexts.clear()
+        for pool in _pools.values():
+            try:
+                pool.close()
+            except Exception:
+                pass
+        _pools.clear()
 
 
 def installed() -> bool:

@@ -171,16 +171,18 @@ def safety_settings() -> st.SearchStrategy[list[dict]]:
 def function_declarations(draw) -> dict:
     declaration = {"name": draw(_NAME), "description": draw(texts(max_size=60))}
     if draw(st.booleans()):
-        declaration["parameters"] = {"type": "OBJECT",
-                                     "properties": draw(st.dictionaries(_KEY, _schemas(1), max_size=4))}
+        declaration["parameters"] = {"type": "OBJECT",   # the API wants at least one property
+                                     "properties": draw(st.dictionaries(_KEY, _schemas(1), min_size=1, max_size=4))}
     return declaration
 
 
-@lru_cache(maxsize=None)
-def tools() -> st.SearchStrategy[list[dict]]:
-    return st.lists(st.builds(lambda fs: {"functionDeclarations": fs},
-                              st.lists(function_declarations(), min_size=1, max_size=3,
-                                       unique_by=lambda d: d["name"])), min_size=1, max_size=2)
+@st.composite
+def tools(draw) -> list[dict]:
+    """One or two tools of function declarations (names unique across them, as the API wants)."""
+    declarations = draw(st.lists(function_declarations(), min_size=1, max_size=4, unique_by=lambda d: d["name"]))
+    cut = draw(st.integers(1, len(declarations)))
+    groups = [declarations[:cut], declarations[cut:]]
+    return [{"functionDeclarations": group} for group in groups if group]
 
 
 @lru_cache(maxsize=None)
@@ -195,11 +197,12 @@ def generate_content_requests(draw, *, max_turns: int = 4, media: bool = True, w
     request: dict = {"contents": draw(conversations(max_turns=max_turns, media=media))}
     if with_system and draw(st.booleans()):
         request["systemInstruction"] = draw(system_instructions())
-    if with_config and draw(st.booleans()):
-        request["generationConfig"] = draw(generation_configs())
+    use_tools = with_tools and draw(st.booleans())
+    if with_config and draw(st.booleans()):   # JSON output and function calling do not go together
+        request["generationConfig"] = draw(generation_configs(structured=not use_tools))
     if draw(st.booleans()):
         request["safetySettings"] = draw(safety_settings())
-    if with_tools and draw(st.booleans()):
+    if use_tools:
         request["tools"] = draw(tools())
         if draw(st.booleans()):
             request["toolConfig"] = draw(tool_configs())

@@ -294,7 +294,8 @@ def test_a_plain_asyncio_server_keeps_working_and_stops_while_time_is_frozen(mon
 def test_freezegun_with_the_network_side_on_real_time(gemini_mock):
     """The documented asyncio caveat's remedy: ignoring the network libraries keeps their timers on
     real time, while the emulator's clock (mockserver is not ignored) still follows the frozen time."""
-    saved = list(freezegun.configure.__globals__["settings"].default_ignore_list)
+    from freezegun import config as freezegun_config
+    saved = list(freezegun_config.settings.default_ignore_list)
     freezegun.configure(extend_ignore_list=["asyncio", "uvicorn", "h11", "httptools", "httpx", "httpcore"])
     try:
         client = gemini_mock.client()
@@ -321,7 +322,18 @@ def test_clients_of_an_http_emulator_skip_the_tls_setup(gemini_mock):
     https.close()
 
 
-def test_tls_setup_is_untouched_for_https_and_restored_by_uninstall():
+def test_clients_of_the_emulator_share_one_connection_pool(gemini_mock):
+    first, second = gemini_mock.client(), gemini_mock.client(api_version="v1beta")
+    assert first.models.generate_content(model=MODEL, contents="x").text
+    connections = set(gemini_mock.server._server.server_state.connections)
+    first.close()                                   # closing one client leaves the pool to the others
+    assert second.models.generate_content(model=MODEL, contents="y").text
+    assert set(gemini_mock.server._server.server_state.connections) == connections   # no new connection
+    own = gemini_mock.client(client_args={"limits": httpx.Limits(max_connections=1)})   # asks for its own
+    assert type(own._api_client._httpx_client._transport).__name__ != "SharedTransport"
+
+
+def test_tls_setup_is_untouched_for_https():
     from google.genai import _api_client
     options = types.HttpOptions(base_url="https://example.invalid/")
     args, _ = _api_client.BaseApiClient._ensure_httpx_ssl_ctx(options)

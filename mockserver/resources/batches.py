@@ -711,6 +711,8 @@ class Batches:
                 identity = Identity(**{**item["identity"], "groups": tuple(item["identity"].get("groups") or ())})
                 work_dir = self.store.blob_path(item["work_dir"]) if item.get("work_dir") else None
                 input_path = self.store.blob_path(item["input_path"]) if item.get("input_path") else None
+                if input_path is not None and not input_path.exists():
+                    continue   # removed by a reset or delete that was under way when the server stopped
                 job = build(Job, item, identity=identity, kind=KINDS[item["kind"]], work_dir=work_dir,
                             input_path=input_path)
                 if work_dir is not None:

@@ -12,7 +12,6 @@ reports the longest such prefix as cached tokens, when it reaches the model's im
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import re
 from collections import OrderedDict
@@ -407,8 +406,8 @@ class ContextCaches:
         """The explicit caches (expired ones kept as the backend keeps them) and the implicit-cache
         memory (kept lazily: it is saved with the next snapshot, never causes one)."""
         with self._store.lock:
-            caches = [fields_of(entry, counts=dataclasses.asdict(entry.counts),
-                                media={uri: dataclasses.asdict(info) for uri, info in entry.media.items()})
+            caches = [fields_of(entry, counts=fields_of(entry.counts, by_modality=dict(entry.counts.by_modality)),
+                                media={uri: fields_of(info) for uri, info in entry.media.items()})
                       for entry in self._caches.values()]
             implicit = {project: [[key, tokens, seen] for key, (tokens, seen) in memory.items()]
                         for project, memory in self._implicit.items()}

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import dataclasses
 import hashlib
 import mimetypes
 import os
@@ -685,7 +684,7 @@ class FileStore:
             records = sorted((r for files in self._files.values() for r in files.values()), key=lambda r: r.seq)
             return {"seq": self._seq, "lastBaseUrl": self.last_base_url, "files": [
                 fields_of(r, path=self.store.blob_ref(r.path),
-                          info=dataclasses.asdict(r.info) if r.info is not None else None) for r in records]}
+                          info=fields_of(r.info) if r.info is not None else None) for r in records]}
 
     def import_state(self, data: dict) -> None:
         """Replace every record by those of `data`; a record whose bytes are missing or of another size

@@ -46,6 +46,7 @@ from starlette.routing import Route
 
 from ..errors import ApiError, failed_precondition, invalid_argument, not_found
 from ..http import error_response, json_response, parse_json, read_body
+from ..persistence import build, fields_of
 from ..wire import format_duration, page_size, paginate
 
 PAID_TIERS = ("tier1", "tier2", "tier3")
@@ -221,7 +222,9 @@ class Logs:
         with self.lock:
             self._purge(project, now)
             self._logs.setdefault(project, {})[entry.id] = entry
-            return self._render_log(entry)
+            rendered = self._render_log(entry)
+        self.store.changed()   # a log is state, though the call that made it changed nothing else
+        return rendered
 
     # -- reading logs --------------------------------------------------------------------------------
     def _purge(self, project: str, now: float) -> None:
@@ -514,6 +517,28 @@ class Logs:
         if following:
             body["nextPageToken"] = following
         return body
+
+    # -- state export and import (persistence.py) ----------------------------------------------------
+    def export_state(self) -> dict:
+        with self.lock:
+            return {
+                "logging": {project: fields_of(state) for project, state in self._logging.items()},
+                "logs": [fields_of(entry, datasets=sorted(entry.datasets))
+                         for logs in self._logs.values() for entry in logs.values()],
+                "datasets": [fields_of(dataset, logs=list(dataset.logs))
+                             for datasets in self._datasets.values() for dataset in datasets.values()],
+            }
+
+    def import_state(self, data: dict) -> None:
+        with self.lock:
+            self._logging = {project: build(Logging, item) for project, item in (data.get("logging") or {}).items()}
+            self._logs, self._datasets = {}, {}
+            for item in data.get("logs") or []:
+                entry = build(LogEntry, item, datasets=set(item.get("datasets") or ()))
+                self._logs.setdefault(entry.project, {})[entry.id] = entry
+            for item in data.get("datasets") or []:
+                dataset = build(Dataset, item, logs=list(item.get("logs") or ()))
+                self._datasets.setdefault(dataset.project, {})[dataset.id] = dataset
 
 
 def _id_of(name: object, project: str, collection: str, field_name: str) -> str | None:

@@ -79,7 +79,21 @@ async def list_models(ctx: Context) -> Response:
 
 async def get_model(ctx: Context) -> Response:
     ctx.identity
-    return json_response(ctx.store.models.public(ctx.store.models.get(ctx.params["model"], version=ctx.version)))
+    model = ctx.store.models.public(ctx.store.models.get(ctx.params["model"], version=ctx.version))
+    if ctx.version == "v1beta3":   # a Gemini model asked for on v1beta3: the fields that version has
+        model = {k: v for k, v in model.items() if k in _v1beta3_model_fields()}
+    return json_response(model)
+
+
+def _v1beta3_model_fields() -> frozenset:
+    global _V1BETA3_FIELDS
+    if _V1BETA3_FIELDS is None:
+        from ..schema import json_schema
+        _V1BETA3_FIELDS = frozenset(json_schema("v1beta3", "Model")["$defs"]["Model"]["properties"])
+    return _V1BETA3_FIELDS
+
+
+_V1BETA3_FIELDS: frozenset | None = None
 
 
 async def generate_content(ctx: Context) -> Response:
