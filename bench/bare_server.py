@@ -1,14 +1,13 @@
-"""The baseline: a bare Starlette JSON endpoint on the same uvicorn set-up as the emulator."""
-import sys
+"""The baseline: a bare Starlette JSON endpoint on the same uvicorn set-up as the emulator (httptools,
+uvloop, one process, access log off), announcing its URL the same way. It imports nothing of the
+emulator, so start-up and per-request costs are Starlette's and uvicorn's alone."""
+import socket
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-
-sys.path.insert(0, __file__.rsplit("/", 2)[0])
-from mockserver.cli import AnnouncingServer, base_url, bind  # noqa: E402
 
 
 async def answer(request: Request) -> JSONResponse:
@@ -17,12 +16,19 @@ async def answer(request: Request) -> JSONResponse:
     return JSONResponse({"candidates": [{"content": {"role": "model", "parts": [{"text": text}]}}]})
 
 
-async def stream(request: Request) -> JSONResponse:
-    return await answer(request)
-
-
 app = Starlette(routes=[Route("/{path:path}", answer, methods=["POST"])])
 
+
+class Announcing(uvicorn.Server):
+    async def startup(self, sockets=None) -> None:
+        await super().startup(sockets=sockets)
+        host, port = sockets[0].getsockname()[:2]
+        print(f"bare listening on http://{host}:{port}", flush=True)
+
+
 if __name__ == "__main__":
-    sock = bind("127.0.0.1", 0)
-    AnnouncingServer(uvicorn.Config(app, log_level="warning", access_log=False), base_url(sock)).run(sockets=[sock])
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(2048)
+    Announcing(uvicorn.Config(app, log_level="warning", access_log=False)).run(sockets=[sock])

@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import table
+from common import report, table
 
 from mockserver import inference
 from mockserver.app import create_store
@@ -125,6 +125,9 @@ def main() -> None:
     requests = [make_request(i) for i in range(args.inline)]
     batch_s, direct_s, render_s = inline_batch(store, identity, requests)
     per_direct, per_batch = direct_s / len(requests) * 1e6, batch_s / len(requests) * 1e6
+    report(f"batch, inline {len(requests):,}", "per-request cost vs direct generateContent",
+           round(per_batch / per_direct, 2), "x", goal="<= 1.5", met=per_batch / per_direct <= 1.5,
+           baseline=f"{per_direct:.0f} us direct")
     rows.append([f"inline, {len(requests):,} requests", f"{per_direct:.0f}", f"{per_batch:.0f}",
                  f"{per_batch / per_direct:.2f}", "-", f"{render_s * 1000:.0f} ms to serialise the answer"])
     first = None
@@ -135,6 +138,8 @@ def main() -> None:
             per_direct, per_batch = direct_s / size * 1e6, batch_s / size * 1e6
             ratio = per_batch / per_direct
             first = first or ratio
+            report(f"batch, file of {size:,} lines", "per-request cost vs direct generateContent", round(ratio, 2),
+                   "x", goal="<= 1.5", met=ratio <= 1.5, baseline=f"{per_direct:.0f} us direct")
             rows.append([f"file, {size:,} lines", f"{per_direct:.0f}", f"{per_batch:.0f}", f"{ratio:.2f}",
                          f"{ratio / first:.2f}",
                          f"in {in_bytes / 2**20:.1f} MiB, out {out_bytes / 2**20:.1f} MiB, "

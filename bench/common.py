@@ -105,3 +105,14 @@ def table(rows: list[list], header: list[str]) -> str:
 
 def dumps(data) -> bytes:
     return json.dumps(data).encode()
+
+
+def report(benchmark: str, figure: str, value: float, unit: str, *, goal: str = "", met: bool | None = None,
+           baseline: str = "") -> None:
+    """Note one headline figure for `make bench`'s summary table (bench/run.py sets BENCH_REPORT)."""
+    path = os.environ.get("BENCH_REPORT")
+    if not path:
+        return
+    with open(path, "a") as out:
+        out.write(json.dumps({"benchmark": benchmark, "figure": figure, "value": value, "unit": unit,
+                              "baseline": baseline, "goal": goal, "met": met}) + "\n")

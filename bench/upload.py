@@ -32,6 +32,9 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import report  # noqa: E402
+
 MIB = 1024 * 1024
 PIECE = 8 * MIB   # what the SDK sends per request; the raw copy uses the same size
 
@@ -271,6 +274,11 @@ def main() -> int:
         ("plain HTTP client to the emulator", rate(plain_seconds),
          f"ratio {raw_seconds / plain_seconds:.2f} (the emulator's own ceiling)"),
     ]
+    report("upload 1 GiB (SDK)", "server peak RSS growth", round(growth_mib, 1), "MiB", goal="< 64",
+           met=growth_mib < 64)
+    report("upload 1 GiB (SDK)", "throughput vs raw loopback copy", round(sdk_ratio, 2), "x", goal=">= 0.5",
+           met=sdk_ratio >= 0.5, baseline=f"raw {size / MIB / raw_seconds:.0f} MiB/s, "
+           f"SDK's own ceiling {raw_seconds / null_seconds:.2f}x")
     width = max(len(r[0]) for r in rows)
     value_width = max(len(r[1]) for r in rows)
     for name, value, note in rows:
