@@ -4,7 +4,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
-PYTEST_ARGS ?=
+# Two workers: the machines this runs on have two cores; each worker gets its own emulator.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: serve test bench clean
 

@@ -203,6 +203,23 @@ def test_calls_through_the_sdk_are_logged(api, server):
     assert "".join(texts) == reply.text
 
 
+def test_calls_to_a_tuned_model_are_logged_under_its_name(api):
+    enable(api)
+    key = {"x-goog-api-key": "paid-key"}
+    examples = [{"textInput": "ping", "output": "pong"}]
+    created = api.post("/v1beta/tunedModels", params={"tunedModelId": "echo"}, headers=key, json={
+        "baseModel": "models/gemini-1.5-flash-001-tuning",
+        "tuningTask": {"trainingData": {"examples": {"examples": examples}}}})
+    assert created.status_code == 200, created.text
+    advance(api, 3600)
+    answer = api.post("/v1beta/tunedModels/echo:generateContent", headers=key,
+                      json={"contents": [{"parts": [{"text": "ping"}]}]})
+    assert answer.status_code == 200, answer.text
+    [log] = logs_of(api)
+    assert log["model"] == "tunedModels/echo" and log["method"] == "generateContent"
+    assert log["response"]["candidates"][0]["content"]["parts"][0]["text"] == "pong"
+
+
 def test_a_batch_jobs_own_generation_is_not_logged(api):
     enable(api)
     key = {"x-goog-api-key": "paid-key"}

@@ -576,7 +576,7 @@ class Call:
 
 
 @contextmanager
-def recording(ctx, method: str) -> Iterator[Call]:
+def recording(ctx, method: str, model: str | None = None) -> Iterator[Call]:
     """Wrap the body of a generateContent / streamGenerateContent handler: when logging is on for the
     caller's project, the call becomes a log (its answer, or the error it raised, re-raised)."""
     call = Call()
@@ -586,7 +586,7 @@ def recording(ctx, method: str) -> Iterator[Call]:
         yield call
         return
     start = ctx.store.now()
-    model = ctx.params.get("model", "")
+    model = model or ctx.params.get("model", "")
     model = model if model.startswith(("models/", "tunedModels/")) else f"models/{model}"
     try:
         yield call

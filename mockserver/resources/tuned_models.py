@@ -29,6 +29,7 @@ from ..persistence import build, fields_of
 from ..routing import route
 from ..wire import format_time, page_size, paginate
 from . import legacy
+from .logs import recording
 from .models import stream_response
 from .permissions import (EVERYONE, OWNER, READER, SHARING_VERSIONS, USER, WRITER, Acl, effective_role,
                           parse_update_mask, require)
@@ -540,21 +541,25 @@ async def generate_text(ctx: Context) -> Response:
 
 
 async def generate_content(ctx: Context) -> Response:
-    request = await ctx.json("GenerateContentRequest")
-    backend = ctx.store.tuned_models
-    record = backend.usable(ctx.identity, _name(ctx))
-    override = backend.override_for(record, last_user_text(request))
-    return json_response(inference.generate(ctx.store, ctx.identity, backend.as_model(record), request,
-                                            override=override))
+    with recording(ctx, "generateContent", _name(ctx)) as call:   # a log, when logging is on
+        call.request = request = await ctx.json("GenerateContentRequest")
+        backend = ctx.store.tuned_models
+        record = backend.usable(ctx.identity, _name(ctx))
+        override = backend.override_for(record, last_user_text(request))
+        call.response = inference.generate(ctx.store, ctx.identity, backend.as_model(record), request,
+                                           override=override)
+    return json_response(call.response)
 
 
 async def stream_generate_content(ctx: Context) -> Response:
-    request = await ctx.json("GenerateContentRequest")
-    backend = ctx.store.tuned_models
-    record = backend.usable(ctx.identity, _name(ctx))
-    override = backend.override_for(record, last_user_text(request))
-    return stream_response(ctx, inference.stream(ctx.store, ctx.identity, backend.as_model(record), request,
-                                                 override=override))
+    with recording(ctx, "streamGenerateContent", _name(ctx)) as call:
+        call.request = request = await ctx.json("GenerateContentRequest")
+        backend = ctx.store.tuned_models
+        record = backend.usable(ctx.identity, _name(ctx))
+        override = backend.override_for(record, last_user_text(request))
+        call.response = inference.stream(ctx.store, ctx.identity, backend.as_model(record), request,
+                                         override=override)
+    return stream_response(ctx, call.response)
 
 
 async def get_operation(ctx: Context) -> Response:
