@@ -44,6 +44,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .wire import sse_events
+
 REDACTED = "REDACTED"
 CASSETTE_VERSION = 1
 SECRET_HEADERS = frozenset({"x-goog-api-key", "authorization", "proxy-authorization", "cookie", "set-cookie"})
@@ -401,19 +403,6 @@ def check_payload(version: str, message: str, payload: Any, prefix: str = "") ->
     return unknown, problems
 
 
-def _stream_events(text: str) -> list[Any]:
-    events, data = [], []
-    for line in text.splitlines():
-        if line.startswith("data:"):
-            data.append(line[5:].lstrip())
-        elif not line.strip() and data:
-            events.append("\n".join(data))
-            data = []
-    if data:
-        events.append("\n".join(data))
-    return [json.loads(e) for e in events]
-
-
 def check_cassette(cassette: dict, name: str = "") -> Finding:
     """Validate one cassette against the recorded schemas."""
     from .app import RESOURCES
@@ -457,7 +446,7 @@ def check_cassette(cassette: dict, name: str = "") -> Finding:
         return finding
     if op.stream:
         try:
-            events = res["body"] if isinstance(res.get("body"), list) else _stream_events(res.get("bodyText", ""))
+            events = res["body"] if isinstance(res.get("body"), list) else sse_events(res.get("bodyText", ""))
         except ValueError as error:
             finding.problems.append(f"stream: not JSON events ({error})")
             return finding

@@ -100,3 +100,19 @@ def paginate(items: list, size: int, token: str | None) -> tuple[list, str | Non
     page = items[start:start + size]
     following = start + size
     return page, (page_token(following) if following < len(items) else None)
+
+
+def sse_events(text: str) -> list:
+    """The JSON events of a server-sent-events body (`data: <json>` lines; continuation lines joined)."""
+    import json
+
+    events, data = [], []
+    for line in text.splitlines():
+        if line.startswith("data:"):
+            data.append(line[5:].lstrip())
+        elif not line.strip() and data:
+            events.append("\n".join(data))
+            data = []
+    if data:
+        events.append("\n".join(data))
+    return [json.loads(event) for event in events]

@@ -19,6 +19,7 @@ from typing import Any
 
 from mockserver.errors import ApiError
 from mockserver.schema import json_schema, known_messages, normalize, response_errors
+from mockserver.wire import sse_events
 
 __all__ = ["assert_valid", "assert_valid_stream", "assert_request_valid", "errors", "schema", "messages",
            "stream_events"]
@@ -47,16 +48,7 @@ def stream_events(body: str | bytes) -> list[Any]:
     text = body.decode("utf-8") if isinstance(body, bytes) else body
     if text.lstrip().startswith("["):
         return json.loads(text)
-    events, data = [], []
-    for line in text.splitlines():
-        if line.startswith("data:"):
-            data.append(line[5:].lstrip())
-        elif not line.strip() and data:
-            events.append("\n".join(data))
-            data = []
-    if data:
-        events.append("\n".join(data))
-    return [json.loads(event) for event in events]
+    return sse_events(text)
 
 
 def assert_valid_stream(body: str | bytes, message: str = "GenerateContentResponse",
