@@ -373,6 +373,16 @@ class FileStore:
         """The internal record (measured duration, prompt cost); raises like `get_file`."""
         return self._record(identity, name)
 
+    def downloadable(self, identity: Identity | str, name: str, field: str = "name") -> FileRecord:
+        """The record of a file the caller may download. As on the real API only generated files (batch
+        results) can be, unless `files.downloadUploaded` is on: otherwise a 400 naming `field`."""
+        record = self._record(identity, name)
+        if record.source != GENERATED and not self.config["downloadUploaded"]:
+            raise invalid_argument(
+                f"Only generated files can be downloaded; {record.name} was uploaded (source UPLOADED), "
+                f"and uploaded files cannot be downloaded.", field)
+        return record
+
     def list_files(self, project: Identity | str, base_url: str | None = None) -> list[dict]:
         """The project's live files as File JSON, newest first (expired ones are removed)."""
         project = _project(project)
@@ -1137,20 +1147,20 @@ def _read_pieces(handle) -> Iterator[bytes]:
         handle.close()
 
 
-async def download_file(ctx: Context) -> Response:
-    """`GET [/download]/{version}/files/{id}:download?alt=media`: the exact bytes, streamed."""
-    files: FileStore = ctx.store.files
-    record = files.record_of(ctx.identity, ctx.params["file"])
-    if record.source != GENERATED and not files.config["downloadUploaded"]:
-        raise invalid_argument(
-            f"Only generated files can be downloaded; {record.name} was uploaded (source UPLOADED), "
-            f"and uploaded files cannot be downloaded.", "name")
-    if ctx.query("alt") != "media":
-        return json_response({})   # DownloadFileResponse: the bytes come with alt=media
+def bytes_response(record: FileRecord) -> Response:
+    """The stored bytes of `record`, streamed with its MIME type."""
     handle = open(record.path, "rb")   # held open: a delete meanwhile does not cut the answer short
     size = os.fstat(handle.fileno()).st_size
     return StreamingResponse(_read_pieces(handle), media_type=record.mime_type,
                              headers={"Content-Length": str(size)})
+
+
+async def download_file(ctx: Context) -> Response:
+    """`GET [/download]/{version}/files/{id}:download?alt=media`: the exact bytes, streamed."""
+    record = ctx.store.files.downloadable(ctx.identity, ctx.params["file"])
+    if ctx.query("alt") != "media":
+        return json_response({})   # DownloadFileResponse: the bytes come with alt=media
+    return bytes_response(record)
 
 
 ROUTES = [

@@ -1143,26 +1143,10 @@ async def delete_file(ctx: Context) -> Response:
     return json_response({"id": name, "object": "file", "deleted": True})
 
 
-def _read_pieces(handle) -> Iterator[bytes]:
-    try:
-        while block := handle.read(1 << 20):
-            yield block
-    finally:
-        handle.close()
-
-
 async def file_content(ctx: Context) -> Response:
-    """The bytes of a file. As on the native API, only files the server made (batch results) can be
-    downloaded, unless `files.downloadUploaded` is set."""
-    files = ctx.store.files
-    record = files.record_of(ctx.identity, _file_name(ctx.params["id"]))
-    if record.source != native_files.GENERATED and not files.config["downloadUploaded"]:
-        raise _bad(f"Only generated files can be downloaded; {record.name} was uploaded, and uploaded files "
-                   f"cannot be downloaded.", "file_id")
-    handle = open(record.path, "rb")
-    size = os.fstat(handle.fileno()).st_size
-    return StreamingResponse(_read_pieces(handle), media_type=record.mime_type,
-                             headers={"Content-Length": str(size)})
+    """The bytes of a file, under the native API's rule for which files can be downloaded."""
+    record = ctx.store.files.downloadable(ctx.identity, _file_name(ctx.params["id"]), "file_id")
+    return native_files.bytes_response(record)
 
 
 # -- handlers: batches ------------------------------------------------------------------------------
