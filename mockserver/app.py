@@ -49,6 +49,15 @@ EXPOSED_HEADERS = ["X-Goog-Upload-URL", "X-Goog-Upload-Status", "X-Goog-Upload-S
                    "X-Goog-Upload-Chunk-Granularity", "X-Goog-Upload-Control-URL", "Content-Disposition"]
 
 
+# The journal keeps this much of a path or model name: its memory is bounded by its entry cap times this,
+# whatever lengths the requests' paths have.
+JOURNAL_TEXT_CHARS = 2048
+
+
+def _clip(text: str | None) -> str | None:
+    return text if text is None or len(text) <= JOURNAL_TEXT_CHARS else text[:JOURNAL_TEXT_CHARS] + "..."
+
+
 def create_store(config: Config | None = None, keys: KeyRing | None = None, state_dir=None) -> Store:
     """A store with every backend registered."""
     store = Store(config=config, keys=keys, state_dir=state_dir)
@@ -100,10 +109,10 @@ def create_app(config: Config | dict | None = None, *, keys: KeyRing | None = No
         store.journal.add({
             "time": store.now(),  # epoch seconds; the journal formats it when read
             "method": request.method,
-            "path": request.scope["path"],
+            "path": _clip(request.scope["path"]),
             "project": ctx._identity.project if ctx is not None and ctx._identity else None,
-            "model": (quotas.bare_model(call.model) if call is not None and call.model
-                      else ctx.params.get("model") if ctx is not None else None),
+            "model": _clip(quotas.bare_model(call.model) if call is not None and call.model
+                           else ctx.params.get("model") if ctx is not None else None),
             "status": response.status_code,
         })
         return response

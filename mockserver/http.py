@@ -17,7 +17,23 @@ JSON_TYPE = "application/json; charset=UTF-8"
 
 
 def dumps(data: Any) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    try:
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    except ValueError:   # NaN or an infinity: written as proto3 JSON writes them, strings (never bare NaN)
+        return json.dumps(_finite(data), ensure_ascii=False, separators=(",", ":")).encode()
+
+
+_NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
+
+
+def _finite(value: Any) -> Any:
+    if type(value) is float and not math.isfinite(value):
+        return _NON_FINITE.get(value, "NaN")
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -19,7 +19,7 @@ import tempfile
 import threading
 from collections import deque
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from .auth import KeyRing
 from .clock import Clock
@@ -34,15 +34,29 @@ class Backend(Protocol):
 
 
 class Journal:
-    """The last N requests (method, path, project, status, time); says how many it had to drop."""
+    """The last N requests (method, path, project, status, time); says how many it had to drop.
 
-    def __init__(self, capacity: int) -> None:
-        self._entries: deque[dict] = deque(maxlen=capacity)
+    `capacity`: N, or a function giving it (the config's `limits.journalEntries`, so a change of the
+    config at run time resizes the journal at the next entry)."""
+
+    def __init__(self, capacity: int | Callable[[], int]) -> None:
+        self._capacity = capacity if callable(capacity) else (lambda: capacity)
+        self._entries: deque[dict] = deque(maxlen=self._wanted())
         self.dropped = 0
         self._lock = threading.Lock()
 
+    def _wanted(self) -> int:
+        try:
+            return max(0, int(self._capacity()))
+        except (TypeError, ValueError, OverflowError):
+            return 0
+
     def add(self, entry: dict) -> None:
         with self._lock:
+            wanted = self._wanted()
+            if wanted != self._entries.maxlen:
+                self.dropped += max(0, len(self._entries) - wanted)
+                self._entries = deque(self._entries, maxlen=wanted)
             if len(self._entries) == self._entries.maxlen:
                 self.dropped += 1
             self._entries.append(entry)
@@ -66,7 +80,7 @@ class Store:
         self.keys = keys or KeyRing()
         self.clock = clock or Clock()
         self.lock = threading.RLock()
-        self.journal = Journal(self.config["limits"]["journalEntries"])
+        self.journal = Journal(lambda: self.config["limits"]["journalEntries"])
         self._own_dir = state_dir is None
         self.data_dir = Path(state_dir) if state_dir else Path(tempfile.mkdtemp(prefix="gemini-mock-"))
         self.data_dir.mkdir(parents=True, exist_ok=True)
