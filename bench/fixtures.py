@@ -33,7 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from common import table  # noqa: E402
+from common import report, table  # noqa: E402
 
 APP = '''
 from google import genai
@@ -139,6 +139,10 @@ def main() -> int:
     plugin = results["gemini_mock"][1] / n
     print(f"\ngemini_mock costs {(plugin - reference) * 1000:+.2f} ms a test against the method-patched suite "
           f"(goal: at most +2 ms) and {(plugin - cheapest) * 1000:+.2f} ms against patching genai.Client away.")
+    for label, baseline in (("unittest.mock on generate_content", reference), ("unittest.mock on genai.Client", cheapest)):
+        extra = (plugin - baseline) * 1000
+        report("fixture, 1,000 tests", f"ms a test over {label}", round(extra, 2), "ms", goal="<= 2",
+               met=extra <= 2, baseline=f"{baseline * 1000:.2f} ms a test with the mock, {plugin * 1000:.2f} with the plugin")
     return 0
 
 
