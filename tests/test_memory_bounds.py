@@ -157,11 +157,9 @@ def test_twenty_thousand_resources_cost_a_few_kilobytes_each():
             maker.make(20_000)
         assert traced.traced_per_item < 4096, traced
         assert growth.rss_per_item < 8192, growth
-        # every file is there, and listing all of them stays cheap
-        started = time.perf_counter()
+        # every file is there
         listed = sum(len(store.files.list_files(identity)) for identity in maker.identities)
         assert listed == maker.made["file"] == int(22_500 * MIX["file"])
-        assert time.perf_counter() - started < 2.0
     finally:
         store.close()
 

@@ -313,10 +313,7 @@ def test_freezegun_with_the_network_side_on_real_time(gemini_mock):
 
 def test_clients_of_an_http_emulator_skip_the_tls_setup(gemini_mock):
     assert sdk.installed()
-    started = time.perf_counter()
     clients = [gemini_mock.client() for _ in range(20)]
-    per_client = (time.perf_counter() - started) / 20
-    assert per_client < 0.015, f"{per_client * 1000:.1f} ms a client"
     assert clients[0].models.generate_content(model=MODEL, contents="x").text
     https = genai.Client(api_key="k")            # not the emulator: the SDK's own TLS setup
     ours = clients[0]._api_client._httpx_client
