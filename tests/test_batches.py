@@ -565,6 +565,7 @@ def test_batch_on_a_tuned_model(http, gemini_mock):
 # -- error answers ------------------------------------------------------------------------------------------
 
 INLINE = {"requests": {"requests": [{"request": text_request("x")}]}}
+EMBED_INLINE = {"requests": {"requests": [{"request": embed_request("x")}]}}
 
 
 @pytest.mark.parametrize("path, body, code, status, field", [
@@ -573,7 +574,7 @@ INLINE = {"requests": {"requests": [{"request": text_request("x")}]}}
      "batchGenerateContent"),
     (f"models/{EMBED_MODEL}:batchGenerateContent", {"batch": {"inputConfig": INLINE}}, 400, "INVALID_ARGUMENT",
      "batchGenerateContent"),
-    (f"models/{MODEL}:asyncBatchEmbedContent", {"batch": {"inputConfig": INLINE}}, 400, "INVALID_ARGUMENT",
+    (f"models/{MODEL}:asyncBatchEmbedContent", {"batch": {"inputConfig": EMBED_INLINE}}, 400, "INVALID_ARGUMENT",
      "asyncBatchEmbedContent"),
     (f"models/{MODEL}:batchGenerateContent", {}, 400, "INVALID_ARGUMENT", "batch"),
     (f"models/{MODEL}:batchGenerateContent", {"batch": {"displayName": "x"}}, 400, "INVALID_ARGUMENT",

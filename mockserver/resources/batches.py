@@ -265,8 +265,8 @@ class Batches:
     def create(self, identity: Identity, model: str, body: dict, *, kind: str = "generate",
                version: str = "v1beta", payload_bytes: int | None = None) -> dict:
         spec = KINDS[kind]
+        batch = self._read_create(spec, version, body)   # the body first, as the real front end does
         self._model(identity, model, spec.create_method, version)
-        batch = self._read_create(spec, version, body)
         source = batch.get("inputConfig") or {}
         has_requests, has_file = "requests" in source, bool(source.get("fileName"))
         if has_requests and has_file:
