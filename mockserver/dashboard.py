@@ -125,16 +125,13 @@ class StateBuilder:
         listed = self.store.keys.listed or {}
         found.update(identity.project for identity in listed.values())
         found.update(entry["project"] for entry in self.store.journal.entries() if entry.get("project"))
-        for name, attribute in (("files", "_files"), ("batches", "_jobs")):
+        for name in ("files", "batches", "caches", "logs"):
             backend = self.backend(name)
-            found.update(getattr(backend, attribute, {}) or {})
-        caches = self.backend("caches")
-        found.update(project for project, _ in getattr(caches, "_caches", {}) or {})
+            if backend is not None:
+                found.update(backend.projects())
         tuned = self.backend("tuned_models")
-        found.update(record.project for record in (getattr(tuned, "_models", {}) or {}).values())
-        logs = self.backend("logs")
-        if logs is not None:
-            found.update(logs.projects())
+        if tuned is not None:
+            found.update(record.project for record in tuned.records())
         return sorted(p for p in found if p)
 
     def tier(self, project: str) -> str:
@@ -201,11 +198,8 @@ class StateBuilder:
                "successfulRequestCount": int(stats.get("successfulRequestCount", 0)),
                "failedRequestCount": int(stats.get("failedRequestCount", 0)),
                "pendingRequestCount": int(stats.get("pendingRequestCount", 0))}
-        job = None
-        find = getattr(backend, "_job", None)
-        if find is not None:
-            job = find(project, operation["name"])
-        if job is not None and not operation.get("done"):
+        job = backend.job(project, operation["name"])
+        if not operation.get("done"):
             row["expireEpoch"] = job.expires
             state = meta.get("state")
             if state == "BATCH_STATE_PENDING":
@@ -239,7 +233,7 @@ class StateBuilder:
     def tuned_models(self) -> list[dict]:
         backend = self.backend("tuned_models")
         rows = []
-        for record in sorted((getattr(backend, "_models", {}) or {}).values(), key=lambda r: (r.create_time, r.name)):
+        for record in (backend.records() if backend is not None else []):
             body = record.render(self.now, self.store.seed)
             rows.append({"project": record.project, "name": record.name, "displayName": body.get("displayName", ""),
                          "baseModel": record.base_model, "state": body.get("state"),
@@ -251,7 +245,7 @@ class StateBuilder:
     def corpora(self) -> list[dict]:
         backend = self.backend("corpora")
         rows = []
-        for corpus in sorted((getattr(backend, "_corpora", {}) or {}).values(), key=lambda c: (c.create_time, c.name)):
+        for corpus in (backend.records() if backend is not None else []):
             body = corpus.render()
             rows.append({"name": corpus.name, "displayName": body.get("displayName", ""),
                          "createTime": body.get("createTime"), "permissions": self._grants(corpus)})

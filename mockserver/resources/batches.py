@@ -227,6 +227,15 @@ class Batches:
             shutil.rmtree(self.root, ignore_errors=True)
 
     # -- lookup ----------------------------------------------------------------------------------------
+    def projects(self) -> set[str]:
+        """The projects that hold batch jobs (for the dashboard)."""
+        with self.lock:
+            return {project for project, jobs in self._jobs.items() if jobs}
+
+    def job(self, owner: Identity | str, name: str) -> Job:
+        """The internal job (its timings), for the dashboard; raises like `get`."""
+        return self._job(owner, name)
+
     def _job(self, owner: Identity | str, name: str) -> Job:
         project = owner if isinstance(owner, str) else owner.project
         job_id = name[len("batches/"):] if name.startswith("batches/") else name

@@ -259,6 +259,11 @@ class ContextCaches:
     def get(self, identity: Identity, name: str) -> dict:
         return self._find(identity, name).resource()
 
+    def projects(self) -> set[str]:
+        """The projects that hold caches (for the dashboard)."""
+        with self._store.lock:
+            return {project for project, _ in self._caches}
+
     def list(self, identity: Identity) -> list[dict]:
         """The caller's live caches, oldest first."""
         now = self._now()

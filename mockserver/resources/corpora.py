@@ -94,6 +94,10 @@ class Corpora:
             self.store.permissions.grant(corpus, USER, identity.email, OWNER)
             return corpus.render()
 
+    def records(self) -> list[Corpus]:
+        """Every corpus, oldest first, whoever may see it (for the dashboard)."""
+        return sorted(self._corpora.values(), key=lambda c: (c.create_time, c.name))
+
     def get(self, identity: Identity, name: str) -> dict:
         return self._fetch(identity, name, READER).render()
 

@@ -369,6 +369,11 @@ class FileStore:
         """Where the bytes of `name` are stored; raises like `get_file`."""
         return self._record(identity, name).path
 
+    def projects(self) -> set[str]:
+        """The projects that hold files (for the dashboard)."""
+        with self.lock:
+            return {project for project, files in self._files.items() if files}
+
     def record_of(self, identity: Identity | str, name: str) -> FileRecord:
         """The internal record (measured duration, prompt cost); raises like `get_file`."""
         return self._record(identity, name)

@@ -372,6 +372,11 @@ class TunedModels:
             return record.operation(version, now, self.store.seed)
 
     # -- read ----------------------------------------------------------------------------------------
+    def records(self) -> list[TunedModel]:
+        """Every tuned model of every project, oldest first, whoever may see it (for the dashboard)."""
+        with self.store.lock:
+            return sorted(self._models.values(), key=lambda r: (r.create_time, r.name))
+
     def get(self, identity: Identity, name: str) -> dict:
         return self.fetch(identity, name).render(self.store.now(), self.store.seed)
 
