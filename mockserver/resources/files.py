@@ -1015,7 +1015,7 @@ async def _raw(ctx: Context) -> Response:
     return await _one_shot(ctx, {}, ctx.request.stream(), _header(ctx, "content-type"))
 
 
-class _Parts:
+class MultipartReader:
     """A streaming reader of a multipart body: headers in memory (bounded), part bodies in pieces."""
 
     HEADER_LIMIT = 64 * 1024
@@ -1068,7 +1068,7 @@ class _Parts:
                 raise invalid_argument("Malformed multipart body: it ends before the closing boundary.")
 
 
-def _part_headers(raw: bytes) -> dict[str, str]:
+def part_headers(raw: bytes) -> dict[str, str]:
     headers = {}
     for line in raw.decode("latin-1").split("\r\n"):
         if ":" in line:
@@ -1086,20 +1086,20 @@ async def _multipart(ctx: Context) -> Response:
         raise invalid_argument("A multipart upload needs Content-Type: multipart/related; boundary=...",
                                "Content-Type")
     boundary = match.group(1).encode("latin-1")
-    parts = _Parts(ctx.request.stream())
+    parts = MultipartReader(ctx.request.stream())
     limit = ctx.store.config["limits"]["requestBytes"]
     try:
-        await parts.until(b"--" + boundary, _Parts.HEADER_LIMIT)
-        await parts.until(b"\r\n", _Parts.HEADER_LIMIT)
-        first = _part_headers(await parts.until(b"\r\n\r\n", _Parts.HEADER_LIMIT))
+        await parts.until(b"--" + boundary, MultipartReader.HEADER_LIMIT)
+        await parts.until(b"\r\n", MultipartReader.HEADER_LIMIT)
+        first = part_headers(await parts.until(b"\r\n\r\n", MultipartReader.HEADER_LIMIT))
         delimiter = b"\r\n--" + boundary
         first_body = await parts.until(delimiter, limit)
         if "json" in first.get("content-type", "application/json").lower():
             metadata = await _metadata(ctx, first_body)
-            closing = await parts.until(b"\r\n", _Parts.HEADER_LIMIT)
+            closing = await parts.until(b"\r\n", MultipartReader.HEADER_LIMIT)
             if closing.startswith(b"--"):
                 raise invalid_argument("A multipart upload needs a media part after the metadata part.")
-            media_headers = _part_headers(await parts.until(b"\r\n\r\n", _Parts.HEADER_LIMIT))
+            media_headers = part_headers(await parts.until(b"\r\n\r\n", MultipartReader.HEADER_LIMIT))
 
             async def media_pieces():
                 async for piece in parts.pieces_until(delimiter):
