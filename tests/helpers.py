@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import struct
 import wave
 
 from mockserver.schema import validate_response  # noqa: F401  (re-exported)
@@ -29,3 +30,12 @@ def wav_bytes(seconds: float, rate: int = 8000, sample: bytes = b"\x10\x00") -> 
         out.setframerate(rate)
         out.writeframes(sample * int(seconds * rate))
     return buffer.getvalue()
+
+
+def mp4_bytes(seconds: int) -> bytes:
+    """A minimal MP4 whose `mvhd` box gives its length (enough for the Files API and token counting)."""
+    ftyp = struct.pack(">I4s4sI4s4s", 24, b"ftyp", b"isom", 512, b"isom", b"mp41")
+    mvhd_body = struct.pack(">B3xIIII", 0, 0, 0, 1000, seconds * 1000) + b"\x00" * 80
+    mvhd = struct.pack(">I4s", 8 + len(mvhd_body), b"mvhd") + mvhd_body
+    moov = struct.pack(">I4s", 8 + len(mvhd), b"moov") + mvhd
+    return ftyp + moov

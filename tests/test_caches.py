@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import struct
 
 import freezegun
 import pytest
 from google.genai import errors, types
 
-from helpers import assert_envelope, validate_response
+from helpers import assert_envelope, mp4_bytes, validate_response
 from mockserver.generation.tokens import count_text
 
 MODEL = "gemini-2.5-flash"          # explicit minimum 1,024 tokens, implicit minimum 1,024
@@ -624,15 +623,6 @@ def test_implicit_memory_is_bounded(gemini_mock):
 
 
 # -- the seed's examples, pointed at the emulator ----------------------------------------------------
-
-def mp4_bytes(seconds: int) -> bytes:
-    """A minimal MP4 whose `mvhd` box gives its length (enough for the Files API and token counting)."""
-    ftyp = struct.pack(">I4s4sI4s4s", 24, b"ftyp", b"isom", 512, b"isom", b"mp41")
-    mvhd_body = struct.pack(">B3xIIII", 0, 0, 0, 1000, seconds * 1000) + b"\x00" * 80
-    mvhd = struct.pack(">I4s", 8 + len(mvhd_body), b"mvhd") + mvhd_body
-    moov = struct.pack(">I4s", 8 + len(mvhd), b"moov") + mvhd
-    return ftyp + moov
-
 
 def pdf_bytes(pages: int) -> bytes:
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>",

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from google.genai import errors, types
 
-from helpers import assert_envelope, validate_response, wav_bytes
+from helpers import assert_envelope, mp4_bytes, validate_response, wav_bytes
 from mockserver.generation import audio, media
 from mockserver.paths import FIXTURES
 
@@ -126,6 +126,16 @@ def test_upload_small_file(sdk, gemini_mock, http):
     assert raw["sizeBytes"] == "11" and raw["source"] == "UPLOADED" and raw["state"] == "ACTIVE"
     assert "downloadUri" not in raw and "error" not in raw
     assert gemini_mock.store.files.path_of(gemini_mock.identity, file.name).read_bytes() == data
+
+
+def test_a_video_reports_its_duration(sdk, http):
+    file = upload(sdk, mp4_bytes(12), mime_type="video/mp4")
+    assert file.video_metadata == {"videoDuration": "12s"}
+    raw = http.get(f"/v1beta/{file.name}").json()
+    validate_response("v1beta", "File", raw)
+    assert raw["videoMetadata"] == {"videoDuration": "12s"}
+    audio = http.get(f"/v1beta/{upload(sdk, wav_bytes(1), mime_type='audio/wav').name}").json()
+    assert "videoMetadata" not in audio
 
 
 def test_upload_over_8_mib_goes_in_several_chunks(sdk, gemini_mock):

@@ -50,6 +50,7 @@ class MediaInfo:
     modality: str
     tokens: int
     audio_seconds: float = 0.0
+    video_seconds: float = 0.0   # 0 when the container gives no duration
 
 
 def audio_tokens(seconds: float) -> int:
@@ -104,7 +105,7 @@ def describe_media(data: bytes | str | os.PathLike, mime_type: str, *, field: st
         return MediaInfo(mime_type, AUDIO, audio_tokens(seconds), seconds)
     if modality == VIDEO:
         seconds = _mp4_seconds_bytes(bytes(data)) if is_bytes else _mp4_seconds_path(data)
-        return MediaInfo(mime_type, VIDEO, video_tokens(seconds))
+        return MediaInfo(mime_type, VIDEO, video_tokens(seconds), video_seconds=seconds or 0.0)
     if modality == DOCUMENT:
         pages = _pdf_pages_bytes(bytes(data)) if is_bytes else _pdf_pages_path(data)
         return MediaInfo(mime_type, DOCUMENT, DOCUMENT_TOKENS_PER_PAGE * max(1, pages))

@@ -49,7 +49,7 @@ from ..http import Context, json_response, parse_json
 from ..persistence import build, fields_of
 from ..routing import ALL_VERSIONS, route
 from ..schema import normalize
-from ..wire import paginate, page_size
+from ..wire import format_duration, page_size, paginate
 
 UPLOADED, GENERATED = "UPLOADED", "GENERATED"
 PROCESSING, ACTIVE, FAILED = "PROCESSING", "ACTIVE", "FAILED"
@@ -317,6 +317,8 @@ class FileStore:
             body["downloadUri"] = f"{base}/download/v1beta/files/{record.id}:download?alt=media"
         body["state"] = state
         body["source"] = record.source
+        if record.info is not None and record.info.video_seconds:
+            body["videoMetadata"] = {"videoDuration": format_duration(record.info.video_seconds)}
         if state == FAILED:
             body["error"] = {"code": 400, "message": record.error}
         return body
