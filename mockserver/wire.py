@@ -102,10 +102,12 @@ def paginate(items: list, size: int, token: str | None) -> tuple[list, str | Non
     return page, (page_token(following) if following < len(items) else None)
 
 
-def sse_events(text: str) -> list:
-    """The JSON events of a server-sent-events body (`data: <json>` lines; continuation lines joined)."""
+def sse_events(text: str, loads=None) -> list:
+    """The JSON events of a server-sent-events body (`data: <json>` lines; continuation lines joined).
+    `loads` parses each event (json.loads by default); the OpenAI layer's closing `[DONE]` is skipped."""
     import json
 
+    loads = loads or json.loads
     events, data = [], []
     for line in text.splitlines():
         if line.startswith("data:"):
@@ -115,4 +117,4 @@ def sse_events(text: str) -> list:
             data = []
     if data:
         events.append("\n".join(data))
-    return [json.loads(event) for event in events]
+    return [loads(event) for event in events if event != "[DONE]"]

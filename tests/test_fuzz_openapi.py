@@ -28,6 +28,7 @@ import requests
 
 from mockserver.errors import STATUS_CODES
 from mockserver.schema import response_errors
+from mockserver.wire import sse_events
 
 LONG = " ".join(f"Sentence {i} of a document long enough to be cached." for i in range(600))
 PROMPT = {"contents": [{"role": "user", "parts": [{"text": "Explain how AI works in a few words"}]}]}
@@ -89,16 +90,7 @@ def stream_events(text: str) -> list[Any]:
     """The JSON events of an SSE body, or the items of a JSON array body."""
     if text.lstrip().startswith("["):
         return strict_json(text)
-    events, data = [], []
-    for line in text.splitlines():
-        if line.startswith("data:"):
-            data.append(line[5:].lstrip())
-        elif not line.strip() and data:
-            events.append("\n".join(data))
-            data = []
-    if data:
-        events.append("\n".join(data))
-    return [strict_json(event) for event in events if event != "[DONE]"]   # the OpenAI layer's last event
+    return sse_events(text, strict_json)
 
 
 @dataclass(frozen=True)
