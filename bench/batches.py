@@ -1,6 +1,6 @@
 """Batch API cost per request, as a ratio to direct generateContent of the same requests, and how it scales.
 
-Everything runs in this process on one Store (mockserver.app.create_store), with no HTTP, so the figures
+Everything runs in this process on one Store (gemini_mockserver.app.create_store), with no HTTP, so the figures
 compare the batch machinery itself with the generation it wraps:
 
 * direct: `inference.generate(store, identity, model, request)` in a loop over already-parsed requests
@@ -30,9 +30,9 @@ from pathlib import Path
 
 from common import report, table
 
-from mockserver import inference
-from mockserver.app import create_store
-from mockserver.http import parse_json
+from gemini_mockserver import inference
+from gemini_mockserver.app import create_store
+from gemini_mockserver.http import parse_json
 
 MODEL = "models/gemini-2.5-flash"
 WORDS = "ocean river mountain forest desert city market garden library engine planet comet".split()

@@ -31,7 +31,7 @@ from common import report, table  # noqa: E402
 
 import test_fuzz_http as edge  # noqa: E402
 import test_fuzz_openapi as spec  # noqa: E402
-from pytest_plugin.server import LiveServer  # noqa: E402
+from gemini_mockserver.pytest_plugin.server import LiveServer  # noqa: E402
 
 
 def lifecycles(base_url: str, key: str, tally, examples: int) -> None:

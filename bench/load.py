@@ -26,9 +26,9 @@ from common import report, table  # noqa: E402
 
 import test_load  # noqa: E402
 import test_memory_bounds as memory  # noqa: E402
-from mockserver.app import create_store  # noqa: E402
-from mockserver.config import Config  # noqa: E402
-from pytest_plugin.server import LiveServer  # noqa: E402
+from gemini_mockserver.app import create_store  # noqa: E402
+from gemini_mockserver.config import Config  # noqa: E402
+from gemini_mockserver.pytest_plugin.server import LiveServer  # noqa: E402
 
 
 def run_load(seconds: float, clients: int, keys: int) -> bool:

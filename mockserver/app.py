@@ -25,7 +25,7 @@ from .resources import logs
 from .routing import Router
 from .store import Store
 
-log = logging.getLogger("mockserver")
+log = logging.getLogger("gemini_mockserver")
 
 # One module per resource family: each has `register(store)` (its backend) and `ROUTES` (its handlers).
 RESOURCES = [

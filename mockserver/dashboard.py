@@ -28,7 +28,7 @@ from .auth import Identity
 from .http import json_response
 from .wire import parse_time
 
-log = logging.getLogger("mockserver.dashboard")
+log = logging.getLogger("gemini_mockserver.dashboard")
 
 JOURNAL_ROWS = 100
 LOG_ROWS = 100

@@ -65,7 +65,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-log = logging.getLogger("mockserver.persistence")
+log = logging.getLogger("gemini_mockserver.persistence")
 
 FORMAT = "gemini-mockserver-state"
 VERSION = 1

@@ -39,9 +39,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from mockserver.errors import ApiError, invalid_argument
+from .errors import ApiError, invalid_argument
+from .paths import SCHEMAS
 
-SCHEMA_DIR = Path(os.environ.get("GEMINI_MOCK_SCHEMA_DIR", Path(__file__).resolve().parent.parent / "schemas"))
+SCHEMA_DIR = Path(os.environ.get("GEMINI_MOCK_SCHEMA_DIR", SCHEMAS))
 
 # Which recorded files make up the schema a version is validated with, widest first.
 LAYERS = {

@@ -1,6 +1,6 @@
 """Contract assertions for downstream suites: check payloads against the recorded Gemini API schemas.
 
-    from pytest_plugin import contract
+    from gemini_mockserver.pytest_plugin import contract
 
     contract.assert_valid(payload, "GenerateContentResponse")                 # v1beta by default
     contract.assert_valid(payload, "Model", version="v1")
@@ -17,9 +17,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mockserver.errors import ApiError
-from mockserver.schema import json_schema, known_messages, normalize, response_errors
-from mockserver.wire import sse_events
+from gemini_mockserver.errors import ApiError
+from gemini_mockserver.schema import json_schema, known_messages, normalize, response_errors
+from gemini_mockserver.wire import sse_events
 
 __all__ = ["assert_valid", "assert_valid_stream", "assert_request_valid", "errors", "schema", "messages",
            "stream_events"]

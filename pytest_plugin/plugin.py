@@ -269,7 +269,7 @@ class GeminiMock:
 
     def create_cache(self, body: dict, version: str = "v1beta") -> dict:
         """A cachedContent of the test's project (body as `cachedContents.create` takes it)."""
-        from mockserver.schema import normalize
+        from gemini_mockserver.schema import normalize
         return self.store.caches.create(self.identity, normalize(version, "CachedContent", body),
                                         version=version)
 
@@ -294,7 +294,7 @@ class GeminiMock:
 
     def create_tuned_model(self, body: dict, tuned_model_id: str | None = None, version: str = "v1beta") -> dict:
         """A tuned model of the test's project; returns the create operation."""
-        from mockserver.schema import normalize
+        from gemini_mockserver.schema import normalize
         return self.store.tuned_models.create(self.identity, normalize(version, "TunedModel", body),
                                               tuned_model_id, version)
 

@@ -13,8 +13,8 @@ import time
 
 import uvicorn
 
-from mockserver.cli import base_url, bind
-from mockserver.store import Store
+from gemini_mockserver.cli import base_url, bind
+from gemini_mockserver.store import Store
 
 # Kept in a dict, not a module attribute: freezegun swaps every module attribute that is the real
 # `time.monotonic`, but it does not look inside containers.
@@ -93,7 +93,7 @@ class LiveServer:
 
     def __init__(self, app=None, *, host: str = "127.0.0.1", **app_options) -> None:
         if app is None:
-            from mockserver.app import create_app
+            from gemini_mockserver.app import create_app
             app = create_app(**app_options)
         elif app_options:
             raise TypeError("give either app= or create_app options, not both")

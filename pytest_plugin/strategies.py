@@ -1,7 +1,7 @@
 """Hypothesis strategies for valid Gemini API request bodies, for property tests of your own code.
 
     from hypothesis import given
-    from pytest_plugin import strategies as gst
+    from gemini_mockserver.pytest_plugin import strategies as gst
 
     @given(request=gst.generate_content_requests())
     def test_my_client_survives_anything(gemini_server, request): ...
@@ -27,7 +27,7 @@ from functools import lru_cache
 
 from hypothesis import strategies as st
 
-from mockserver.schema import enum_values
+from gemini_mockserver.schema import enum_values
 
 ROLES = ("user", "model")
 TEXT_MIME_TYPES = ("text/plain", "text/csv", "text/markdown", "application/json")

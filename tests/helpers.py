@@ -5,7 +5,7 @@ import io
 import struct
 import wave
 
-from mockserver.schema import validate_response  # noqa: F401  (re-exported)
+from gemini_mockserver.schema import validate_response  # noqa: F401  (re-exported)
 
 
 def assert_envelope(response, code: int, status: str, *, field: str | None = None) -> dict:

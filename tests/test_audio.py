@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from mockserver.errors import ApiError
-from mockserver.generation import audio
-from mockserver.generation.engine import MediaInfo, count_tokens, generate_content
-from mockserver.generation.media import describe_media
+from gemini_mockserver.errors import ApiError
+from gemini_mockserver.generation import audio
+from gemini_mockserver.generation.engine import MediaInfo, count_tokens, generate_content
+from gemini_mockserver.generation.media import describe_media
 from helpers import wav_bytes
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audio"

@@ -11,10 +11,10 @@ import pytest
 from google.genai import errors, types
 
 from helpers import assert_envelope, validate_response
-from mockserver import inference
-from mockserver.errors import ApiError
-from mockserver.schema import known_messages
-from mockserver.wire import parse_time
+from gemini_mockserver import inference
+from gemini_mockserver.errors import ApiError
+from gemini_mockserver.schema import known_messages
+from gemini_mockserver.wire import parse_time
 
 MODEL = "gemini-2.5-flash"
 EMBED_MODEL = "gemini-embedding-001"

@@ -19,10 +19,10 @@ import pytest
 from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from mockserver.app import create_store
-from mockserver.config import Config
-from mockserver.errors import ApiError
-from mockserver.wire import parse_time
+from gemini_mockserver.app import create_store
+from gemini_mockserver.config import Config
+from gemini_mockserver.errors import ApiError
+from gemini_mockserver.wire import parse_time
 
 MODEL = "models/gemini-2.5-flash"
 EXPIRY = 48 * 3600

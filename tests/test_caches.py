@@ -10,7 +10,7 @@ import pytest
 from google.genai import errors, types
 
 from helpers import assert_envelope, mp4_bytes, validate_response
-from mockserver.generation.tokens import count_text
+from gemini_mockserver.generation.tokens import count_text
 
 MODEL = "gemini-2.5-flash"          # explicit minimum 1,024 tokens, implicit minimum 1,024
 PRO = "gemini-2.5-pro"              # explicit minimum 2,048, implicit minimum 4,096
@@ -606,7 +606,7 @@ def test_no_implicit_count_on_top_of_an_explicit_cache(http):
 
 
 def test_implicit_memory_is_bounded(gemini_mock):
-    from mockserver.resources.caches import IMPLICIT_ENTRIES_PER_PROJECT
+    from gemini_mockserver.resources.caches import IMPLICIT_ENTRIES_PER_PROJECT
 
     caches = gemini_mock.store.caches
     model = gemini_mock.store.models.get(MODEL)

@@ -6,11 +6,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, initialize, invariant, rule
 
-from mockserver.clock import Clock
-from mockserver.errors import ApiError
-from mockserver.resources import caches, models
-from mockserver.store import Store
-from mockserver.wire import format_time
+from gemini_mockserver.clock import Clock
+from gemini_mockserver.errors import ApiError
+from gemini_mockserver.resources import caches, models
+from gemini_mockserver.store import Store
+from gemini_mockserver.wire import format_time
 
 MODEL = "models/gemini-2.5-flash"
 CONTENTS = [{"role": "user", "parts": [{"text": " ".join(["word"] * 1100)}]}]

@@ -16,10 +16,10 @@ import httpx
 import pytest
 
 from helpers import assert_envelope
-from mockserver import app as app_module
-from mockserver import openapi
-from mockserver.schema import validate_response
-from pytest_plugin import contract
+from gemini_mockserver import app as app_module
+from gemini_mockserver import openapi
+from gemini_mockserver.schema import validate_response
+from gemini_mockserver.pytest_plugin import contract
 
 MODEL = "gemini-2.5-flash"
 EMBED = "gemini-embedding-001"

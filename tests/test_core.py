@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from helpers import assert_envelope
-from mockserver.auth import Identity, KeyRing
-from pytest_plugin.server import LiveServer
+from gemini_mockserver.auth import Identity, KeyRing
+from gemini_mockserver.pytest_plugin.server import LiveServer
 
 PROMPT = {"contents": [{"role": "user", "parts": [{"text": "Explain how AI works in a few words"}]}]}
 
@@ -42,7 +42,7 @@ def test_missing_key_is_permission_denied(gemini_mock):
 def test_keys_file_refuses_unknown_keys_as_the_real_api(tmp_path):
     keys = tmp_path / "keys.yaml"
     keys.write_text("keys:\n  - key: good\n    project: alpha\n    email: a@example.com\n    groups: [team@example.com]\n    tier: tier1\n")
-    from mockserver.auth import load_keys_file
+    from gemini_mockserver.auth import load_keys_file
     with LiveServer(keys=KeyRing(load_keys_file(keys))) as server:
         bad = httpx.get(f"{server.base_url}/v1beta/models", headers={"x-goog-api-key": "nope"})
         error = assert_envelope(bad, 400, "INVALID_ARGUMENT")

@@ -19,8 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mockserver.auth import Identity, KeyRing
-from pytest_plugin.server import LiveServer
+from gemini_mockserver.auth import Identity, KeyRing
+from gemini_mockserver.pytest_plugin.server import LiveServer
 
 MODEL = "gemini-2.5-flash"
 PAID = "project-ui"

@@ -16,8 +16,8 @@ import pytest
 from google.genai import errors, types
 
 from helpers import assert_envelope, mp4_bytes, validate_response, wav_bytes
-from mockserver.generation import audio, media
-from mockserver.paths import FIXTURES
+from gemini_mockserver.generation import audio, media
+from gemini_mockserver.paths import FIXTURES
 
 MODEL = "gemini-2.5-flash"
 CHUNK = 8 * 1024 * 1024   # the SDK's chunk size

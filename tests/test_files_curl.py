@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from mockserver.paths import FIXTURES
+from gemini_mockserver.paths import FIXTURES
 
 # From the "Upload an audio file" section of the audio guide (REST tab), unchanged.
 SCRIPT = r'''

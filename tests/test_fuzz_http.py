@@ -472,7 +472,7 @@ def id_requests(draw, world: World) -> EdgeRequest:
 
 def is_openai(target: str) -> bool:
     """Whether the server reads `target` as a call of the OpenAI-compatible layer (as its router does)."""
-    from mockserver.routing import split_path
+    from gemini_mockserver.routing import split_path
     media, version, rest = split_path(unquote(target.split("?", 1)[0]))
     return media is None and version != "v1beta3" and rest.startswith("openai/")
 
@@ -751,8 +751,8 @@ PAID_KEY = "fuzz-paid-key"
 
 def paid_server():
     """A live emulator whose keys file lists one paid-tier key (logs and datasets need billing)."""
-    from mockserver.auth import Identity, KeyRing
-    from pytest_plugin.server import LiveServer
+    from gemini_mockserver.auth import Identity, KeyRing
+    from gemini_mockserver.pytest_plugin.server import LiveServer
     return LiveServer(keys=KeyRing({PAID_KEY: Identity(PAID_KEY, "project-fuzz-paid", "paid@example.com",
                                                        tier="tier1")}))
 
@@ -1075,7 +1075,7 @@ def test_a_client_that_disconnects_mid_body_is_not_an_internal_error(gemini_mock
 
 
 def test_v1beta3_shows_a_gemini_model_in_its_own_fields(gemini_mock):
-    from mockserver.schema import validate_response
+    from gemini_mockserver.schema import validate_response
     answer = raw_request(gemini_mock.base_url, "GET", "/v1beta3/models/gemini-2.0-flash",
                          {"x-goog-api-key": gemini_mock.api_key})
     assert answer.status == 200
@@ -1091,7 +1091,7 @@ def test_the_clock_stays_where_timestamps_can_be_written(gemini_mock, change):
 
 
 def test_times_past_the_year_9999_are_written_as_its_end(gemini_mock):
-    from mockserver.wire import format_time
+    from gemini_mockserver.wire import format_time
     assert format_time(1e20) == "9999-12-31T23:59:59.000000Z"
     assert format_time(-1e20) == "0001-01-01T00:00:00.000000Z"
     answer = _post(gemini_mock, "/v1beta/cachedContents", json.dumps({
@@ -1099,7 +1099,7 @@ def test_times_past_the_year_9999_are_written_as_its_end(gemini_mock):
         "contents": [{"role": "user", "parts": [{"text": LONG}]}]}).encode())
     assert answer.status in (200, 400), answer
     if answer.status == 200:
-        from mockserver.schema import validate_response
+        from gemini_mockserver.schema import validate_response
         validate_response("v1beta", "CachedContent", json.loads(answer.body))
 
 
@@ -1115,5 +1115,5 @@ def test_non_finite_floats_are_echoed_as_proto3_strings_never_bare_nan(gemini_mo
     echoed = strict_json(answer.body)["metadata"]["inputConfig"]["requests"]["requests"][0]["request"]
     assert echoed["generationConfig"] == {"temperature": "NaN", "topP": "Infinity", "presencePenalty": "-Infinity"}
     assert not message_problems(Expect("v1beta", "GenerateContentBatchOperation"), strict_json(answer.body))
-    from mockserver.http import dumps
+    from gemini_mockserver.http import dumps
     assert dumps({"a": [float("nan"), float("-inf")]}) == b'{"a":["NaN","-Infinity"]}'

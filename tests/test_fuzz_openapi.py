@@ -26,9 +26,9 @@ import hypothesis
 import pytest
 import requests
 
-from mockserver.errors import STATUS_CODES
-from mockserver.schema import response_errors
-from mockserver.wire import sse_events
+from gemini_mockserver.errors import STATUS_CODES
+from gemini_mockserver.schema import response_errors
+from gemini_mockserver.wire import sse_events
 
 LONG = " ".join(f"Sentence {i} of a document long enough to be cached." for i in range(600))
 PROMPT = {"contents": [{"role": "user", "parts": [{"text": "Explain how AI works in a few words"}]}]}
@@ -202,7 +202,7 @@ class World:
     """Resources of one project (made through the backends, no HTTP), by the path parameter they fill."""
 
     def __init__(self, server, api_key: str) -> None:
-        from pytest_plugin.plugin import GeminiMock
+        from gemini_mockserver.pytest_plugin.plugin import GeminiMock
         self.mock = GeminiMock(server, api_key)
         self.api_key = api_key
         self.values: dict[str, list[str]] = {}

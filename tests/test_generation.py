@@ -15,12 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mockserver.errors import ApiError
-from mockserver.generation import structured
-from mockserver.generation.engine import (MediaInfo, batch_embed_contents, count_tokens, embed_content,
+from gemini_mockserver.errors import ApiError
+from gemini_mockserver.generation import structured
+from gemini_mockserver.generation.engine import (MediaInfo, batch_embed_contents, count_tokens, embed_content,
                                           generate_content, stream_chunks)
-from mockserver.generation.text import compose
-from mockserver.generation.tokens import count_text, split_text, truncate_text
+from gemini_mockserver.generation.text import compose
+from gemini_mockserver.generation.tokens import count_text, split_text, truncate_text
 
 FLASH = {"name": "models/gemini-2.5-flash", "baseModelId": "gemini-2.5-flash", "version": "2.5",
          "inputTokenLimit": 1_048_576, "outputTokenLimit": 65_536, "temperature": 1.0, "maxTemperature": 2.0,
@@ -208,7 +208,7 @@ def test_media_token_rates():
 
 def test_describe_media_from_paths_matches_bytes(tmp_path):
     import struct
-    from mockserver.generation.media import describe_media
+    from gemini_mockserver.generation.media import describe_media
     text = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit.\n\n  Indented line 42.\n" * 30000)
     (tmp_path / "a.txt").write_text(text)
     assert describe_media(tmp_path / "a.txt", "text/plain").tokens == count_text(text) == \

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from helpers import assert_envelope, validate_response
-from mockserver.generation.tokens import count_text
+from gemini_mockserver.generation.tokens import count_text
 
 VERSIONS = ["v1beta3", "v1beta"]
 TEXT = "text-bison-001"

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from mockserver.schema import response_errors
+from gemini_mockserver.schema import response_errors
 
 PROMPT = {"contents": [{"role": "user", "parts": [{"text": "Explain how AI works in a few words"}]}]}
 LONG = " ".join(f"Sentence {i} of a document long enough to be cached." for i in range(600))

@@ -17,11 +17,11 @@ import httpx
 import pytest
 
 from helpers import assert_envelope
-from mockserver.app import create_store
-from mockserver.auth import Identity, KeyRing
-from mockserver.errors import ApiError
-from mockserver.wire import parse_time
-from pytest_plugin.server import LiveServer
+from gemini_mockserver.app import create_store
+from gemini_mockserver.auth import Identity, KeyRing
+from gemini_mockserver.errors import ApiError
+from gemini_mockserver.wire import parse_time
+from gemini_mockserver.pytest_plugin.server import LiveServer
 
 MODEL = "gemini-2.5-flash"
 DAY = 24 * 3600

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from mockserver.app import create_app, create_store
-from mockserver.config import Config
-from mockserver.schema import normalize
+from gemini_mockserver.app import create_app, create_store
+from gemini_mockserver.config import Config
+from gemini_mockserver.schema import normalize
 
 PROMPT = {"contents": [{"role": "user", "parts": [{"text": "Explain how AI works in a few words"}]}]}
 CACHE_TEXT = " ".join(f"w{i}" for i in range(1400))        # just over gemini-2.5-flash's cache minimum
@@ -221,7 +221,7 @@ def test_serving_requests_does_not_grow_memory_once_the_journal_is_full():
 
 
 def test_journal_entries_of_long_paths_are_clipped():
-    from mockserver.app import JOURNAL_TEXT_CHARS, _clip
+    from gemini_mockserver.app import JOURNAL_TEXT_CHARS, _clip
     assert _clip("a" * 10) == "a" * 10 and _clip(None) is None
     assert len(_clip("a" * 100_000)) == JOURNAL_TEXT_CHARS + 3
 

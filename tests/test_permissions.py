@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from helpers import assert_envelope, validate_response
-from mockserver.auth import Identity, KeyRing
-from mockserver.errors import missing_resource
-from pytest_plugin.server import LiveServer
+from gemini_mockserver.auth import Identity, KeyRing
+from gemini_mockserver.errors import missing_resource
+from gemini_mockserver.pytest_plugin.server import LiveServer
 
 IDENTITIES = {
     "owner-key": Identity("owner-key", "project-owner", "owner@example.com"),

@@ -31,9 +31,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mockserver.generation.tokens import count_text
-from mockserver import persistence
-from mockserver.persistence import SLOTS, encode_slot, read_slots, write_slot
+from gemini_mockserver.generation.tokens import count_text
+from gemini_mockserver import persistence
+from gemini_mockserver.persistence import SLOTS, encode_slot, read_slots, write_slot
 
 SEED = 20240607
 ROUNDS = 6
@@ -56,7 +56,7 @@ class Server:
     def __init__(self, state_dir: Path, log: Path) -> None:
         self.log = open(log, "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-u", "-m", "mockserver", "serve", "--port", "0", "--state-dir", str(state_dir)],
+            [sys.executable, "-u", "-m", "gemini_mockserver", "serve", "--port", "0", "--state-dir", str(state_dir)],
             stdout=subprocess.PIPE, stderr=self.log, cwd=Path(__file__).resolve().parent.parent)
         line = self.process.stdout.readline().decode()
         match = re.search(r"listening on (\S+)", line)
@@ -441,7 +441,7 @@ def test_a_state_dir_is_used_by_one_server_at_a_time(tmp_path):
     log = tmp_path / "server.log"
     server = Server(tmp_path / "state", log)
     try:
-        second = subprocess.run([sys.executable, "-m", "mockserver", "serve", "--port", "0", "--state-dir",
+        second = subprocess.run([sys.executable, "-m", "gemini_mockserver", "serve", "--port", "0", "--state-dir",
                                  str(tmp_path / "state")], capture_output=True, timeout=60)
         assert second.returncode != 0 and b"in use by another emulator process" in second.stderr
     finally:

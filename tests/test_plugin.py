@@ -19,10 +19,10 @@ import time_machine
 from google import genai
 from google.genai import errors, types
 
-from mockserver.wire import parse_time
-from pytest_plugin import sdk
-from pytest_plugin.plugin import GeminiMock, test_key
-from pytest_plugin.server import LiveServer
+from gemini_mockserver.wire import parse_time
+from gemini_mockserver.pytest_plugin import sdk
+from gemini_mockserver.pytest_plugin.plugin import GeminiMock, test_key
+from gemini_mockserver.pytest_plugin.server import LiveServer
 
 pytest_plugins = ["pytester"]
 
@@ -278,7 +278,7 @@ def test_the_server_keeps_working_while_time_is_frozen(gemini_mock):
 
 
 def test_a_plain_asyncio_server_keeps_working_and_stops_while_time_is_frozen(monkeypatch):
-    from pytest_plugin import server as server_module
+    from gemini_mockserver.pytest_plugin import server as server_module
     monkeypatch.setattr(server_module, "new_real_time_loop", lambda: server_module._RealTimeLoop())
     with freezegun.freeze_time("2030-01-01"):
         live = LiveServer().start()
@@ -295,7 +295,7 @@ def test_a_plain_asyncio_server_keeps_working_and_stops_while_time_is_frozen(mon
 
 def test_freezegun_with_the_network_side_on_real_time(gemini_mock):
     """The documented asyncio caveat's remedy: ignoring the network libraries keeps their timers on
-    real time, while the emulator's clock (mockserver is not ignored) still follows the frozen time."""
+    real time, while the emulator's clock (gemini_mockserver is not ignored) still follows the frozen time."""
     from freezegun import config as freezegun_config
     saved = list(freezegun_config.settings.default_ignore_list)
     freezegun.configure(extend_ignore_list=["asyncio", "uvicorn", "h11", "httptools", "httpx", "httpcore"])

@@ -1,4 +1,4 @@
-"""Properties of the whole emulator, driven through HTTP with the strategies of pytest_plugin.strategies:
+"""Properties of the whole emulator, driven through HTTP with the strategies of gemini_mockserver.pytest_plugin.strategies:
 any schema-valid request gets a 200 or a 4xx envelope (never a 5xx), the same request gets the same
 answer, and no key sees another key's resources."""
 from __future__ import annotations
@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pytest_plugin import contract
-from pytest_plugin import strategies as gst
+from gemini_mockserver.pytest_plugin import contract
+from gemini_mockserver.pytest_plugin import strategies as gst
 
 SETTINGS = settings(max_examples=100, deadline=None, database=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

@@ -16,10 +16,10 @@ from google import genai
 from google.genai import errors, types
 
 from helpers import assert_envelope
-from mockserver.auth import Identity, KeyRing
-from mockserver.generation.tokens import count_text
-from mockserver.quotas import pacific_day
-from pytest_plugin.server import LiveServer
+from gemini_mockserver.auth import Identity, KeyRing
+from gemini_mockserver.generation.tokens import count_text
+from gemini_mockserver.quotas import pacific_day
+from gemini_mockserver.pytest_plugin.server import LiveServer
 
 MODEL = "gemini-2.5-flash"
 FREE_KEY, PAID_KEY = "free-key", "paid-key"

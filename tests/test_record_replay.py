@@ -14,8 +14,8 @@ import pytest
 from google import genai
 from google.genai import errors, types
 
-from mockserver.recording import Cassettes, canonical_body, create_recorder, drift, drift_report
-from pytest_plugin.server import LiveServer
+from gemini_mockserver.recording import Cassettes, canonical_body, create_recorder, drift, drift_report
+from gemini_mockserver.pytest_plugin.server import LiveServer
 
 MODEL = "gemini-2.5-flash"
 SECRET = "secret-key-0123456789"
@@ -159,7 +159,7 @@ def test_cassettes_replay_in_order(tmp_path):
 
 
 def _start(args: list[str]) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, "-m", "mockserver", *args], cwd=ROOT, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "gemini_mockserver", *args], cwd=ROOT, stdout=subprocess.PIPE,
                             text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     for _ in range(5):
         line = proc.stdout.readline()
@@ -191,13 +191,13 @@ def test_the_cli_records_replays_and_checks_drift(tmp_path):
         assert generate(replay_url, "cli") == recorded
     finally:
         _stop(replay)
-    ok = subprocess.run([sys.executable, "-m", "mockserver", "drift", str(cassettes)], cwd=ROOT,
+    ok = subprocess.run([sys.executable, "-m", "gemini_mockserver", "drift", str(cassettes)], cwd=ROOT,
                         capture_output=True, text=True)
     assert ok.returncode == 0 and "0 with drift" in ok.stdout, ok.stdout + ok.stderr
     path = next(cassettes.glob("*.json"))
     data = json.loads(path.read_text())
     data["response"]["body"]["surprise"] = 1
     path.write_text(json.dumps(data))
-    bad = subprocess.run([sys.executable, "-m", "mockserver", "drift", str(cassettes)], cwd=ROOT,
+    bad = subprocess.run([sys.executable, "-m", "gemini_mockserver", "drift", str(cassettes)], cwd=ROOT,
                          capture_output=True, text=True)
     assert bad.returncode == 1 and "unknown field: surprise" in bad.stdout

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from mockserver import schema
-from mockserver.errors import ApiError
-from mockserver.schema import normalize, validate_response
+from gemini_mockserver import schema
+from gemini_mockserver.errors import ApiError
+from gemini_mockserver.schema import normalize, validate_response
 
 ROOT = Path(__file__).resolve().parent.parent
 

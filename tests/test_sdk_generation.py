@@ -197,7 +197,7 @@ def test_sixty_seconds_of_wav_audio_is_1920_tokens(sdk):
 def test_audio_fixtures_count_32_tokens_a_second(sdk, name):
     from pathlib import Path
 
-    from mockserver.generation.audio import duration_seconds
+    from gemini_mockserver.generation.audio import duration_seconds
     folder = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
     path = next(folder.glob(f"*.{name}"))
     mime = {"mp3": "audio/mp3", "flac": "audio/flac"}[name]

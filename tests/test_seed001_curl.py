@@ -20,7 +20,7 @@ import subprocess
 import pytest
 
 from helpers import validate_response
-from mockserver.generation.tokens import count_text
+from gemini_mockserver.generation.tokens import count_text
 
 HOST = "https://generativelanguage.googleapis.com"
 TUNING_BASE = "models/gemini-1.5-flash-001-tuning"

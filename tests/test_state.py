@@ -22,9 +22,9 @@ from google import genai
 from google.genai import types
 
 from helpers import assert_envelope, wav_bytes
-from mockserver.auth import Identity, KeyRing
-from mockserver.generation.tokens import count_text
-from pytest_plugin.server import LiveServer
+from gemini_mockserver.auth import Identity, KeyRing
+from gemini_mockserver.generation.tokens import count_text
+from gemini_mockserver.pytest_plugin.server import LiveServer
 
 MODEL = "gemini-2.5-flash"
 T0 = "2026-03-02T10:00:00+00:00"

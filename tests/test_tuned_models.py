@@ -9,7 +9,7 @@ import pytest
 from google.genai import errors
 
 from helpers import assert_envelope, validate_response
-from mockserver.errors import missing_resource
+from gemini_mockserver.errors import missing_resource
 
 BASE = "models/gemini-1.5-flash-001-tuning"
 EXAMPLES = [{"textInput": "Hello", "output": "Bonjour"}, {"textInput": "Goodbye", "output": "Au revoir"},

@@ -1,0 +1,1 @@
+"""The recorded JSON Schemas the emulator validates requests and responses against."""
