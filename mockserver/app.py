@@ -136,7 +136,8 @@ def create_app(config: Config | dict | None = None, *, keys: KeyRing | None = No
         routes=[
             Mount("/_mock", routes=control.routes(store)),
             Route("/openapi.json", openapi_document, methods=["GET"]),
-            *landing.ROUTES,   # `/` and `/healthz`: no key, no journal entry
+            Route("/", landing.landing, methods=["GET"]),       # no key, no journal entry
+            Route("/healthz", landing.healthz, methods=["GET"]),
             Route("/{path:path}", dispatch, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]),
         ],
         middleware=[Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"],

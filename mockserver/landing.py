@@ -9,7 +9,6 @@ from html import escape
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
 
 from .http import json_response
 
@@ -88,8 +87,3 @@ async def landing(request: Request) -> Response:
 async def healthz(request: Request) -> Response:
     return json_response({"status": "ok"})
 
-
-ROUTES = [
-    Route("/", landing, methods=["GET"]),
-    Route("/healthz", healthz, methods=["GET"]),
-]
