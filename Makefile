@@ -4,8 +4,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
-# Two workers: the machines this runs on have two cores; each worker gets its own emulator.
-PYTEST_ARGS ?= -n 2
+# Two workers: the machines this runs on have two cores; each worker gets its own emulator. -rs lists
+# every skipped test with its reason (no chromium, no node or npm registry).
+PYTEST_ARGS ?= -n 2 -rs
 
 .PHONY: serve test bench clean
 
