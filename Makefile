@@ -27,7 +27,7 @@ serve: $(VENV)/.serve-installed
 	$(BIN)/gemini-mock serve --host $(HOST) --port $(PORT)
 
 # The first run installs the test extras into .venv, chromium via apt (when root) and the JS SDK via npm:
-# a few minutes. Later runs: the wheel check (~1 min) and the suite.
+# a few minutes. Later runs: the wheel check (~30 s) and the suite.
 test: $(VENV)/.test-installed
 	@echo "make test: wheel check, then the suite (first run also installs chromium via apt and npm packages)"
 	-@sh scripts/ensure-chromium
