@@ -33,7 +33,7 @@ def measure(concurrency: int, seconds: float, rounds: int = 3) -> list[dict]:
             best[name] = result
 
     with server_process(["bench/bare_server.py"]) as (bare_url, _), \
-            server_process(["-m", "gemini_mockserver", "serve", "--port", "0"]) as (url, _):
+            server_process(["-m", "gemini_mockserver", "serve", "--port", "0", "--quiet"]) as (url, _):
         load(bare_url, make_request(False), concurrency=concurrency, seconds=1)  # warm-up
         for stream in kinds.values():
             load(url, make_request(stream), concurrency=concurrency, seconds=1)

@@ -14,7 +14,7 @@ def started_in(args: list[str]) -> float:
 
 
 def main() -> None:
-    emulator = min(started_in(["-m", "gemini_mockserver", "serve", "--port", "0"]) for _ in range(5))
+    emulator = min(started_in(["-m", "gemini_mockserver", "serve", "--port", "0", "--quiet"]) for _ in range(5))
     bare = min(started_in(["bench/bare_server.py"]) for _ in range(5))
     print(__doc__.strip())
     print(table([["gemini-mock serve", f"{emulator:.2f}"], ["bare Starlette", f"{bare:.2f}"]],

@@ -220,7 +220,7 @@ def main() -> int:
             handle.truncate(size)
         for _ in read_pieces(data):   # into the page cache first, so no run pays for that alone
             pass
-        process, url = start_server(sys.executable, "-m", "gemini_mockserver", "serve", "--port", "0")
+        process, url = start_server(sys.executable, "-m", "gemini_mockserver", "serve", "--port", "0", "--quiet")
         client = genai.Client(api_key="bench", http_options=types.HttpOptions(base_url=url))
         client.files.list()   # warm up the server (imports, first request) before measuring
         rss_before = proc_kib(process.pid, "VmRSS")

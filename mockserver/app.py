@@ -12,7 +12,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route, request_response
 
-from . import control, openapi, persistence, quotas, recording, rules
+from . import control, landing, openapi, persistence, quotas, recording, rules
 from .auth import KeyRing
 from .config import Config
 from .errors import ApiError, status_for_code
@@ -136,6 +136,8 @@ def create_app(config: Config | dict | None = None, *, keys: KeyRing | None = No
         routes=[
             Mount("/_mock", routes=control.routes(store)),
             Route("/openapi.json", openapi_document, methods=["GET"]),
+            Route("/", landing.landing, methods=["GET"]),       # no key, no journal entry
+            Route("/healthz", landing.healthz, methods=["GET"]),
             Route("/{path:path}", dispatch, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]),
         ],
         middleware=[Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"],

@@ -47,7 +47,11 @@ def load_keys_file(path: str | Path) -> dict[str, Identity]:
     if isinstance(entries, dict):
         entries = [{"key": key, **(value or {})} for key, value in entries.items()]
     identities = {}
+    if not isinstance(entries, list):
+        raise ValueError("keys file: expected a list of keys or a mapping of key to identity")
     for entry in entries:
+        if not isinstance(entry, dict) or not entry.get("key"):
+            raise ValueError(f"keys file: every entry is an object with a \"key\"; got {entry!r:.60}")
         key = str(entry["key"])
         default = derived_identity(key)
         tier = entry.get("tier", "free")

@@ -1,51 +1,219 @@
-"""`gemini-mock serve ...`: the standalone server."""
+"""`gemini-mock serve ...`: the standalone server.
+
+Every option of `serve` and `record` is one row of a table (`SERVE_OPTIONS`, `RECORD_OPTIONS`): its flag,
+type, default and help. Each can also be set with the environment variable `GEMINI_MOCK_<FLAG>` (for
+`--state-dir`: `GEMINI_MOCK_STATE_DIR`); a flag on the command line wins over the environment. To add a
+setting, add a row. Start-up failures (a bad value, a busy port, an unreadable file or directory) are one
+line on stderr and exit status 2, never a traceback.
+"""
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import sys
+from dataclasses import dataclass
+from typing import Any, Callable, NoReturn
 
-import uvicorn
-
-from .app import create_app
-from .auth import KeyRing, load_keys_file
-from .config import Config
+ENV_PREFIX = "GEMINI_MOCK_"
+USAGE_ERROR = 2
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gemini-mock", description="An offline emulator of the Gemini API.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the emulator as an HTTP server")
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
-    serve.add_argument("--port", type=int, default=8000, help="port to bind; 0 picks a free one")
-    serve.add_argument("--seed", type=int, default=0, help="seed of every generated answer and id")
-    serve.add_argument("--state-dir", default=None, metavar="DIR",
-                       help="keep the whole state in DIR across restarts (loaded at start; every "
-                            "acknowledged change is on disk before its answer)")
-    serve.add_argument("--keys", default=None, help="JSON or YAML file listing the accepted API keys")
-    serve.add_argument("--log-level", default="warning")
-    serve.add_argument("--replay", default=None, metavar="DIR",
-                       help="answer from the cassettes in DIR (gemini-mock record) before emulating")
-    record = commands.add_parser("record", help="a proxy that records each interaction as a cassette")
-    record.add_argument("--upstream", required=True, help="the API to forward to, e.g. "
-                        "https://generativelanguage.googleapis.com or another emulator")
-    record.add_argument("--out", required=True, metavar="DIR", help="where to write the cassettes")
-    record.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
-    record.add_argument("--port", type=int, default=8000, help="port to bind; 0 picks a free one")
-    record.add_argument("--log-level", default="warning")
-    drift = commands.add_parser("drift", help="check cassettes against the recorded schemas")
-    drift.add_argument("dir", metavar="DIR", help="the cassette directory")
+class StartupError(Exception):
+    """A reason the server cannot start, said in one line."""
+
+
+# ---------------------------------------------------------------------------------------------------
+# Value types: each takes the text of a flag or an environment variable, raises ValueError with a reason
+
+def port_number(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise ValueError("a port is a number from 0 to 65535")
+    return value
+
+
+def integer(text: str) -> int:
+    return int(text)
+
+
+def boolean(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("give true or false")
+
+
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+
+def log_level(text: str) -> str:
+    if text.lower() not in LOG_LEVELS:
+        raise ValueError(f"one of {', '.join(LOG_LEVELS)}")
+    return text.lower()
+
+
+def text(value: str) -> str:
+    if not value:
+        raise ValueError("an empty value")
+    return value
+
+
+@dataclass(frozen=True)
+class Option:
+    """One command-line option, settable from the environment too."""
+
+    flag: str                                  # "--state-dir"
+    help: str
+    type: Callable[[str], Any] = text
+    default: Any = None
+    shown_default: str | None = None           # how --help words the default (else the value itself)
+    metavar: str | None = None
+    required: bool = False                     # no default: the flag or its variable must be given
+    switch: bool = False                       # a flag without a value (--quiet); the variable takes true/false
+
+    @property
+    def dest(self) -> str:
+        return self.flag[2:].replace("-", "_")
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.dest.upper()
+
+
+HOST = Option("--host", "address to bind; anything but loopback exposes the emulator to the network",
+              default="127.0.0.1")
+PORT = Option("--port", "port to bind; 0 picks a free one", type=port_number, default=8000)
+LOG_LEVEL = Option("--log-level", f"uvicorn's log level ({', '.join(LOG_LEVELS)})", type=log_level,
+                   default="warning")
+QUIET = Option("--quiet", "no access-log line per request", switch=True, default=False)
+
+SERVE_OPTIONS: list[Option] = [
+    HOST,
+    PORT,
+    Option("--seed", "seed of every generated answer and id", type=integer, default=0),
+    Option("--state-dir", "keep the whole state in DIR across restarts (loaded at start; every "
+           "acknowledged change is on disk before its answer)", metavar="DIR",
+           shown_default="none: a temporary directory, removed at exit"),
+    Option("--keys", "JSON or YAML file listing the accepted API keys", metavar="FILE",
+           shown_default="none: any key is accepted"),
+    Option("--replay", "answer from the cassettes in DIR (gemini-mock record) before emulating", metavar="DIR",
+           shown_default="none"),
+    LOG_LEVEL,
+    QUIET,
+]
+
+RECORD_OPTIONS: list[Option] = [
+    Option("--upstream", "the API to forward to, e.g. https://generativelanguage.googleapis.com or another "
+           "emulator", required=True, metavar="URL"),
+    Option("--out", "where to write the cassettes", required=True, metavar="DIR"),
+    HOST,
+    PORT,
+    LOG_LEVEL,
+    QUIET,
+]
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (and exit status 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(USAGE_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def add_options(parser: argparse.ArgumentParser, options: list[Option], environ=os.environ) -> None:
+    """One argument per option; its default comes from its environment variable when that is set."""
+    for option in options:
+        raw = environ.get(option.env)
+        default = option.default
+        if raw is not None:
+            try:
+                default = (boolean if option.switch else option.type)(raw)
+            except ValueError as error:
+                parser.error(f"environment variable {option.env}={raw!r}: {_reason(error)}")
+        shown = option.shown_default if option.shown_default is not None else option.default
+        source = f"{default!r} from {option.env}" if raw is not None else shown
+        help_text = f"{option.help} (default: {source}; env {option.env})"
+        if option.switch:
+            parser.add_argument(option.flag, dest=option.dest, action="store_true", default=default,
+                                help=help_text)
+            continue
+        parser.add_argument(option.flag, dest=option.dest, type=_checked(option), default=default,
+                            metavar=option.metavar, help=help_text,
+                            required=option.required and raw is None)
+
+
+def _checked(option: Option) -> Callable[[str], Any]:
+    """The option's type, failing with argparse's one-line error that names the flag and the reason."""
+
+    def convert(value: str) -> Any:
+        try:
+            return option.type(value)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(f"{value!r}: {_reason(error)}") from None
+
+    return convert
+
+
+def _reason(error: ValueError) -> str:
+    message = str(error)
+    return "not a number" if message.startswith("invalid literal for int()") else message
+
+
+def version() -> str:
+    try:
+        from importlib.metadata import version as installed
+        return installed("gemini-mockserver")
+    except Exception:   # running from a source tree that is not installed
+        from . import __version__
+        return __version__
+
+
+def build_parser(environ=os.environ) -> argparse.ArgumentParser:
+    parser = Parser(prog="gemini-mock", description="An offline emulator of the Gemini API.")
+    parser.add_argument("--version", action="version", version=f"gemini-mock {version()}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    serve_parser = commands.add_parser("serve", help="run the emulator as an HTTP server",
+                                       description="Run the emulator as an HTTP server. Every option can "
+                                       "also be set with the environment variable named after it; a flag wins.")
+    add_options(serve_parser, SERVE_OPTIONS, environ)
+    record_parser = commands.add_parser("record", help="a proxy that records each interaction as a cassette")
+    add_options(record_parser, RECORD_OPTIONS, environ)
+    drift_parser = commands.add_parser("drift", help="check cassettes against the recorded schemas")
+    drift_parser.add_argument("dir", metavar="DIR", help="the cassette directory")
     return parser
 
+
+# ---------------------------------------------------------------------------------------------------
+# Sockets and URLs
 
 def bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except BaseException:
+        sock.close()
+        raise
     sock.set_inheritable(True)
     return sock
+
+
+def bind_or_explain(host: str, port: int) -> socket.socket:
+    try:
+        return bind(host, port)
+    except socket.gaierror as error:
+        raise StartupError(f"--host {host}: not an address of this machine ({error.strerror})") from None
+    except OSError as error:
+        import errno
+        if error.errno == errno.EADDRINUSE:
+            raise StartupError(f"--port {port}: {host}:{port} is already in use (try another port, "
+                               "or --port 0 for a free one)") from None
+        raise StartupError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
 
 
 def base_url(sock: socket.socket) -> str:
@@ -53,40 +221,107 @@ def base_url(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-class AnnouncingServer(uvicorn.Server):
-    """Prints the one line with the base URL once the socket is being served."""
+def announcement(url: str) -> str:
+    """What the server prints once it is listening: the first line is the one scripts look for."""
+    return (f"gemini-mock listening on {url}\n"
+            f"  dashboard: {url}/_mock/ui\n"
+            f"  OpenAPI:   {url}/openapi.json\n"
+            f"  Ctrl-C stops it")
 
-    def __init__(self, config: uvicorn.Config, url: str) -> None:
-        super().__init__(config)
-        self.url = url
 
-    async def startup(self, sockets=None) -> None:
-        await super().startup(sockets=sockets)
-        print(f"gemini-mock listening on {self.url}", flush=True)
+# ---------------------------------------------------------------------------------------------------
+# Commands
+
+def _uvicorn_server(app, url: str, lines: str, level: str):
+    import uvicorn
+
+    class AnnouncingServer(uvicorn.Server):
+        """Prints where it is once the socket is being served."""
+
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets=sockets)
+            print(lines, flush=True)
+
+    return AnnouncingServer(uvicorn.Config(app, log_level=level, access_log=False))
+
+
+def _run(server, sock: socket.socket) -> None:
+    """Serve until Ctrl-C or SIGTERM; uvicorn stops gracefully and re-raises the signal, which ends here."""
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+
+
+def check_state_dir(path: str) -> None:
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise StartupError(f"--state-dir {path}: not a directory")
+    if os.path.isdir(path) and not os.access(path, os.R_OK | os.W_OK | os.X_OK):
+        raise StartupError(f"--state-dir {path}: not readable and writable by this user")
+
+
+def load_keys(path: str):
+    from .auth import KeyRing, load_keys_file
+    try:
+        return KeyRing(load_keys_file(path))
+    except OSError as error:
+        raise StartupError(f"--keys {path}: {error.strerror or error}") from None
+    except Exception as error:   # JSON / YAML syntax, or entries of the wrong shape
+        reason = " ".join(str(error).split()) or type(error).__name__
+        raise StartupError(f"--keys {path}: not a valid keys file: {reason}") from None
 
 
 def serve(args: argparse.Namespace) -> int:
-    keys = KeyRing(load_keys_file(args.keys)) if args.keys else KeyRing()
-    app = create_app(Config({"seed": args.seed}), keys=keys, state_dir=args.state_dir, replay=args.replay)
-    sock = bind(args.host, args.port)
-    url = base_url(sock)
-    server = AnnouncingServer(uvicorn.Config(app, log_level=args.log_level, access_log=False), url)
+    keys = load_keys(args.keys) if args.keys else None
+    if args.state_dir:
+        check_state_dir(args.state_dir)
+    if args.replay and not os.path.isdir(args.replay):
+        raise StartupError(f"--replay {args.replay}: not a directory")
+    from .app import create_app
+    from .auth import KeyRing
+    from .config import Config
+
+    sock = bind_or_explain(args.host, args.port)
     try:
-        server.run(sockets=[sock])
+        app = create_app(Config({"seed": args.seed}), keys=keys or KeyRing(), state_dir=args.state_dir,
+                         replay=args.replay)
+    except BaseException as error:
+        sock.close()
+        if isinstance(error, (OSError, RuntimeError, ValueError)):
+            where = f"--state-dir {args.state_dir}: " if args.state_dir else ""
+            raise StartupError(f"{where}{_one_line(error)}") from None
+        raise
+    url = base_url(sock)
+    served = app
+    if not args.quiet:
+        from .access_log import AccessLog
+        served = AccessLog(app)
+    try:
+        _run(_uvicorn_server(served, url, announcement(url), args.log_level), sock)
     finally:
         app.state.store.close()
     return 0
+
+
+def _one_line(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return f"{error.strerror}: {error.filename}" if error.filename else error.strerror
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 def record(args: argparse.Namespace) -> int:
     from .recording import create_recorder
 
     app = create_recorder(args.upstream, args.out)
-    sock = bind(args.host, args.port)
+    sock = bind_or_explain(args.host, args.port)
     url = base_url(sock)
-    server = AnnouncingServer(uvicorn.Config(app, log_level=args.log_level, access_log=False), url)
-    print(f"gemini-mock recording {args.upstream} into {args.out}", flush=True)
-    server.run(sockets=[sock])
+    if not args.quiet:
+        from .access_log import AccessLog
+        app = AccessLog(app)
+    lines = f"gemini-mock recording {args.upstream} into {args.out}\ngemini-mock listening on {url}"
+    _run(_uvicorn_server(app, url, lines, args.log_level), sock)
     return 0
 
 
@@ -98,15 +333,18 @@ def drift(args: argparse.Namespace) -> int:
     return 1 if any(f.drifted for f in findings) else 0
 
 
+COMMANDS = {"serve": serve, "record": record, "drift": drift}
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command == "serve":
-        return serve(args)
-    if args.command == "record":
-        return record(args)
-    if args.command == "drift":
-        return drift(args)
-    return 2
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except StartupError as error:
+        print(f"gemini-mock: error: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    except KeyboardInterrupt:   # Ctrl-C before the server took over the signal
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,11 +1,14 @@
 """Fixtures and the `gemini` marker: an emulated Gemini API in every test that asks for it.
 
 * `gemini_server` (session; one per xdist worker, since each worker is its own session): a live
-  emulator on a free loopback port.
+  emulator on a free loopback port, the one the session's environment points at.
 * `gemini_mock` (test): the test's own API key (hence its own project), clients pointed at the
   emulator, the environment patched so code that builds `genai.Client()` itself reaches it, time
   travel, scripted answers and faults, and the backends for seeding and inspecting state without HTTP.
 * `@pytest.mark.gemini(seed=..., config=..., rules=[...])`: per-test settings.
+
+From the start of the session (before collection) the SDK environment points at the session's emulator,
+started on first use, and requests to the real Gemini hosts fail (session.py, guard.py).
 
 Isolation: every test has its own key, derived from its node id, so every resource it makes lives in
 its own project, and its rules and faults match only that project. The emulator is also reset (every
@@ -25,7 +28,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import pytest
 
-from . import sdk
+from . import guard, sdk, session
+from .session import ENV_BASE_URL, ENV_CLEARED, ENV_KEYS
 
 if TYPE_CHECKING:   # the server (and the whole emulator) is imported only when a test asks for it
     from .server import LiveServer
@@ -35,21 +39,43 @@ MARKER_HELP = (f"{MARKER}(seed=None, config=None, rules=None): settings of the e
                "test (gemini_mock fixture): the seed of generated answers, a config patch "
                "(as PATCH /_mock/config takes it), and scripted rules (as gemini_mock.rules.add takes them).")
 
-ENV_KEYS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
-ENV_BASE_URL = "GOOGLE_GEMINI_BASE_URL"
-# Set in a developer's shell these would send genai.Client() to Vertex AI instead of the emulator.
-ENV_CLEARED = ("GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_GENAI_USE_ENTERPRISE", "GOOGLE_CLOUD_PROJECT",
-               "GOOGLE_CLOUD_LOCATION")
+SESSION: pytest.StashKey[session.LazyServer] = pytest.StashKey()
+ENVIRONMENT: pytest.StashKey[session.Environment] = pytest.StashKey()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("gemini_mock_fast_clients", type="bool", default=True,
                   help="share one TLS context among google-genai clients whose base URL is http:// "
                        "(saves ~40 ms per genai.Client(); default true)")
+    parser.addini(guard.INI_OPTION, type="bool", default=False,
+                  help="let tests reach the real Gemini API and Vertex AI hosts (default false: any such "
+                       "request fails with RealGeminiApiBlocked)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    """Before collection: the emulator's address reserved, the SDK environment pointed at it, the guard on."""
     config.addinivalue_line("markers", MARKER_HELP)
+    server = session.LazyServer()
+    environment = session.Environment()
+    environment.point_at(server.base_url)
+    config.stash[SESSION] = server
+    config.stash[ENVIRONMENT] = environment
+    guard.push(block=not config.getini(guard.INI_OPTION))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    server = config.stash.get(SESSION, None)
+    if server is None:
+        return
+    del config.stash[SESSION]
+    guard.pop()
+    config.stash[ENVIRONMENT].restore()
+    server.stop()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    guard.refresh()   # patch the HTTP libraries imported since the session started
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -391,12 +417,17 @@ def gemini_server(pytestconfig: pytest.Config) -> Iterator["LiveServer"]:
 
     fast = pytestconfig.getini("gemini_mock_fast_clients")
     installed_here = fast and not sdk.installed() and sdk.install()
-    server = LiveServer()
-    server.occupancy = _Occupancy()
-    with server:
+    lazy = pytestconfig.stash.get(SESSION, None)
+    server = lazy.started() if lazy is not None else LiveServer().start()
+    if not hasattr(server, "occupancy"):
+        server.occupancy = _Occupancy()
+    try:
         yield server
-    if installed_here:
-        sdk.uninstall()
+    finally:
+        if lazy is None:
+            server.stop()
+        if installed_here:
+            sdk.uninstall()
 
 
 def test_key(nodeid: str) -> str:

@@ -8,6 +8,7 @@ time while the emulator's `Clock` (which reads `time.time()`) follows the frozen
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 import time
 
@@ -88,10 +89,12 @@ class LiveServer:
 
     `.base_url` is its address, `.store` its state (None for an app that has none). Give `app=` to
     serve another ASGI application the same way (the record-and-replay tests serve the recorder so);
-    otherwise the keyword arguments go to `mockserver.app.create_app`.
+    `sock=` serves an already bound socket; otherwise the keyword arguments go to
+    `gemini_mockserver.app.create_app`.
     """
 
-    def __init__(self, app=None, *, host: str = "127.0.0.1", **app_options) -> None:
+    def __init__(self, app=None, *, host: str = "127.0.0.1", sock: socket.socket | None = None,
+                 **app_options) -> None:
         if app is None:
             from gemini_mockserver.app import create_app
             app = create_app(**app_options)
@@ -100,7 +103,7 @@ class LiveServer:
         self.app = app
         state = getattr(app, "state", None)
         self.store: Store | None = getattr(state, "store", None) if state is not None else None
-        self._sock = bind(host, 0)
+        self._sock = sock if sock is not None else bind(host, 0)
         self.base_url = base_url(self._sock)
         self.port = self._sock.getsockname()[1]
         self._server = _ThreadServer(uvicorn.Config(
