@@ -2,14 +2,22 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import os
+import secrets
 import socket
 import sys
 
 import uvicorn
 
+from .access import ControlAccess, is_loopback
 from .app import create_app
 from .auth import KeyRing, load_keys_file
 from .config import Config
+from .persistence import StateDirError
+
+
+CONTROL_TOKEN_ENV = "GEMINI_MOCK_CONTROL_TOKEN"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,6 +34,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="warning")
     serve.add_argument("--replay", default=None, metavar="DIR",
                        help="answer from the cassettes in DIR (gemini-mock record) before emulating")
+    serve.add_argument("--control-token", default=os.environ.get(CONTROL_TOKEN_ENV) or None, metavar="TOKEN",
+                       help=f"token the control plane (/_mock/*) requires (env {CONTROL_TOKEN_ENV}); "
+                            f"generated and printed when the server binds a non-loopback address without one")
+    serve.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                       help="another name clients reach the server by (Host header) for the control plane; "
+                            "repeatable")
+    serve.add_argument("--recover", action="store_true",
+                       help="start on a damaged --state-dir anyway, with what can be read (a warning names "
+                            "what was lost)")
     record = commands.add_parser("record", help="a proxy that records each interaction as a cassette")
     record.add_argument("--upstream", required=True, help="the API to forward to, e.g. "
                         "https://generativelanguage.googleapis.com or another emulator")
@@ -65,11 +82,38 @@ class AnnouncingServer(uvicorn.Server):
         print(f"gemini-mock listening on {self.url}", flush=True)
 
 
+def control_access(args: argparse.Namespace) -> ControlAccess:
+    """The control plane's protection for this bind: a token when off loopback (generated if not given)."""
+    token = args.control_token
+    if token is None and not is_loopback(args.host):
+        token = secrets.token_urlsafe(24)
+    return ControlAccess.for_bind(args.host, token=token, extra_hosts=args.allow_host)
+
+
+def _show_warnings() -> None:
+    """The emulator's own warnings (what a --state-dir held that was damaged) go to stderr, one a line."""
+    logger = logging.getLogger("gemini_mockserver")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("gemini-mock: %(levelname)s: %(message)s"))
+        logger.addHandler(handler)
+
+
 def serve(args: argparse.Namespace) -> int:
     keys = KeyRing(load_keys_file(args.keys)) if args.keys else KeyRing()
-    app = create_app(Config({"seed": args.seed}), keys=keys, state_dir=args.state_dir, replay=args.replay)
+    access = control_access(args)
+    _show_warnings()
+    try:
+        app = create_app(Config({"seed": args.seed}), keys=keys, state_dir=args.state_dir, replay=args.replay,
+                         access=access, recover=args.recover)
+    except StateDirError as error:
+        print(f"gemini-mock: {error}", file=sys.stderr, flush=True)
+        return 2
     sock = bind(args.host, args.port)
     url = base_url(sock)
+    if access.token is not None and args.control_token is None:   # generated: the user needs to see it
+        print(f"gemini-mock control token: {access.token}  (dashboard: {url}/_mock/ui?token={access.token})",
+              flush=True)
     server = AnnouncingServer(uvicorn.Config(app, log_level=args.log_level, access_log=False), url)
     try:
         server.run(sockets=[sock])
