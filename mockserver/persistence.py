@@ -32,8 +32,8 @@ holding the change is on disk:
   then the snapshot is written. Writes run in one worker thread; requests that wait together share one
   write (group commit).
 * a snapshot goes to one of two slots, `state.a` and `state.b`, in turn: always the one that does not
-  hold the newest good snapshot, overwritten in place and fsynced (one fsync, no rename, no directory
-  fsync). A slot is a one-line JSON header `{"format", "sequence", "length", "crc32"}` (the CRC covers
+  hold the newest good snapshot, emptied, rewritten and fsynced (one fsync, no rename, no directory
+  fsync); emptied first so that a write cut short is shorter than its header says ("unfinished"). A slot is a one-line JSON header `{"format", "sequence", "length", "crc32"}` (the CRC covers
   the sequence and length too) and the document.
   A crash mid-write can only tear the slot being written; loading takes the valid slot with the highest
   sequence, which holds every acknowledged change. (Measured against a snapshot replaced by an atomic
@@ -44,10 +44,13 @@ holding the change is on disk:
   counts of rules and faults are kept lazily: they are in every snapshot, but changing them does not
   cause one (a crash may lose their latest counts, never a resource).
 
-Loading at start: the newest valid slot is read, every backend is restored, and then the bytes nobody
-refers to are removed (upload parts, files whose snapshot never landed): a partly written upload is never
-visible after a restart. A file record whose bytes are missing (a delete that was under way) is dropped.
-A dir whose slots are both unreadable is refused (the server does not start over silently).
+Loading at start (`load`): the newest valid slot is read, every backend is restored, every file's bytes
+are checked (size, SHA-256), and then the bytes nobody refers to are removed (upload parts, files whose
+snapshot never landed): a partly written upload is never visible after a restart. A file whose bytes were
+being deleted (renamed to a tombstone, `store.discard`) is dropped quietly. Damage is never dropped
+silently: a damaged slot that may hold the newest state, a snapshot of the wrong shape, stored bytes with
+no snapshot, or a file's bytes missing or modified is a StateDirError naming it (the CLI prints that one
+line and exits 2), or with `recover` a logged warning per loss and a start on what can be read.
 """
 from __future__ import annotations
 
