@@ -7,12 +7,12 @@ import traceback
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route, request_response
 
 from . import control, landing, openapi, persistence, quotas, recording, rules
+from .access import AccessMiddleware, ControlAccess
 from .auth import KeyRing
 from .config import Config
 from .errors import ApiError, status_for_code
@@ -58,25 +58,30 @@ def _clip(text: str | None) -> str | None:
     return text if text is None or len(text) <= JOURNAL_TEXT_CHARS else text[:JOURNAL_TEXT_CHARS] + "..."
 
 
-def create_store(config: Config | None = None, keys: KeyRing | None = None, state_dir=None) -> Store:
-    """A store with every backend registered."""
+def create_store(config: Config | None = None, keys: KeyRing | None = None, state_dir=None, *,
+                 recover: bool = False) -> Store:
+    """A store with every backend registered. A damaged state dir is a persistence.StateDirError unless
+    `recover`."""
     store = Store(config=config, keys=keys, state_dir=state_dir)
     for module in RESOURCES:
         module.register(store)
     for module in SERVICES:
         module.register(store)
     if state_dir is not None:   # keep the state there: restore it now, persist every change
-        persistence.attach(store)
+        persistence.attach(store, recover=recover)
     return store
 
 
 def create_app(config: Config | dict | None = None, *, keys: KeyRing | None = None, state_dir=None,
-               store: Store | None = None, replay=None) -> Starlette:
+               store: Store | None = None, replay=None, access: ControlAccess | None = None,
+               recover: bool = False) -> Starlette:
     """The emulator. `replay`: a directory of recorded cassettes (or `recording.Cassettes`) answered
-    before emulation."""
+    before emulation. `access`: the control plane's protection (access.py; default: loopback names, no
+    token)."""
     if isinstance(config, dict):
         config = Config(config)
-    store = store or create_store(config, keys, state_dir)
+    store = store or create_store(config, keys, state_dir, recover=recover)
+    access = access or ControlAccess()
     routes = [item for module in RESOURCES for item in module.ROUTES]
     router = Router(routes)
 
@@ -134,17 +139,19 @@ def create_app(config: Config | dict | None = None, *, keys: KeyRing | None = No
     app = Starlette(
         exception_handlers={HTTPException: starlette_error},
         routes=[
-            Mount("/_mock", routes=control.routes(store)),
+            Mount("/_mock", routes=control.routes(store, access)),
             Route("/openapi.json", openapi_document, methods=["GET"]),
             Route("/", landing.landing, methods=["GET"]),       # no key, no journal entry
             Route("/healthz", landing.healthz, methods=["GET"]),
             Route("/{path:path}", dispatch, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]),
         ],
-        middleware=[Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"],
-                               expose_headers=EXPOSED_HEADERS, max_age=3600),
+        # CORS for the API routes only; the control plane answers its own rules (access.py)
+        middleware=[Middleware(AccessMiddleware, access=access, allow_origins=["*"], allow_methods=["*"],
+                               allow_headers=["*"], expose_headers=EXPOSED_HEADERS, max_age=3600),
                     Middleware(persistence.PersistMiddleware, store=store)],   # durable before answering
     )
     # A path the catch-all's pattern cannot match (a newline in it) still goes to the API router.
     app.router.default = request_response(dispatch)
     app.state.store = store
+    app.state.access = access
     return app

@@ -3,6 +3,16 @@
 Every key is a project with an identity (an e-mail that permission grants name, and groups) and a billing
 tier. By default any non-empty key is accepted and gets a project and e-mail derived from it; with a keys
 file only the listed keys are valid, and an unknown key is refused as the real API refuses it.
+
+A derived project id is a 128-bit BLAKE2b digest of the key (32 hex digits): the same key maps to the same
+project on every server, and two keys collide with odds of about n^2 / 2^129 (none in practice; the
+40-bit ids of earlier versions collided after about a million keys).
+
+No raw key is kept at rest: state exports and snapshots hold `Identity.stored()`, which names the key by
+its SHA-256 digest (`key_digest`). A plain digest, not a keyed HMAC: the derived project id is already an
+unkeyed digest of the key (it has to be, to stay the same on every server without shared state), so a
+secret-keyed hash beside it would hide nothing more from someone holding the export, while a plain digest
+lets any server (with the same keys file) recognise a listed key after an import, with no secret to carry.
 """
 from __future__ import annotations
 
@@ -28,9 +38,18 @@ class Identity:
         return {"key": self.key, "project": self.project, "email": self.email,
                 "groups": list(self.groups), "tier": self.tier}
 
+    def stored(self) -> dict:
+        """The form kept at rest (exports, snapshots): the key as its digest, never the key itself."""
+        return {"keyHash": key_digest(self.key) if self.key else None, "project": self.project,
+                "email": self.email, "groups": list(self.groups), "tier": self.tier}
+
+
+def key_digest(key: str) -> str:
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
 
 def derived_identity(key: str) -> Identity:
-    digest = hashlib.blake2b(key.encode(), digest_size=5).hexdigest()
+    digest = hashlib.blake2b(key.encode(), digest_size=16, person=b"gemini-mock-key").hexdigest()
     return Identity(key=key, project=f"project-{digest}", email=f"user-{digest}@example.com")
 
 
@@ -90,6 +109,20 @@ class KeyRing:
         if identity is None:
             identity = self._derived[key] = derived_identity(key)
         return identity
+
+    def restore(self, data: dict) -> Identity:
+        """The identity of a `stored()` form (or of an older document's form that held the key itself).
+        A listed key is recognised by its digest and gets its key back; a derived identity keeps its
+        project, e-mail and tier with the key left empty (the key is known again when a client sends it)."""
+        fields = {"project": str(data["project"]), "email": str(data.get("email") or ""),
+                  "groups": tuple(data.get("groups") or ()), "tier": str(data.get("tier") or "free")}
+        if data.get("key"):
+            return Identity(key=str(data["key"]), **fields)
+        wanted = data.get("keyHash")
+        for identity in [*(self.listed or {}).values(), *self._derived.values()]:
+            if wanted and key_digest(identity.key) == wanted:
+                return Identity(key=identity.key, **fields)
+        return Identity(key="", **fields)
 
     def by_email(self, email: str) -> Identity | None:
         for identity in [*(self.listed or {}).values(), *self._derived.values()]:

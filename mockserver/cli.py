@@ -9,7 +9,9 @@ line on stderr and exit status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import secrets
 import socket
 import sys
 from dataclasses import dataclass
@@ -73,6 +75,7 @@ class Option:
     metavar: str | None = None
     required: bool = False                     # no default: the flag or its variable must be given
     switch: bool = False                       # a flag without a value (--quiet); the variable takes true/false
+    repeatable: bool = False                   # may be given more than once; the variable takes a comma list
 
     @property
     def dest(self) -> str:
@@ -101,6 +104,13 @@ SERVE_OPTIONS: list[Option] = [
            shown_default="none: any key is accepted"),
     Option("--replay", "answer from the cassettes in DIR (gemini-mock record) before emulating", metavar="DIR",
            shown_default="none"),
+    Option("--control-token", "token the control plane (/_mock/*) requires; generated and printed when the "
+           "server binds a non-loopback address without one", metavar="TOKEN",
+           shown_default="none on loopback"),
+    Option("--allow-host", "another name clients reach the server by (Host header) for the control plane; "
+           "repeatable", metavar="NAME", repeatable=True, default=(), shown_default="none"),
+    Option("--recover", "start on a damaged --state-dir anyway, with what can be read (a warning names what "
+           "was lost)", switch=True, default=False),
     LOG_LEVEL,
     QUIET,
 ]
@@ -130,7 +140,10 @@ def add_options(parser: argparse.ArgumentParser, options: list[Option], environ=
         default = option.default
         if raw is not None:
             try:
-                default = (boolean if option.switch else option.type)(raw)
+                if option.repeatable:
+                    default = [option.type(item.strip()) for item in raw.split(",") if item.strip()]
+                else:
+                    default = (boolean if option.switch else option.type)(raw)
             except ValueError as error:
                 parser.error(f"environment variable {option.env}={raw!r}: {_reason(error)}")
         shown = option.shown_default if option.shown_default is not None else option.default
@@ -140,8 +153,11 @@ def add_options(parser: argparse.ArgumentParser, options: list[Option], environ=
             parser.add_argument(option.flag, dest=option.dest, action="store_true", default=default,
                                 help=help_text)
             continue
+        if option.repeatable:   # argparse's append extends a list default (the variable's names)
+            default = list(default or ())
         parser.add_argument(option.flag, dest=option.dest, type=_checked(option), default=default,
                             metavar=option.metavar, help=help_text,
+                            action="append" if option.repeatable else "store",
                             required=option.required and raw is None)
 
 
@@ -273,6 +289,25 @@ def load_keys(path: str):
         raise StartupError(f"--keys {path}: not a valid keys file: {reason}") from None
 
 
+def control_access(args: argparse.Namespace):
+    """The control plane's protection for this bind: a token when off loopback (generated if not given)."""
+    from .access import ControlAccess, is_loopback
+
+    token = args.control_token
+    if token is None and not is_loopback(args.host):
+        token = secrets.token_urlsafe(24)
+    return ControlAccess.for_bind(args.host, token=token, extra_hosts=list(args.allow_host))
+
+
+def _show_warnings() -> None:
+    """The emulator's own warnings (what a --state-dir held that was damaged) go to stderr, one a line."""
+    logger = logging.getLogger("gemini_mockserver")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("gemini-mock: %(levelname)s: %(message)s"))
+        logger.addHandler(handler)
+
+
 def serve(args: argparse.Namespace) -> int:
     keys = load_keys(args.keys) if args.keys else None
     if args.state_dir:
@@ -283,10 +318,12 @@ def serve(args: argparse.Namespace) -> int:
     from .auth import KeyRing
     from .config import Config
 
+    access = control_access(args)
+    _show_warnings()
     sock = bind_or_explain(args.host, args.port)
     try:
         app = create_app(Config({"seed": args.seed}), keys=keys or KeyRing(), state_dir=args.state_dir,
-                         replay=args.replay)
+                         replay=args.replay, access=access, recover=args.recover)
     except BaseException as error:
         sock.close()
         if isinstance(error, (OSError, RuntimeError, ValueError)):
@@ -294,6 +331,9 @@ def serve(args: argparse.Namespace) -> int:
             raise StartupError(f"{where}{_one_line(error)}") from None
         raise
     url = base_url(sock)
+    if access.token is not None and args.control_token is None:   # generated: the user needs to see it
+        print(f"gemini-mock control token: {access.token}  (dashboard: {url}/_mock/ui?token={access.token})",
+              flush=True)
     served = app
     if not args.quiet:
         from .access_log import AccessLog

@@ -1,5 +1,6 @@
 """The `/_mock/...` control plane: reset, clock, config, journal, whoami, scripted rules, faults and the
-usage ledger. No API key needed, except for whoami, which tells who a key is."""
+usage ledger. No API key needed, except for whoami, which tells who a key is; who may call it at all is
+access.py's to say (Host, Origin, the control token)."""
 from __future__ import annotations
 
 import re
@@ -38,7 +39,7 @@ async def _json_body(request: Request, store) -> dict:
     return data
 
 
-def routes(store) -> list[Route]:
+def routes(store, access=None) -> list[Route]:
     @_endpoint
     async def reset(request: Request) -> Response:
         body = await _json_body(request, store)
@@ -78,7 +79,10 @@ def routes(store) -> list[Route]:
 
     @_endpoint
     async def whoami(request: Request) -> Response:
-        return json_response(store.keys.identify(api_key(request)).as_dict())
+        key = api_key(request)
+        if access is not None and access.is_token(key):   # that Bearer was the control token, not a key
+            key = request.headers.get("x-goog-api-key") or request.query_params.get("key")
+        return json_response(store.keys.identify(key).as_dict())
 
     @_endpoint
     async def requests(request: Request) -> Response:

@@ -6,6 +6,8 @@
   inline script at all, as a second wall.
 * Its buttons call the control plane as any client would: `POST /_mock/clock` (advance 1 h, 48 h,
   55 days), `PATCH /_mock/projects/{p}/logging`, log feedback, and dataset create / share / delete.
+* When the control plane needs a token (access.py), the page is opened as `/_mock/ui?token=...` and its
+  script sends the token as `X-Mock-Control-Token` on every call.
 * `GET /_mock/ui/state` is plain JSON (also handy for scripts): the clock, projects with their tier and
   logging switch, the request journal, files, batches with their next transition, caches with their
   time to expiry, tuned models and corpora with their permissions, logs and datasets, and usage when
@@ -414,6 +416,9 @@ SCRIPT = r"""
 "use strict";
 (function () {
   const BASE = location.pathname.replace(/\/ui\/?$/, "");
+  // The control token, when the server needs one: given to the page as ?token=, sent as a header.
+  const TOKEN = new URLSearchParams(location.search).get("token");
+  const AUTH = TOKEN ? {"X-Mock-Control-Token": TOKEN} : {};
   const selected = new Map();   // project -> Set of log names picked for a dataset
   const drafts = new Map();     // log name -> comment being written
   const forms = new Map();      // project -> {name, shared} of the dataset form
@@ -462,7 +467,7 @@ SCRIPT = r"""
   }
 
   async function call(method, path, body) {
-    const options = {method, headers: {}};
+    const options = {method, headers: {...AUTH}};
     if (body !== undefined) {
       options.headers["Content-Type"] = "application/json";
       options.body = JSON.stringify(body);
@@ -665,7 +670,7 @@ SCRIPT = r"""
     if (busy && !force) return;
     busy = true;
     try {
-      const response = await fetch(BASE + "/ui/state", {cache: "no-store"});
+      const response = await fetch(BASE + "/ui/state", {cache: "no-store", headers: AUTH});
       state = await response.json();
       draw();
       document.body.dataset.ready = "1";

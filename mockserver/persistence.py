@@ -32,8 +32,8 @@ holding the change is on disk:
   then the snapshot is written. Writes run in one worker thread; requests that wait together share one
   write (group commit).
 * a snapshot goes to one of two slots, `state.a` and `state.b`, in turn: always the one that does not
-  hold the newest good snapshot, overwritten in place and fsynced (one fsync, no rename, no directory
-  fsync). A slot is a one-line JSON header `{"format", "sequence", "length", "crc32"}` (the CRC covers
+  hold the newest good snapshot, emptied, rewritten and fsynced (one fsync, no rename, no directory
+  fsync); emptied first so that a write cut short is shorter than its header says ("unfinished"). A slot is a one-line JSON header `{"format", "sequence", "length", "crc32"}` (the CRC covers
   the sequence and length too) and the document.
   A crash mid-write can only tear the slot being written; loading takes the valid slot with the highest
   sequence, which holds every acknowledged change. (Measured against a snapshot replaced by an atomic
@@ -44,10 +44,13 @@ holding the change is on disk:
   counts of rules and faults are kept lazily: they are in every snapshot, but changing them does not
   cause one (a crash may lose their latest counts, never a resource).
 
-Loading at start: the newest valid slot is read, every backend is restored, and then the bytes nobody
-refers to are removed (upload parts, files whose snapshot never landed): a partly written upload is never
-visible after a restart. A file record whose bytes are missing (a delete that was under way) is dropped.
-A dir whose slots are both unreadable is refused (the server does not start over silently).
+Loading at start (`load`): the newest valid slot is read, every backend is restored, every file's bytes
+are checked (size, SHA-256), and then the bytes nobody refers to are removed (upload parts, files whose
+snapshot never landed): a partly written upload is never visible after a restart. A file whose bytes were
+being deleted (renamed to a tombstone, `store.discard`) is dropped quietly. Damage is never dropped
+silently: a damaged slot that may hold the newest state, a snapshot of the wrong shape, stored bytes with
+no snapshot, or a file's bytes missing or modified is a StateDirError naming it (the CLI prints that one
+line and exits 2), or with `recover` a logged warning per loss and a start on what can be read.
 """
 from __future__ import annotations
 
@@ -62,8 +65,11 @@ import threading
 import time
 import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from .integrity import TOMBSTONE
 
 log = logging.getLogger("gemini_mockserver.persistence")
 
@@ -90,6 +96,11 @@ _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 
 class StateError(ValueError):
     """A state document that cannot be imported (wrong format, a bad reference, ...)."""
+
+
+class StateDirError(RuntimeError):
+    """A state dir the server does not start on without --recover; the message is one line saying what
+    was found and what --recover would do."""
 
 
 # -- records <-> JSON -------------------------------------------------------------------------------
@@ -260,40 +271,114 @@ def write_slot(path: Path, data: bytes) -> None:
     """Overwrite the slot at `path` with `data` (from `encode_slot`) and fsync it: one fsync."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
     try:
+        # Emptied first: a write cut short leaves a slot shorter than its header says (read as
+        # "unfinished", never acknowledged), which a damaged complete slot never is.
+        os.ftruncate(fd, 0)
         view, offset = memoryview(data), 0
         while offset < len(view):
             offset += os.pwrite(fd, view[offset:], offset)
-        os.ftruncate(fd, len(data))
         os.fsync(fd)
     finally:
         os.close(fd)
 
 
-def read_slots(root: Path) -> tuple[int, int, dict] | None:
-    """(slot index, sequence, document) of the newest valid snapshot in `root`; None for a new dir."""
-    best, unreadable = None, []
-    for index, name in enumerate(SLOTS):
-        try:
-            raw = (Path(root) / name).read_bytes()
-        except FileNotFoundError:
-            continue
-        decoded = decode_slot(raw)
-        if decoded is None:
-            if raw:
-                unreadable.append(name)
-            continue
-        if best is None or decoded[0] > best[1]:
-            best = (index, decoded[0], decoded[1])
-    if best is None:
-        if unreadable:
-            raise RuntimeError(f"the state dir {root} holds no readable snapshot ({', '.join(unreadable)} "
-                               f"damaged); refusing to start over on it")
-        return None
+@dataclass
+class SlotReading:
+    """What one slot holds: `state` is "absent" (missing or empty), "valid", "unfinished" (a write cut
+    short: shorter than its header says, so nothing in it was acknowledged) or "damaged"."""
+    index: int
+    state: str
+    sequence: int | None = None
+    document: dict | None = None
+    problem: str = ""
+
+    @property
+    def name(self) -> str:
+        return SLOTS[self.index]
+
+
+def check_snapshot(doc: Any) -> dict:
+    """A snapshot document with the whole shape this server writes (not just the right format)."""
+    check_document(doc)
+    for key, kind in (("config", dict), ("clock", dict), ("counters", list), ("backends", dict)):
+        if not isinstance(doc.get(key), kind):
+            raise StateError(f"it has no {key!r} {kind.__name__}")
+    for name, part in doc["backends"].items():
+        if not isinstance(part, (dict, list)):
+            raise StateError(f"backends.{name} is a {type(part).__name__}")
+    return doc
+
+
+def read_slot(root: Path, index: int) -> SlotReading:
     try:
-        return best[0], best[1], check_document(json.loads(best[2]))
+        raw = (Path(root) / SLOTS[index]).read_bytes()
+    except FileNotFoundError:
+        return SlotReading(index, "absent")
+    if not raw:
+        return SlotReading(index, "absent")
+    end = raw.find(b"\n")
+    header: Any = None
+    if end >= 0:
+        try:
+            header = json.loads(raw[:end])
+        except ValueError:
+            header = None
+    if not isinstance(header, dict) or header.get("format") != SLOT_FORMAT:
+        if end < 0 and (raw.startswith(_SLOT_PREFIX) or _SLOT_PREFIX.startswith(raw)):
+            return SlotReading(index, "unfinished", problem="cut short inside its header")
+        return SlotReading(index, "damaged", problem="its header is unreadable")
+    sequence = header.get("sequence") if isinstance(header.get("sequence"), int) else None
+    length = header.get("length") if isinstance(header.get("length"), int) else None
+    if length is not None and len(raw) - end - 1 < length:
+        return SlotReading(index, "unfinished", sequence,
+                           problem=f"cut short ({len(raw) - end - 1} of {length} bytes)")
+    decoded = decode_slot(raw)
+    if decoded is None:
+        return SlotReading(index, "damaged", sequence, problem="its checksum does not match")
+    try:
+        doc = check_snapshot(json.loads(decoded[1]))
     except (ValueError, StateError) as error:
-        raise RuntimeError(f"{Path(root) / SLOTS[best[0]]} is not a state snapshot this server can read: "
-                           f"{error}") from None
+        return SlotReading(index, "damaged", decoded[0], problem=f"not a snapshot this server can read: {error}")
+    return SlotReading(index, "valid", decoded[0], doc)
+
+
+_SLOT_PREFIX = json.dumps({"format": SLOT_FORMAT}, separators=(",", ":"))[:-1].encode()
+
+
+def read_slots(root: Path, notes: list[str] | None = None, *, recover: bool = False) -> tuple[int, int, dict] | None:
+    """(slot index, sequence, document) of the newest valid snapshot in `root`; None for a new dir.
+
+    A slot cut short by a stop mid-write is ignored (nothing in it was acknowledged) and so is a damaged
+    slot older than the valid one; both are named in `notes`. A damaged slot that may hold the newest
+    snapshot is a StateDirError, or with `recover` a note, and the older slot is used."""
+    notes = [] if notes is None else notes
+    readings = [read_slot(root, index) for index in range(len(SLOTS))]
+    valid = [r for r in readings if r.state == "valid"]
+    best = max(valid, key=lambda r: r.sequence) if valid else None
+    for reading in readings:
+        where = f"{Path(root) / reading.name}"
+        if reading.state == "unfinished":
+            notes.append(f"{where}: an unfinished snapshot write was ignored ({reading.problem}); nothing "
+                         f"in it had been acknowledged")
+        elif reading.state == "damaged":
+            older = best is not None and reading.sequence is not None and reading.sequence < best.sequence
+            if older:
+                notes.append(f"{where} is damaged ({reading.problem}) but older than {best.name} "
+                             f"(sequence {best.sequence}), which is used")
+                continue
+            fallback = (f"{best.name} (sequence {best.sequence}) is intact and older" if best is not None
+                        else "no readable snapshot is left")
+            line = f"{where} is damaged ({reading.problem}) and may hold the newest state; {fallback}"
+            if not recover:
+                if best is None:
+                    raise StateDirError(f"the state dir {root} holds no readable snapshot ({line}); refusing "
+                                        f"to start over on it (--recover starts empty)")
+                raise StateDirError(f"{line}; refusing to start (--recover starts from {best.name}, losing "
+                                    f"what came after it)")
+            notes.append(line + ("; starting from it (--recover)" if best else "; starting empty (--recover)"))
+    if best is None:
+        return None
+    return best.index, best.sequence, best.document
 
 
 class Persister:
@@ -322,10 +407,11 @@ class Persister:
         generation = self.store.generation
         if generation <= self.durable and not force:
             return None
+        discarded = self.store.take_discarded()   # taken first: their records are out of this snapshot
         data = encode({"format": FORMAT, "version": VERSION, "exportTime": self.store.timestamp(),
                        **self.store.export_state()})
         paths = self.store.take_unsynced()
-        return self._executor.submit(self._write, generation, paths, data)
+        return self._executor.submit(self._write, generation, paths, data, discarded)
 
     def _submit(self, target: int) -> Future | None:
         with self._mutex:
@@ -347,7 +433,7 @@ class Persister:
         while (future := self._submit(target)) is not None:
             future.result()
 
-    def _write(self, generation: int, paths: set[Path], data: bytes) -> None:
+    def _write(self, generation: int, paths: set[Path], data: bytes, discarded: set[Path] = frozenset()) -> None:
         started = time.perf_counter()
         try:
             for path in sorted(paths):
@@ -357,9 +443,15 @@ class Persister:
             write_slot(self.root / SLOTS[slot], encode_slot(sequence, data))
             self.slot, self.sequence = slot, sequence
         except BaseException:
-            with self.store._change_lock:   # fsync them with the next snapshot
+            with self.store._change_lock:   # fsync them (and remove those) with the next snapshot
                 self.store._unsynced.update(paths)
+                self.store._discarded.update(discarded)
             raise
+        for path in discarded:   # no durable snapshot refers to them any more
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
         with self._mutex:
             self.durable = max(self.durable, generation)
             self.writes += 1
@@ -439,20 +531,91 @@ def collect_garbage(store) -> int:
     return removed
 
 
-def attach(store) -> Persister:
-    """Keep `store`'s state in its data dir: lock the dir, restore the snapshot found there (if any),
-    remove unreferenced bytes, write a fresh snapshot and persist every change from now on."""
+def stored_bytes(root: Path) -> list[Path]:
+    """The files under the data dir's stored-bytes subtrees."""
+    found = []
+    for top in GC_ROOTS:
+        for directory, _, names in os.walk(Path(root) / top):
+            found.extend(Path(directory) / name for name in names)
+    return found
+
+
+def _one_line(problems: list[str]) -> str:
+    return problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+
+
+def load(store, root: Path, *, recover: bool) -> tuple[tuple[int, int, dict] | None, list[str]]:
+    """Restore the newest snapshot of `root` into `store`: (what was read, warnings). Damage (a damaged
+    newest slot, stored bytes with no snapshot, a snapshot that cannot be restored, file bytes missing or
+    modified) is a StateDirError naming it, or with `recover` a warning and the rest is started on."""
+    notes: list[str] = []
+    found = read_slots(root, notes, recover=recover)
+    if found is None:
+        orphans = [p for p in stored_bytes(root) if not p.name.endswith(TOMBSTONE)]
+        if orphans:
+            line = (f"the state dir {root} holds {len(orphans)} stored file(s) (e.g. "
+                    f"{orphans[0].relative_to(root).as_posix()}) but no snapshot that refers to them")
+            if not recover:
+                raise StateDirError(f"{line}; refusing to start (--recover moves them to {LOST_FOUND}/ and "
+                                    f"starts empty)")
+            moved = _move_to_lost_found(root, orphans)
+            notes.append(f"{line}; moved them to {moved} and started empty (--recover)")
+        return None, notes
+    try:
+        store.import_state(found[2])
+    except Exception as error:
+        line = (f"{Path(root) / SLOTS[found[0]]} (sequence {found[1]}) could not be restored "
+                f"({type(error).__name__}: {error})")
+        if not recover:
+            raise StateDirError(f"{line}; refusing to start (--recover starts empty)") from None
+        store.reset(config=True, clock=True)
+        notes.append(f"{line}; started empty (--recover)")
+        return None, notes
+    files = store.backends.get("files")
+    problems = files.check_stored() if files is not None else []
+    if problems:
+        line = f"the state dir {root}: {_one_line(problems)}"
+        if not recover:
+            raise StateDirError(f"{line}; refusing to start (--recover starts without those files)")
+        notes.extend(f"the state dir {root}: {problem}; left out (--recover)" for problem in problems)
+    return found, notes
+
+
+LOST_FOUND = "lost+found"
+
+
+def _move_to_lost_found(root: Path, paths: list[Path]) -> Path:
+    """Move stored bytes nothing refers to out of the garbage collector's way, keeping their layout."""
+    target = Path(root) / LOST_FOUND
+    index = 1
+    while (target / str(index)).exists():
+        index += 1
+    target = target / str(index)
+    for path in paths:
+        destination = target / path.relative_to(root)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, destination)
+    return target
+
+
+def attach(store, *, recover: bool = False) -> Persister:
+    """Keep `store`'s state in its data dir: lock the dir, restore the snapshot found there (if any; damage
+    is refused unless `recover`, see `load`), remove unreferenced bytes, write a fresh snapshot and persist
+    every change from now on. What was found is logged as warnings."""
     root = Path(store.data_dir)
     root.mkdir(parents=True, exist_ok=True)
     handle = _lock_dir(root)
     try:
-        found = read_slots(root)
-        if found is not None:
-            store.import_state(found[2])
+        found, notes = load(store, root, recover=recover)
+        for note in notes:
+            log.warning("%s", note)
         collect_garbage(store)
         persister = Persister(store, handle)
         if found is not None:
             persister.slot, persister.sequence = found[0], found[1]
+        elif recover:   # start the slots afresh: nothing damaged is left to be read again
+            for name in SLOTS:
+                (root / name).write_bytes(b"")
         for name in SLOTS:   # both slots exist from now on: writing one never changes the directory
             (root / name).touch()
         fsync_dir(root)

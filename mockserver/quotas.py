@@ -752,7 +752,7 @@ class UsageLedger:
             return {"projects": {project: {model: asdict(usage) for model, usage in models.items()}
                                  for project, models in self._projects.items()},
                     "tiers": dict(self._tiers),
-                    "identities": {project: identity.as_dict() for project, identity in self._identities.items()},
+                    "identities": {project: identity.stored() for project, identity in self._identities.items()},
                     "caches": [{"project": project, "name": name, **asdict(record)}
                                for (project, name), record in self._caches.items()]}
 
@@ -762,7 +762,7 @@ class UsageLedger:
             rate_limited=usage.get("rate_limited", 0), interactive=_Tally(**usage.get("interactive") or {}),
             batch=_Tally(**usage.get("batch") or {})) for model, usage in models.items()}
             for project, models in (data.get("projects") or {}).items()}
-        identities = {project: Identity(**{**item, "groups": tuple(item.get("groups") or ())})
+        identities = {project: self._store.keys.restore(item)
                       for project, item in (data.get("identities") or {}).items()}
         caches = {(item["project"], item["name"]): _CacheRecord(item["model"], item["tokens"], item["created"],
                                                                 item["expires"], item.get("deleted"))

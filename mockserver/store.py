@@ -24,6 +24,7 @@ from typing import Any, Callable, Protocol
 from .auth import KeyRing
 from .clock import Clock
 from .config import Config
+from .integrity import TOMBSTONE
 from .wire import format_time
 
 _ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -91,6 +92,7 @@ class Store:
         # and the files written since the last snapshot (fsynced before the next one).
         self.generation = 0
         self._unsynced: set[Path] = set()
+        self._discarded: set[Path] = set()   # tombstones to remove once a snapshot without them is durable
         self._change_lock = threading.Lock()
         self.persister = None   # persistence.Persister when the state is kept in a state dir
 
@@ -142,6 +144,30 @@ class Store:
             self.generation += 1
             if paths and self.persister is not None:
                 self._unsynced.update(Path(p) for p in paths)
+
+    def discard(self, path: Path) -> None:
+        """Remove stored bytes the state no longer refers to. With a state dir they are renamed to a
+        tombstone (`<name>.deleted`) at once and removed once a snapshot without them is durable, so a
+        restart in between tells a delete under way (the tombstone) from lost bytes (nothing)."""
+        path = Path(path)
+        if self.persister is None:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+            return
+        tombstone = path.with_name(path.name + TOMBSTONE)
+        try:
+            os.replace(path, tombstone)
+        except FileNotFoundError:
+            return
+        with self._change_lock:
+            self._discarded.add(tombstone)
+
+    def take_discarded(self) -> set[Path]:
+        with self._change_lock:
+            paths, self._discarded = self._discarded, set()
+        return paths
 
     def take_unsynced(self) -> set[Path]:
         with self._change_lock:

@@ -705,7 +705,7 @@ class Batches:
         working = job.work_dir is not None and not job.final
         out = job.out_path if working and job.out_path.exists() else None
         return fields_of(
-            job, identity=job.identity.as_dict(), kind=job.kind.name, results=list(job.results),
+            job, identity=job.identity.stored(), kind=job.kind.name, results=list(job.results),
             input_path=self.store.blob_ref(job.input_path) if working and job.input_path else None,
             work_dir=self.store.blob_ref(job.work_dir)["$blob"] if working else None,
             out=self.store.blob_ref(out) if out is not None else None,
@@ -717,7 +717,7 @@ class Batches:
         with self.lock:
             self._jobs = {}
             for item in data.get("jobs") or []:
-                identity = Identity(**{**item["identity"], "groups": tuple(item["identity"].get("groups") or ())})
+                identity = self.store.keys.restore(item["identity"])
                 work_dir = self.store.blob_path(item["work_dir"]) if item.get("work_dir") else None
                 input_path = self.store.blob_path(item["input_path"]) if item.get("input_path") else None
                 if input_path is not None and not input_path.exists():

@@ -31,6 +31,7 @@ import hashlib
 import mimetypes
 import os
 import re
+import secrets
 import shutil
 import threading
 from dataclasses import dataclass, field
@@ -45,7 +46,8 @@ from starlette.responses import Response, StreamingResponse
 from ..auth import Identity
 from ..errors import ApiError, already_exists, failed_precondition, invalid_argument, missing_resource, not_found
 from ..generation import media
-from ..http import Context, json_response, parse_json
+from ..http import Context, api_key, json_response, parse_json
+from ..integrity import TOMBSTONE, VerifiedBytes
 from ..persistence import build, fields_of
 from ..routing import ALL_VERSIONS, route
 from ..schema import normalize
@@ -208,6 +210,13 @@ def _project(owner: Identity | str) -> str:
     return owner if isinstance(owner, str) else owner.project
 
 
+def new_upload_id() -> str:
+    """An upload id: random and unguessable (the upload URL alone lets its holder send the bytes), never
+    derived from the seed, the project or a counter. Not part of the deterministic output: the id only
+    lives in the upload URL, never in a resource."""
+    return secrets.token_urlsafe(24)
+
+
 def _remove(path: Path | None) -> None:
     if path is not None:
         try:
@@ -266,6 +275,8 @@ class FileStore:
         self._projects: set[str] = set()
         self._seq = 0
         self.last_base_url: str | None = None
+        self.verified = VerifiedBytes()      # bytes last seen matching their record (integrity.py)
+        self.import_problems: list[str] = []   # records the last import left out, and why
 
     # -- config and dirs ---------------------------------------------------------------------------
     @property
@@ -288,6 +299,7 @@ class FileStore:
             self._uploads.clear()
             self._projects.clear()
             self._seq = 0
+            self.verified = VerifiedBytes()
 
     # -- state and rendering -----------------------------------------------------------------------
     def state(self, record: FileRecord, now: float | None = None) -> str:
@@ -330,7 +342,35 @@ class FileStore:
     def _drop(self, record: FileRecord) -> None:
         with self.lock:
             self._files.get(record.project, {}).pop(record.id, None)
-        _remove(record.path)
+        self.verified.forget(record.path)
+        self.store.discard(record.path)
+
+    def _checked(self, record: FileRecord) -> FileRecord:
+        """`record`, once its bytes are known to be what was stored; a file whose bytes changed on disk
+        is marked FAILED and refused (400 FAILED_PRECONDITION), never served as if it were valid."""
+        problem = self.verified.problem(record.path, record.size, record.sha256_hex)
+        if problem is None:
+            return record
+        message = f"The stored bytes of {record.name} are damaged: {problem}."
+        if record.error != message:
+            record.error = message
+            self.store.changed()
+        raise failed_precondition(message)
+
+    def check_stored(self) -> list[str]:
+        """Check every record's bytes (size and SHA-256); drop the records whose bytes are damaged and
+        say which, with those the last import left out (persistence.attach reports them)."""
+        with self.lock:
+            records = [r for files in self._files.values() for r in files.values()]
+        problems = list(self.import_problems)
+        for record in records:
+            problem = self.verified.problem(record.path, record.size, record.sha256_hex)
+            if problem is not None:
+                problems.append(f"{record.name} of {record.project}: {problem}")
+                with self.lock:
+                    self._files.get(record.project, {}).pop(record.id, None)
+        self.import_problems = []
+        return problems
 
     def _purge_project(self, project: str) -> None:
         now = self.store.now()
@@ -368,8 +408,8 @@ class FileStore:
         return self.render(self._record(identity, name), base_url)
 
     def path_of(self, identity: Identity | str, name: str) -> Path:
-        """Where the bytes of `name` are stored; raises like `get_file`."""
-        return self._record(identity, name).path
+        """Where the bytes of `name` are stored (checked: see `_checked`); raises like `get_file`."""
+        return self._checked(self._record(identity, name)).path
 
     def projects(self) -> set[str]:
         """The projects that hold files (for the dashboard)."""
@@ -388,7 +428,7 @@ class FileStore:
             raise invalid_argument(
                 f"Only generated files can be downloaded; {record.name} was uploaded (source UPLOADED), "
                 f"and uploaded files cannot be downloaded.", field)
-        return record
+        return self._checked(record)
 
     def list_files(self, project: Identity | str, base_url: str | None = None) -> list[dict]:
         """The project's live files as File JSON, newest first (expired ones are removed)."""
@@ -410,7 +450,7 @@ class FileStore:
         match = _URI_RE.search(path)
         if not match:
             raise invalid_argument(f"Invalid or unsupported file uri: {uri}", "fileData.fileUri")
-        record = self._record(identity, match.group(1))
+        record = self._checked(self._record(identity, match.group(1)))
         if not record.measured:
             record.info, record.unusable, _, record.duration = self.analyse(record.path, record.mime_type,
                                                                             record.size)
@@ -509,6 +549,7 @@ class FileStore:
                 self._drop(stale)
             target = self._dir(project, "files") / file_id
             os.replace(part, target)
+            self.verified.remember(target)
             self._seq += 1
             record = FileRecord(
                 project=project, id=file_id, display_name=display_name, mime_type=mime_type, size=size,
@@ -567,7 +608,7 @@ class FileStore:
             self.limits(project).check(declared)
         if meta["name"]:
             self._check_free(project, meta["name"])
-        upload_id = self.store.new_id(project, "upload", 24)
+        upload_id = new_upload_id()
         now = self.store.now()
         upload = Upload(id=upload_id, identity=identity, name=meta["name"], display_name=meta["displayName"],
                         mime_type=meta["mimeType"] or header_mime or None, declared=declared, base_url=base_url,
@@ -689,7 +730,7 @@ class FileStore:
 
     def new_part(self, identity: Identity) -> Path:
         """A fresh temp file for a one-request upload."""
-        part_id = self.store.new_id(identity.project, "upload", 24)
+        part_id = new_upload_id()
         path = self._dir(identity.project, "uploads") / f"{part_id}.part"
         path.write_bytes(b"")
         return path
@@ -704,16 +745,24 @@ class FileStore:
                           info=fields_of(r.info) if r.info is not None else None) for r in records]}
 
     def import_state(self, data: dict) -> None:
-        """Replace every record by those of `data`; a record whose bytes are missing or of another size
-        (a delete that was under way when the server stopped) is left out."""
+        """Replace every record by those of `data`. A record whose bytes are gone because a delete was
+        under way when the server stopped (its bytes renamed to a tombstone) is left out quietly; one
+        whose bytes are missing or of another size is left out and named in `import_problems`."""
         with self.lock:
             self._files, self._uploads, self._projects = {}, {}, set()
+            self.verified, self.import_problems = VerifiedBytes(), []
             for item in data.get("files") or []:
                 path = self.store.blob_path(item["path"])
                 try:
-                    if path.stat().st_size != item["size"]:
-                        continue
+                    size = path.stat().st_size
                 except OSError:
+                    if not path.with_name(path.name + TOMBSTONE).exists():
+                        self.import_problems.append(f"files/{item['id']} of {item['project']}: its bytes "
+                                                    f"{item['path']['$blob']} are missing")
+                    continue
+                if size != item["size"]:
+                    self.import_problems.append(f"files/{item['id']} of {item['project']}: its bytes were "
+                                                f"modified ({size} bytes on disk, {item['size']} stored)")
                     continue
                 info = media.MediaInfo(**item["info"]) if item.get("info") else None
                 record = build(FileRecord, item, path=path, info=info)
@@ -910,6 +959,18 @@ async def _chunk(ctx: Context, upload_id: str) -> Response:
     except ApiError:
         await _drain(ctx)
         raise
+    if api_key(ctx.request):
+        # The upload URL is a capability (the seed's curl flow sends chunks to it without a key), but a
+        # chunk that names another project's key is not its owner's: the same answer as an unknown id.
+        try:
+            foreign = ctx.identity.project != upload.project
+        except ApiError:
+            await _drain(ctx)
+            raise
+        if foreign:
+            await _drain(ctx)
+            raise upload_error(not_found(f"No upload with id {upload_id!r}: it was never started, was "
+                                         f"cancelled, or was abandoned."), "final")
     ctx._identity = upload.identity   # the journal shows whose upload it was
     raw_command = _header(ctx, "x-goog-upload-command") or "upload"
     commands = {c.strip().lower() for c in raw_command.split(",") if c.strip()}
