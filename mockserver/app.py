@@ -11,7 +11,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route, request_response
 
-from . import control, landing, openapi, persistence, quotas, recording, rules
+from . import control, landing, openapi, persistence, quotas, recording, rules, timeouts
 from .access import AccessMiddleware, ControlAccess
 from .auth import KeyRing
 from .config import Config
@@ -148,7 +148,9 @@ def create_app(config: Config | dict | None = None, *, keys: KeyRing | None = No
         # CORS for the API routes only; the control plane answers its own rules (access.py)
         middleware=[Middleware(AccessMiddleware, access=access, allow_origins=["*"], allow_methods=["*"],
                                allow_headers=["*"], expose_headers=EXPOSED_HEADERS, max_age=3600),
-                    Middleware(persistence.PersistMiddleware, store=store)],   # durable before answering
+                    Middleware(persistence.PersistMiddleware, store=store),    # durable before answering
+                    Middleware(timeouts.BodyTimeoutMiddleware,                 # a stalled body is a 408
+                               seconds=lambda: store.config["limits"]["bodyIdleSeconds"])],
     )
     # A path the catch-all's pattern cannot match (a newline in it) still goes to the API router.
     app.router.default = request_response(dispatch)

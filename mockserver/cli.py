@@ -57,6 +57,13 @@ def log_level(text: str) -> str:
     return text.lower()
 
 
+def seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise ValueError("a number of seconds above 0")
+    return value
+
+
 def text(value: str) -> str:
     if not value:
         raise ValueError("an empty value")
@@ -104,6 +111,9 @@ SERVE_OPTIONS: list[Option] = [
            shown_default="none: any key is accepted"),
     Option("--replay", "answer from the cassettes in DIR (gemini-mock record) before emulating", metavar="DIR",
            shown_default="none"),
+    Option("--read-timeout", "close a connection whose request headers take longer, and answer 408 to a body "
+           "that pauses longer", type=seconds, metavar="SECONDS",
+           shown_default="10 s for headers, 30 s between body pieces"),
     Option("--control-token", "token the control plane (/_mock/*) requires; generated and printed when the "
            "server binds a non-loopback address without one", metavar="TOKEN",
            shown_default="none on loopback"),
@@ -248,7 +258,7 @@ def announcement(url: str) -> str:
 # ---------------------------------------------------------------------------------------------------
 # Commands
 
-def _uvicorn_server(app, url: str, lines: str, level: str):
+def _uvicorn_server(app, url: str, lines: str, level: str, **options):
     import uvicorn
 
     class AnnouncingServer(uvicorn.Server):
@@ -258,7 +268,7 @@ def _uvicorn_server(app, url: str, lines: str, level: str):
             await super().startup(sockets=sockets)
             print(lines, flush=True)
 
-    return AnnouncingServer(uvicorn.Config(app, log_level=level, access_log=False))
+    return AnnouncingServer(uvicorn.Config(app, log_level=level, access_log=False, **options))
 
 
 def _run(server, sock: socket.socket) -> None:
@@ -318,11 +328,14 @@ def serve(args: argparse.Namespace) -> int:
     from .auth import KeyRing
     from .config import Config
 
+    overrides: dict = {"seed": args.seed}
+    if args.read_timeout is not None:
+        overrides["limits"] = {"headerSeconds": args.read_timeout, "bodyIdleSeconds": args.read_timeout}
     access = control_access(args)
     _show_warnings()
     sock = bind_or_explain(args.host, args.port)
     try:
-        app = create_app(Config({"seed": args.seed}), keys=keys or KeyRing(), state_dir=args.state_dir,
+        app = create_app(Config(overrides), keys=keys or KeyRing(), state_dir=args.state_dir,
                          replay=args.replay, access=access, recover=args.recover)
     except BaseException as error:
         sock.close()
@@ -339,7 +352,8 @@ def serve(args: argparse.Namespace) -> int:
         from .access_log import AccessLog
         served = AccessLog(app)
     try:
-        _run(_uvicorn_server(served, url, announcement(url), args.log_level), sock)
+        from .timeouts import uvicorn_options
+        _run(_uvicorn_server(served, url, announcement(url), args.log_level, **uvicorn_options(app)), sock)
     finally:
         app.state.store.close()
     return 0

@@ -15,6 +15,8 @@ DEFAULTS: dict[str, Any] = {
     "limits": {
         "requestBytes": 20 * 1024 * 1024,   # bodies over this are refused before parsing
         "journalEntries": 10_000,            # the request journal keeps this many, newest last
+        "headerSeconds": 10.0,               # a connection's request headers must be complete by then
+        "bodyIdleSeconds": 30.0,             # a request body may pause this long between pieces (then 408)
     },
     "files": {
         "processingSeconds": 0.0,            # PROCESSING -> ACTIVE after this long

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import dashboard, persistence
+from . import dashboard, persistence, safe_regex
 from .errors import ApiError, invalid_argument, not_found
 from .http import api_key, error_response, json_response, parse_json, read_body
 from .quotas import bare_model, check_rate_limit_config
@@ -203,10 +203,12 @@ def _filter_journal(entries: list[dict], query) -> list[dict]:
     if query.get("path"):
         text = query["path"]
         try:
-            pattern = re.compile(text)
-        except re.error:
+            pattern = safe_regex.regex.compile(text)
+        except (safe_regex.regex.error, OverflowError, RecursionError, ValueError):
             pattern = None
-        tests.append(lambda e: text in (e.get("path") or "") or bool(pattern and pattern.search(e.get("path") or "")))
+        budget = safe_regex.Budget()   # one budget for the whole journal, not one per entry
+        tests.append(lambda e: text in (e.get("path") or "") or bool(
+            pattern and safe_regex.search(pattern, e.get("path") or "", "path", budget)))
     if query.get("model"):
         model = bare_model(query["model"])
         tests.append(lambda e: bare_model(e.get("model")) == model)

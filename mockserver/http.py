@@ -4,7 +4,10 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
+import threading
+from typing import Any, Callable, TypeVar
+
+import anyio.to_thread
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -169,6 +172,30 @@ def _check_string(text: str) -> None:
                                    f"(U+{ord(text[error.start]):04X}), which is not valid Unicode.") from None
 
 
+# Requests with a body this large are parsed, validated and answered in a worker thread: the event loop goes
+# on serving other clients meanwhile (the interpreter switches threads every few milliseconds). At most
+# HEAVY_AT_ONCE run together, so a flood of large requests queues instead of starving the loop.
+HEAVY_BODY_BYTES = 256 * 1024
+# Schema-driven answers (JSON mode, function arguments) can take up to about a second of generation each: a
+# body that may carry a schema goes to a worker thread too.
+_SCHEMA_WORDS = (b"chema", b"parameters")
+HEAVY_AT_ONCE = 2
+_HEAVY_SLOTS = threading.BoundedSemaphore(HEAVY_AT_ONCE)
+T = TypeVar("T")
+
+
+def _in_slot(function: Callable[..., T], *args: Any) -> T:
+    with _HEAVY_SLOTS:
+        return function(*args)
+
+
+async def off_loop(heavy: bool, function: Callable[..., T], *args: Any) -> T:
+    """`function(*args)`, in a worker thread when `heavy`, else right here."""
+    if not heavy:
+        return function(*args)
+    return await anyio.to_thread.run_sync(_in_slot, function, *args)
+
+
 async def read_body(request: Request, limit: int) -> bytes:
     """The whole body, or a 400 when it is over `limit` bytes.
 
@@ -194,7 +221,7 @@ def _too_large(size: int, limit: int) -> ApiError:
 class Context:
     """What a handler gets: the request, the store, the API version, path parameters and the caller."""
 
-    __slots__ = ("request", "store", "version", "params", "_identity")
+    __slots__ = ("request", "store", "version", "params", "_identity", "heavy")
 
     def __init__(self, request: Request, store, version: str, params: dict[str, str]) -> None:
         self.request = request
@@ -202,6 +229,7 @@ class Context:
         self.version = version
         self.params = params
         self._identity: Identity | None = None
+        self.heavy = False   # a large body: its work runs off the event loop (see off_loop)
 
     @property
     def identity(self) -> Identity:
@@ -217,16 +245,27 @@ class Context:
         return self.request.query_params.get(name, default)
 
     async def body(self) -> bytes:
-        return await read_body(self.request, self.store.config["limits"]["requestBytes"])
+        body = await read_body(self.request, self.store.config["limits"]["requestBytes"])
+        self.heavy = self.heavy or len(body) >= HEAVY_BODY_BYTES or any(word in body for word in _SCHEMA_WORDS)
+        return body
 
     async def json(self, message: str | None = None) -> dict:
         """The body as a dict, normalised to camelCase and validated against `message`'s schema."""
-        data = parse_json(await self.body())
-        if not isinstance(data, dict):
-            raise invalid_argument("Invalid JSON payload received. The request body must be a JSON object.")
-        if message:
-            data = normalize(self.version, message, data)
-        return data
+        body = await self.body()
+        return await off_loop(self.heavy, _decode, self.version, message, body)
+
+    async def work(self, function: Callable[..., T], *args: Any) -> T:
+        """`function(*args)`, off the event loop when this request's body is large."""
+        return await off_loop(self.heavy, function, *args)
+
+
+def _decode(version: str, message: str | None, body: bytes) -> dict:
+    data = parse_json(body)
+    if not isinstance(data, dict):
+        raise invalid_argument("Invalid JSON payload received. The request body must be a JSON object.")
+    if message:
+        data = normalize(version, message, data)
+    return data
 
 
 def api_key(request: Request) -> str | None:

@@ -41,6 +41,7 @@ from typing import Any, AsyncIterator
 
 from starlette.responses import Response, StreamingResponse
 
+from . import safe_regex
 from .auth import Identity
 from .errors import ApiError, invalid_argument, not_found, reason_phrase, status_for_code
 from .http import dumps
@@ -113,13 +114,9 @@ def _times(value: Any, where: str = "times") -> int | None:
     return value
 
 
-def _regex(value: str | None, where: str) -> re.Pattern | None:
-    if value is None:
-        return None
-    try:
-        return re.compile(value)
-    except re.error as error:
-        raise invalid_argument(f"{where} is not a valid regular expression: {error}.", where) from None
+def _regex(value: str | None, where: str):
+    """A caller's pattern, matched later with a time budget (see safe_regex)."""
+    return None if value is None else safe_regex.compile_pattern(value, where)
 
 
 def error_spec(value: Any, where: str) -> dict:
@@ -257,7 +254,7 @@ class Rule:
             return False
         if "project" in self.match and self.match["project"] != project:
             return False
-        return self.pattern is None or self.pattern.search(prompt()) is not None
+        return self.pattern is None or safe_regex.search(self.pattern, prompt(), f"rules[{self.id}].match.prompt")
 
 
 class Rules:
@@ -416,7 +413,7 @@ class Fault:
             return False
         if self.method is not None and self.method != method.upper():
             return False
-        if self.path is not None and not self.path.search(path):
+        if self.path is not None and not safe_regex.search(self.path, path, f"faults[{self.id}].match.path"):
             return False
         if "model" in self.match and not _same_model(self.match["model"], model):
             return False

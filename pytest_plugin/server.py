@@ -106,8 +106,9 @@ class LiveServer:
         self._sock = sock if sock is not None else bind(host, 0)
         self.base_url = base_url(self._sock)
         self.port = self._sock.getsockname()[1]
+        from gemini_mockserver.timeouts import uvicorn_options
         self._server = _ThreadServer(uvicorn.Config(
-            app, log_level="warning", access_log=False, lifespan="off"))
+            app, log_level="warning", access_log=False, lifespan="off", **uvicorn_options(app)))
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]},
                                         name=f"gemini-mock:{self.port}", daemon=True)
         self._stopped = False

@@ -227,12 +227,14 @@ def _choose_function(plan: Plan, prompt: str, answered: bool, rng: random.Random
     return None
 
 
-def _function_args(decl: dict, rng: random.Random, hints: list[str]) -> dict:
+def _function_args(plan: Plan, decl: dict, rng: random.Random, hints: list[str]) -> dict:
+    limits = {"budget": plan.output_chars or None, "field": (plan.declaration_fields or {}).get(decl["name"])}
     if decl.get("parametersJsonSchema") is not None:
         value = structured.value_for_schema(decl["parametersJsonSchema"], rng, dialect=structured.JSON_SCHEMA,
-                                            hints=hints)
+                                            hints=hints, **limits)
     elif decl.get("parameters") is not None:
-        value = structured.value_for_schema(decl["parameters"], rng, dialect=structured.OPENAPI, hints=hints)
+        value = structured.value_for_schema(decl["parameters"], rng, dialect=structured.OPENAPI, hints=hints,
+                                            **limits)
     else:
         value = {}
     return value if isinstance(value, dict) else {}
@@ -252,7 +254,8 @@ def _structured_text(plan: Plan, rng: random.Random, hints: list[str]) -> str:
     if plan.mime == "text/x.enum":
         return str(rng.choice(plan.schema["enum"]))
     if plan.schema is not None:
-        value = structured.value_for_schema(plan.schema, rng, dialect=plan.dialect, hints=hints)
+        value = structured.value_for_schema(plan.schema, rng, dialect=plan.dialect, hints=hints,
+                                            budget=plan.output_chars or None, field=plan.schema_field)
     else:
         summary, _ = compose(rng, 12, hints[:2])
         value = {"topic": hints[0] if hints else "answer", "summary": summary}
@@ -298,7 +301,7 @@ def _candidate(index: int, plan: Plan, digest: bytes, prompt: str, hints: list[s
 
     call = _choose_function(plan, prompt, answered, rng)
     if call is not None:
-        part = {"functionCall": {"name": call["name"], "args": _function_args(call, rng, hints)}}
+        part = {"functionCall": {"name": call["name"], "args": _function_args(plan, call, rng, hints)}}
         tokens = count_text(canonical_json(part["functionCall"]))
         if budget is not None and tokens > budget:
             answer, tokens, reason = None, 0, "MAX_TOKENS"

@@ -29,7 +29,9 @@ import re
 from typing import Any
 from urllib.parse import unquote
 
+from .. import safe_regex
 from ..errors import invalid_argument
+from . import budget as cost
 from .text import ADJECTIVES, NOUNS, pseudo_words
 
 try:  # Python 3.11+
@@ -43,7 +45,7 @@ OPENAPI = "openapi"
 JSON_SCHEMA = "jsonschema"
 
 SOFT_DEPTH = 4    # below this depth: no optional properties, minimal arrays, prefer non-recursive branches
-HARD_DEPTH = 32   # a guard against schemas whose required properties recurse forever
+HARD_DEPTH = 32   # deeper values are refused (required properties that recurse forever)
 
 OPENAPI_TYPES = ("STRING", "NUMBER", "INTEGER", "BOOLEAN", "ARRAY", "OBJECT", "NULL", "TYPE_UNSPECIFIED")
 _HINT_KEYS = ("location", "city", "country", "place", "query", "search", "name", "topic", "subject", "title",
@@ -51,9 +53,21 @@ _HINT_KEYS = ("location", "city", "country", "place", "query", "search", "name",
 
 
 def value_for_schema(schema: Any, rng: random.Random, *, dialect: str = OPENAPI,
-                     hints: list[str] | tuple[str, ...] = ()) -> Any:
-    """A JSON value valid against `schema` (a dict, or a JSON Schema boolean), chosen by `rng`."""
-    return _Generator(schema, rng, dialect, list(hints)).value(schema, 0, "")
+                     hints: list[str] | tuple[str, ...] = (), budget: int | None = None,
+                     field: str | None = None) -> Any:
+    """A JSON value valid against `schema` (a dict, or a JSON Schema boolean), chosen by `rng`.
+
+    `budget`: characters the answer may hold (see budget.py); past it only what the schema requires is
+    added, and a value far over it is a 400 naming `field`."""
+    meter = cost.OutputMeter(budget if budget is not None else cost.DEFAULT_OUTPUT_TOKENS * cost.CHARS_PER_TOKEN,
+                             field)
+    return _Generator(schema, rng, dialect, list(hints), meter).value(schema, 0, "")
+
+
+def check_cost(schema: Any, dialect: str, field: str, budget: int) -> None:
+    """400 naming the keyword when the smallest value `schema` allows cannot fit in `budget` characters."""
+    resolve = _Generator(schema, random.Random(0), dialect, [], cost.OutputMeter(budget, field)).resolve
+    cost.check_schema_cost(schema, dialect, field, budget, resolve)
 
 
 def _int(value: Any, default: int | None = None) -> int | None:
@@ -76,11 +90,12 @@ def _num(value: Any) -> float | None:
 
 
 class _Generator:
-    def __init__(self, root: Any, rng: random.Random, dialect: str, hints: list[str]):
+    def __init__(self, root: Any, rng: random.Random, dialect: str, hints: list[str], meter: cost.OutputMeter):
         self.root = root
         self.rng = rng
         self.dialect = dialect
         self.hints = hints
+        self.meter = meter
         self._validator = None
 
     # -- schema plumbing ---------------------------------------------------------------------------
@@ -147,6 +162,15 @@ class _Generator:
     # -- values ------------------------------------------------------------------------------------
 
     def value(self, schema: Any, depth: int, key: str) -> Any:
+        self.meter.value()
+        if depth > HARD_DEPTH:   # required properties that recurse without end
+            self.meter.refuse(f"a value nested more than {HARD_DEPTH} levels deep")
+        made = self._make(schema, depth, key)
+        if type(made) is str:
+            self.meter.text(made)
+        return made
+
+    def _make(self, schema: Any, depth: int, key: str) -> Any:
         if schema is True or schema is None or schema == {}:
             return self.free_string(key, {}) if depth < HARD_DEPTH else None
         if schema is False or not isinstance(schema, dict):
@@ -210,9 +234,8 @@ class _Generator:
     def _exactly_one(self, branches: list, value: Any) -> bool:
         """oneOf: the value must match exactly one branch (checked with the jsonschema library)."""
         if self._validator is None:
-            from jsonschema.validators import validator_for
             root = self.root if isinstance(self.root, dict) else {}
-            self._validator = validator_for(root)(root)
+            self._validator = _bounded_validator(root, self.meter.field)
         matches = 0
         for branch in branches:
             if self._validator.evolve(schema=branch).is_valid(value):
@@ -233,7 +256,7 @@ class _Generator:
         for name in names:
             if properties[name] is False:
                 continue
-            if name in required_set or (depth < SOFT_DEPTH and rng.random() < 0.8):
+            if name in required_set or (depth < SOFT_DEPTH and not self.meter.lean and rng.random() < 0.8):
                 chosen.append(name)
         dependent = schema.get("dependentRequired")
         if isinstance(dependent, dict):
@@ -258,6 +281,8 @@ class _Generator:
                 chosen.remove(optional.pop())
         result = {}
         for name in chosen:
+            if self.meter.lean and name not in required_set:   # over budget: only what is required
+                continue
             result[name] = self.value(properties[name], depth + 1, name)
         # Required names without a property schema, then extra keys when more properties are needed.
         additional = schema.get("additionalProperties", True if self.dialect == JSON_SCHEMA else False)
@@ -265,7 +290,7 @@ class _Generator:
             if name not in result:
                 result[name] = self.value(additional if isinstance(additional, dict) else True, depth + 1, name)
         wanted = minimum
-        if not properties and isinstance(additional, dict) and depth < SOFT_DEPTH:
+        if not properties and isinstance(additional, dict) and depth < SOFT_DEPTH and not self.meter.lean:
             wanted = max(wanted, rng.randint(1, 2))
         if maximum is not None:
             wanted = min(wanted, maximum)
@@ -291,7 +316,7 @@ class _Generator:
         maximum = _int(schema.get("maxItems"))
         if items is False:
             maximum = len(prefix) if maximum is None else min(maximum, len(prefix))
-        if depth >= SOFT_DEPTH:
+        if depth >= SOFT_DEPTH or self.meter.lean:
             length = minimum
         else:
             length = max(minimum, min(rng.randint(1, 3), maximum if maximum is not None else 3))
@@ -438,25 +463,44 @@ class _Generator:
         """A string containing a match of `pattern` (JSON Schema patterns are unanchored)."""
         python_pattern = re.sub(r"\(\?<(?![=!])", "(?P<", pattern)
         try:
-            compiled = re.compile(python_pattern)
+            re.compile(python_pattern)
             parsed = _sre_parse.parse(python_pattern)
-        except (re.error, RecursionError, OverflowError):
+            compiled = safe_regex.regex.compile(python_pattern)   # matched with a time budget
+        except (re.error, safe_regex.regex.error, RecursionError, OverflowError, ValueError):
             return None
+        room = 8 * max(min_length, cost.pattern_min_length(python_pattern)) + _PATTERN_SLACK
         best = None
         for _ in range(12):
             out: list[str] = []
             groups: dict[int, str] = {}
             try:
-                _emit(parsed, self.rng, out, groups)
+                _emit(parsed, self.rng, out, groups, [room])
             except (RecursionError, ValueError):
                 return None
             text = "".join(out)
-            if not compiled.search(text):
+            if not safe_regex.search(compiled, text, f"{self.meter.field or 'schema'} pattern"):
                 continue
             best = best if best is not None else text
             if len(text) >= min_length and (max_length is None or len(text) <= max_length):
                 return text
         return best
+
+
+def _bounded_validator(root: dict, field: str | None):
+    """A jsonschema validator for `root` whose `pattern` keyword matches with a time budget."""
+    from jsonschema.exceptions import ValidationError
+    from jsonschema.validators import extend, validator_for
+
+    def pattern(validator, expected, instance, schema):
+        if validator.is_type(instance, "string") and isinstance(expected, str):
+            try:
+                compiled = safe_regex.regex.compile(expected)
+            except (safe_regex.regex.error, RecursionError, OverflowError, ValueError):
+                return
+            if not safe_regex.search(compiled, instance, f"{field or 'schema'} pattern"):
+                yield ValidationError(f"{instance!r} does not match {expected!r}")
+
+    return extend(validator_for(root), {"pattern": pattern})(root)
 
 
 def _inside(value: float, low: float, high: float, low_open: bool, high_open: bool) -> bool:
@@ -468,8 +512,14 @@ def _inside(value: float, low: float, high: float, low_open: bool, high_open: bo
 
 
 def _fit_length(text: str, min_length: int, max_length: int | None, rng: random.Random) -> str:
-    while len(text) < min_length:
-        text = f"{text} {pseudo_words(rng, 3)}".strip()
+    if len(text) < min_length:   # words appended one space apart (joined once: linear in the length)
+        pieces = [text.lstrip()] if text.strip() else []
+        length = len(pieces[0]) if pieces else 0
+        while length < min_length:
+            words = pseudo_words(rng, 3)
+            length += len(words) + (1 if pieces else 0)
+            pieces.append(words)
+        text = " ".join(pieces).strip()
     if max_length is not None and len(text) > max_length:
         text = text[:max_length].rstrip() if max_length else ""
         if len(text) < min_length:
@@ -559,6 +609,9 @@ _CATEGORY_SAMPLES = {
     "CATEGORY_NOT_LINEBREAK": _LETTERS,
 }
 _MAX_REPEAT_EXTRA = 3
+# Pieces a pattern's string may have beyond its least length: nested optional repeats (`((a*)*)*`) would
+# otherwise multiply; past this the pattern is given up for a free string.
+_PATTERN_SLACK = 4096
 
 
 def _op(name: str):
@@ -612,8 +665,12 @@ def _pick_from_set(items: list, rng: random.Random) -> str:
     return rng.choice(_LETTERS)
 
 
-def _emit(parsed, rng: random.Random, out: list[str], groups: dict[int, str]) -> None:
+def _emit(parsed, rng: random.Random, out: list[str], groups: dict[int, str], room: list[int]) -> None:
+    """Append a string matching `parsed` to `out`; ValueError once more than `room[0]` steps were taken."""
     for op, arg in parsed:
+        room[0] -= 1
+        if room[0] < 0:
+            raise ValueError("the pattern's string grows past its budget")
         if op == _LITERAL:
             out.append(chr(arg))
         elif op == _NOT_LITERAL:
@@ -623,27 +680,27 @@ def _emit(parsed, rng: random.Random, out: list[str], groups: dict[int, str]) ->
         elif op == _IN:
             out.append(_pick_from_set(list(arg), rng))
         elif op == _BRANCH:
-            _emit(rng.choice(arg[1]), rng, out, groups)
+            _emit(rng.choice(arg[1]), rng, out, groups, room)
         elif op == _SUBPATTERN:
             group, sub = arg[0], arg[-1]
             start = len(out)
-            _emit(sub, rng, out, groups)
+            _emit(sub, rng, out, groups, room)
             if group is not None:
                 groups[group] = "".join(out[start:])
         elif op in _REPEATS:
             low, high, sub = arg
             high = low + _MAX_REPEAT_EXTRA if high == _MAXREPEAT else min(high, low + _MAX_REPEAT_EXTRA)
             for _ in range(rng.randint(low, max(low, high))):
-                _emit(sub, rng, out, groups)
+                _emit(sub, rng, out, groups, room)
         elif op == _ATOMIC:
-            _emit(arg, rng, out, groups)
+            _emit(arg, rng, out, groups, room)
         elif op == _GROUPREF:
             out.append(groups.get(arg, ""))
         elif op == _GROUPREF_EXISTS:
             group, yes, no = arg
             chosen = yes if group in groups else no
             if chosen is not None:
-                _emit(chosen, rng, out, groups)
+                _emit(chosen, rng, out, groups, room)
         elif op == _CATEGORY:
             out.append(rng.choice(_CATEGORY_SAMPLES.get(str(arg), _LETTERS)))
         # AT (anchors), ASSERT and ASSERT_NOT (lookarounds) emit nothing.
@@ -731,7 +788,7 @@ def check_json_schema(schema: Any, field: str) -> None:
     except SchemaError as error:
         raise invalid_argument(f"Invalid JSON schema at '{field}': {error.message}", field) from None
     # Every local $ref must resolve (remote references are not fetched by the real API either).
-    generator = _Generator(schema, random.Random(0), JSON_SCHEMA, [])
+    generator = _Generator(schema, random.Random(0), JSON_SCHEMA, [], cost.OutputMeter(0, field))
     for ref in _refs(schema):
         try:
             generator._pointer(ref)

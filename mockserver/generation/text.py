@@ -77,7 +77,8 @@ def keywords(text: str, limit: int = 3) -> list[str]:
     """Up to `limit` distinct content words of `text` (at least 4 letters, not stopwords), in order."""
     found: list[str] = []
     seen: set[str] = set()
-    for word in _WORD_RE.findall(text):
+    for match in _WORD_RE.finditer(text):   # stops at the limit: a long prompt is not split whole
+        word = match.group()
         lowered = word.lower()
         if len(word) < 4 or lowered in STOPWORDS or lowered in seen:
             continue

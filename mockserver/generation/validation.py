@@ -11,6 +11,7 @@ from typing import Any
 
 from ..errors import ApiError, invalid_argument
 from . import structured
+from .budget import count_schema_objects, output_budget
 
 MAX_CANDIDATES = 8
 MAX_STOP_SEQUENCES = 5
@@ -37,12 +38,16 @@ class Plan:
     mime: str = "text/plain"
     schema: Any = None
     dialect: str | None = None
+    schema_field: str | None = None          # where the schema came from, for errors while generating
+    output_chars: int = 0                    # the JSON an answer may hold (see budget.py)
+    schema_objects: int = 0                  # objects in the request's schemas so far
     thinks: bool = False
     thinking_budget: int | None = None  # None: dynamic
     thinking_level: str | None = None
     include_thoughts: bool = False
     mode: str = "NONE"
     declarations: tuple = ()
+    declaration_fields: dict | None = None   # function name -> the field of its parameter schema
     allowed: tuple[str, ...] | None = None
 
 
@@ -148,6 +153,7 @@ def _check_generation_config(model: dict, config: Any, plan: Plan) -> None:
                  f"{config.get('maxOutputTokens')} but the supported range is from 1 (inclusive) to "
                  f"{limit + 1} (exclusive). Update the value and try again."))
     plan.max_output_tokens = max_tokens
+    plan.output_chars = output_budget(model)
     max_temperature = float(model.get("maxTemperature") or 2.0)
     _check_number(config, "temperature", 0.0, max_temperature,
                   message=f"temperature must be between 0 and {max_temperature:g}, got {config.get('temperature')}.")
@@ -200,12 +206,16 @@ def _check_output_format(config: dict, plan: Plan) -> None:
             raise invalid_argument(
                 f"* GenerateContentRequest.generation_config.{_snake(key)}: {key} can only be set when "
                 "response_mime_type is `application/json` or `text/x.enum`.\n", f"generationConfig.{key}")
+        plan.schema_objects = count_schema_objects(schema if schema is not None else json_schema,
+                                                   f"generationConfig.{key}", plan.schema_objects)
         if schema is not None:
             structured.check_openapi_schema(schema, "generationConfig.responseSchema")
             plan.schema, plan.dialect = schema, structured.OPENAPI
         else:
             structured.check_json_schema(json_schema, "generationConfig.responseJsonSchema")
             plan.schema, plan.dialect = json_schema, structured.JSON_SCHEMA
+        plan.schema_field = f"generationConfig.{key}"
+        structured.check_cost(plan.schema, plan.dialect, plan.schema_field, plan.output_chars)
     if plan.mime == "text/x.enum":
         enum = plan.schema.get("enum") if isinstance(plan.schema, dict) else None
         if not enum:
@@ -263,6 +273,7 @@ def _check_thinking(model: dict, thinking: Any, plan: Plan) -> None:
 
 def _check_tools(model: dict, tools: Any, tool_config: Any, plan: Plan, field: str = "tools") -> None:
     declarations: list[dict] = []
+    fields: dict[str, str] = {}
     seen: set[str] = set()
     if tools is not None and not isinstance(tools, list):
         raise invalid_argument("tools must be a list.", field)
@@ -283,12 +294,22 @@ def _check_tools(model: dict, tools: Any, tool_config: Any, plan: Plan, field: s
             if decl.get("parameters") is not None and decl.get("parametersJsonSchema") is not None:
                 raise invalid_argument("parameters and parametersJsonSchema cannot both be set.",
                                        f"{where}.parametersJsonSchema")
+            budget = plan.output_chars or output_budget(model)
+            for kind in ("parameters", "parametersJsonSchema", "response", "responseJsonSchema"):
+                if decl.get(kind) is not None:
+                    plan.schema_objects = count_schema_objects(decl[kind], f"{where}.{kind}", plan.schema_objects)
             if decl.get("parameters") is not None:
                 structured.check_openapi_schema(decl["parameters"], f"{where}.parameters")
+                structured.check_cost(decl["parameters"], structured.OPENAPI, f"{where}.parameters", budget)
+                fields[name] = f"{where}.parameters"
             if decl.get("parametersJsonSchema") is not None:
                 structured.check_json_schema(decl["parametersJsonSchema"], f"{where}.parametersJsonSchema")
+                structured.check_cost(decl["parametersJsonSchema"], structured.JSON_SCHEMA,
+                                      f"{where}.parametersJsonSchema", budget)
+                fields[name] = f"{where}.parametersJsonSchema"
             declarations.append(decl)
     plan.declarations = tuple(declarations)
+    plan.declaration_fields = fields
 
     calling = ((tool_config or {}).get("functionCallingConfig") or {}) if isinstance(tool_config, dict) else {}
     mode = str(calling.get("mode") or "AUTO").upper()

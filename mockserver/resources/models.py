@@ -100,7 +100,7 @@ async def generate_content(ctx: Context) -> Response:
     with recording(ctx, "generateContent") as call:   # a log, when the project turned logging on
         call.request = request = await ctx.json("GenerateContentRequest")
         model = ctx.store.models.get(ctx.params["model"], "generateContent", ctx.version)
-        call.response = inference.generate(ctx.store, ctx.identity, model, request)
+        call.response = await ctx.work(inference.generate, ctx.store, ctx.identity, model, request)
     return json_response(call.response)
 
 
@@ -108,7 +108,7 @@ async def stream_generate_content(ctx: Context) -> Response:
     with recording(ctx, "streamGenerateContent") as call:
         call.request = request = await ctx.json("GenerateContentRequest")
         model = ctx.store.models.get(ctx.params["model"], "generateContent", ctx.version)
-        call.response = inference.stream(ctx.store, ctx.identity, model, request)
+        call.response = await ctx.work(inference.stream, ctx.store, ctx.identity, model, request)
     return stream_response(ctx, call.response)
 
 
@@ -127,19 +127,19 @@ def stream_response(ctx: Context, chunks) -> Response:
 async def count_tokens(ctx: Context) -> Response:
     request = await ctx.json("CountTokensRequest")
     model = ctx.store.models.get(ctx.params["model"], "countTokens", ctx.version)
-    return json_response(inference.count_tokens(ctx.store, ctx.identity, model, request))
+    return json_response(await ctx.work(inference.count_tokens, ctx.store, ctx.identity, model, request))
 
 
 async def embed_content(ctx: Context) -> Response:
     request = await ctx.json("EmbedContentRequest")
     model = ctx.store.models.get(ctx.params["model"], "embedContent", ctx.version)
-    return json_response(inference.embed(ctx.store, ctx.identity, model, request))
+    return json_response(await ctx.work(inference.embed, ctx.store, ctx.identity, model, request))
 
 
 async def batch_embed_contents(ctx: Context) -> Response:
     request = await ctx.json("BatchEmbedContentsRequest")
     model = ctx.store.models.get(ctx.params["model"], "embedContent", ctx.version)
-    return json_response(inference.batch_embed(ctx.store, ctx.identity, model, request))
+    return json_response(await ctx.work(inference.batch_embed, ctx.store, ctx.identity, model, request))
 
 
 ROUTES = [
