@@ -123,6 +123,25 @@ SERVE_OPTIONS: list[Option] = [
            "was lost)", switch=True, default=False),
     LOG_LEVEL,
     QUIET,
+    Option("--retired-models", "what a model the real service has shut down does (by the emulator's clock): "
+           "serve = keeps answering, with a warning; refuse = 404 as the real service answers",
+           type=lambda value: _choice(value, ("serve", "refuse")), default="serve", metavar="{serve,refuse}"),
+    Option("--catalog", "serve the models of this catalog file (gemini-mock catalog record) instead of the "
+           "shipped one", metavar="FILE", shown_default="the shipped catalog"),
+]
+
+
+def _choice(value: str, choices: tuple[str, ...]) -> str:
+    if value.lower() not in choices:
+        raise ValueError(f"one of {', '.join(choices)}")
+    return value.lower()
+
+
+CATALOG_RECORD_OPTIONS: list[Option] = [
+    Option("--api-key", "a Gemini API key: the models list is read with it", required=True, metavar="KEY"),
+    Option("--out", "the catalog file to write", default="models.json", metavar="FILE"),
+    Option("--upstream", "the API to read the models list from", default="https://generativelanguage.googleapis.com",
+           metavar="URL"),
 ]
 
 RECORD_OPTIONS: list[Option] = [
@@ -207,6 +226,10 @@ def build_parser(environ=os.environ) -> argparse.ArgumentParser:
     add_options(serve_parser, SERVE_OPTIONS, environ)
     record_parser = commands.add_parser("record", help="a proxy that records each interaction as a cassette")
     add_options(record_parser, RECORD_OPTIONS, environ)
+    catalog_parser = commands.add_parser("catalog", help="the model catalog: record the real models list")
+    catalog_commands = catalog_parser.add_subparsers(dest="catalog_command", required=True, parser_class=Parser)
+    add_options(catalog_commands.add_parser("record", help="write the real models list (needs the network) "
+                                            "into a catalog file for serve --catalog"), CATALOG_RECORD_OPTIONS, environ)
     drift_parser = commands.add_parser("drift", help="check cassettes against the recorded schemas")
     drift_parser.add_argument("dir", metavar="DIR", help="the cassette directory")
     return parser
@@ -299,6 +322,17 @@ def load_keys(path: str):
         raise StartupError(f"--keys {path}: not a valid keys file: {reason}") from None
 
 
+def check_catalog(path: str) -> str:
+    from .resources.models import load_catalog
+    try:
+        load_catalog(path)
+    except OSError as error:
+        raise StartupError(f"--catalog {path}: {error.strerror or error}") from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise StartupError(f"--catalog {path}: not a catalog file: {_one_line(error)}") from None
+    return os.path.abspath(path)
+
+
 def control_access(args: argparse.Namespace):
     """The control plane's protection for this bind: a token when off loopback (generated if not given)."""
     from .access import ControlAccess, is_loopback
@@ -328,7 +362,9 @@ def serve(args: argparse.Namespace) -> int:
     from .auth import KeyRing
     from .config import Config
 
-    overrides: dict = {"seed": args.seed}
+    overrides: dict = {"seed": args.seed, "models": {"retired": args.retired_models}}
+    if args.catalog:
+        overrides["models"]["catalog"] = check_catalog(args.catalog)
     if args.read_timeout is not None:
         overrides["limits"] = {"headerSeconds": args.read_timeout, "bodyIdleSeconds": args.read_timeout}
     access = control_access(args)
@@ -387,7 +423,18 @@ def drift(args: argparse.Namespace) -> int:
     return 1 if any(f.drifted for f in findings) else 0
 
 
-COMMANDS = {"serve": serve, "record": record, "drift": drift}
+def catalog(args: argparse.Namespace) -> int:
+    from .catalog_record import RecordError, record_catalog
+    from .clock import Clock
+
+    try:
+        record_catalog(args.api_key, args.out, args.upstream, recorded_at=Clock().now_dt().date().isoformat())
+    except (RecordError, OSError) as error:
+        raise StartupError(f"catalog record: {_one_line(error) if isinstance(error, OSError) else error}") from None
+    return 0
+
+
+COMMANDS = {"serve": serve, "record": record, "drift": drift, "catalog": catalog}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -47,7 +47,14 @@ DEFAULTS: dict[str, Any] = {
         "ttlSeconds": 55 * 24 * 3600.0,      # a log expires 55 days after the call it records
         "maxPerProject": 1000,               # logs a project may keep in datasets
     },
+    "models": {
+        "retired": "serve",                  # serve | refuse: what a model the real service shut down does
+        "catalog": "",                       # a catalog file (`catalog record`); empty: the shipped one
+    },
 }
+
+# Keys that take one of a few words.
+CHOICES = {"models.retired": ("serve", "refuse")}
 
 
 # Maps whose keys are the caller's to choose (merged without the key and type checks).
@@ -70,6 +77,9 @@ def deep_merge(base: dict, patch: dict, *, strict: bool = True, path: str = "") 
         if strict and current is not None and not _same_kind(current, value):
             raise invalid_argument(
                 f"Config key '{where}' takes a {type(current).__name__}, not {value!r}.", where)
+        if strict and where in CHOICES and value not in CHOICES[where]:
+            raise invalid_argument(f"Config key '{where}' takes one of {', '.join(CHOICES[where])}, not {value!r}.",
+                                   where)
         merged[key] = float(value) if isinstance(current, float) else value
     return merged
 

@@ -64,12 +64,19 @@ def generate(store, identity: Identity, model: dict, request: dict, *, override:
     if probe is not None:
         caches.implicit_remember(probe)
     quotas.record(store, identity, model, response.get("usageMetadata"))   # the usage ledger
+    catalog = store.backends.get("models")
+    status = catalog.lifecycle.status(model) if catalog is not None and hasattr(catalog, "lifecycle") else None
+    if status:
+        response["modelStatus"] = status
     return response
 
 
 def stream(store, identity: Identity, model: dict, request: dict, **options) -> list[dict]:
-    return engine.stream_chunks(generate(store, identity, model, request, method="streamGenerateContent",
-                                         **options))
+    response = generate(store, identity, model, request, method="streamGenerateContent", **options)
+    chunks = engine.stream_chunks(response)
+    for chunk in chunks if "modelStatus" in response else ():
+        chunk["modelStatus"] = response["modelStatus"]
+    return chunks
 
 
 def count_tokens(store, identity: Identity, model: dict, request: dict) -> dict:

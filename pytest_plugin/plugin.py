@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 import pytest
 
 from . import guard, sdk, session
+from .retired import RETIRED_MODES, RetiredCalls
 from .session import ENV_BASE_URL, ENV_CLEARED, ENV_KEYS
 
 if TYPE_CHECKING:   # the server (and the whole emulator) is imported only when a test asks for it
@@ -41,6 +42,7 @@ MARKER_HELP = (f"{MARKER}(seed=None, config=None, rules=None): settings of the e
 
 SESSION: pytest.StashKey[session.LazyServer] = pytest.StashKey()
 ENVIRONMENT: pytest.StashKey[session.Environment] = pytest.StashKey()
+RETIRED: pytest.StashKey[RetiredCalls] = pytest.StashKey()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -50,12 +52,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(guard.INI_OPTION, type="bool", default=False,
                   help="let tests reach the real Gemini API and Vertex AI hosts (default false: any such "
                        "request fails with RealGeminiApiBlocked)")
+    parser.addini("gemini_mock_retired_models", default="serve",
+                  help="what a model the real Gemini API has shut down does in the session's emulator: serve "
+                       "(answers, and the test gets a RetiredModelWarning naming the replacement) or refuse "
+                       "(404, as the real service answers); default serve")
+    parser.addoption("--gemini-mock-retired-models", choices=RETIRED_MODES, default=None,
+                     help="overrides the ini option gemini_mock_retired_models")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Before collection: the emulator's address reserved, the SDK environment pointed at it, the guard on."""
     config.addinivalue_line("markers", MARKER_HELP)
-    server = session.LazyServer()
+    retired = RetiredCalls()
+    server = session.LazyServer(on_start=retired.attach,
+                                config={"models": {"retired": _retired_mode(config)}})
+    config.stash[RETIRED] = retired
     environment = session.Environment()
     environment.point_at(server.base_url)
     config.stash[SESSION] = server
@@ -76,6 +87,24 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     guard.refresh()   # patch the HTTP libraries imported since the session started
+
+
+def _retired_mode(config: pytest.Config) -> str:
+    mode = config.getoption("--gemini-mock-retired-models", None) or config.getini("gemini_mock_retired_models")
+    if mode not in RETIRED_MODES:
+        raise pytest.UsageError(f"gemini_mock_retired_models takes {' or '.join(RETIRED_MODES)}, not {mode!r}")
+    return mode
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """After the test body: a RetiredModelWarning per retired model it called (see retired.py)."""
+    try:
+        return (yield)
+    finally:
+        retired = item.config.stash.get(RETIRED, None)
+        if retired is not None:
+            retired.warn(item)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -419,6 +448,9 @@ def gemini_server(pytestconfig: pytest.Config) -> Iterator["LiveServer"]:
     installed_here = fast and not sdk.installed() and sdk.install()
     lazy = pytestconfig.stash.get(SESSION, None)
     server = lazy.started() if lazy is not None else LiveServer().start()
+    retired = pytestconfig.stash.get(RETIRED, None)
+    if retired is not None:
+        retired.attach(server)
     if not hasattr(server, "occupancy"):
         server.occupancy = _Occupancy()
     try:

@@ -70,7 +70,9 @@ class LazyServer:
     on the listening socket until the server takes it. Sessions that never call it pay only for a socket.
     """
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", *, on_start=None, **app_options) -> None:
+        self._on_start = on_start              # called with the LiveServer once it runs
+        self._app_options = app_options        # for gemini_mockserver.app.create_app
         self._sock = bind(host, 0)
         self.base_url = base_url(self._sock)
         self._lock = threading.Lock()
@@ -98,7 +100,9 @@ class LazyServer:
                 raise RuntimeError("the session's emulator was stopped")
             if self._server is None:
                 from .server import LiveServer
-                self._server = LiveServer(sock=self._sock).start()
+                self._server = LiveServer(sock=self._sock, **self._app_options).start()
+                if self._on_start is not None:
+                    self._on_start(self._server)
             return self._server
 
     @property

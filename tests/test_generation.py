@@ -707,7 +707,8 @@ def test_thinking_budget():
         assert 0 < capped["usageMetadata"]["thoughtsTokenCount"] <= 30
     dynamic = gen(ask("Plan a trip", generationConfig={"thinkingConfig": {"thinkingBudget": -1}}), model=FLASH)
     assert dynamic["usageMetadata"]["thoughtsTokenCount"] > 0
-    levels = gen(ask("Plan a trip", generationConfig={"thinkingConfig": {"thinkingLevel": "LOW"}}), model=FLASH)
+    gemini3 = dict(FLASH, emulator={"thinkingLevels": ["low", "high"], "thoughtSignatures": True})
+    levels = gen(ask("Plan a trip", generationConfig={"thinkingConfig": {"thinkingLevel": "LOW"}}), model=gemini3)
     assert 40 <= levels["usageMetadata"]["thoughtsTokenCount"] <= 200
 
 

@@ -155,7 +155,7 @@ def test_every_generation_option_the_sdk_offers_is_accepted(sdk):
         thinking_config=types.ThinkingConfig(thinking_level="LOW", include_thoughts=False),
         labels=None,
     )
-    response = sdk.models.generate_content(model=MODEL, contents="hi", config=config)
+    response = sdk.models.generate_content(model="gemini-3.8-flash", contents="hi", config=config)
     assert response.text
 
 

@@ -74,8 +74,10 @@ def _no_file(uri: str) -> MediaInfo:
     raise invalid_argument(f"File {uri} is not available here.", None)
 
 
-def count_part(part: dict, counts: Counts, field: str, resolve_file: ResolveFile | None) -> None:
-    """Add one part's tokens to `counts`; 400 naming `field...` for undecodable or unsupported data."""
+def count_part(part: dict, counts: Counts, field: str, resolve_file: ResolveFile | None,
+               media_tokens=None) -> None:
+    """Add one part's tokens to `counts`; 400 naming `field...` for undecodable or unsupported data.
+    `media_tokens(part, field, info)`: the model's own count of a media part (gemini3.media_tokens)."""
     text = part.get("text")
     if text is not None:
         counts.add(TEXT, count_text(text) if isinstance(text, str) else 0)
@@ -85,7 +87,7 @@ def count_part(part: dict, counts: Counts, field: str, resolve_file: ResolveFile
         media.check_mime(mime, f"{field}.inlineData.mimeType")
         raw = decode_base64(inline.get("data", ""), f"{field}.inlineData.data")
         info = media.describe_media(raw, mime, field=f"{field}.inlineData")
-        counts.add(info.modality, info.tokens)
+        counts.add(info.modality, media_tokens(part, field, info) if media_tokens else info.tokens)
         counts.audio_seconds += info.audio_seconds
     file_data = part.get("fileData")
     if file_data is not None:
@@ -93,7 +95,7 @@ def count_part(part: dict, counts: Counts, field: str, resolve_file: ResolveFile
         if not uri:
             raise invalid_argument("fileData.fileUri must be specified.", f"{field}.fileData.fileUri")
         info = (resolve_file or _no_file)(uri)
-        counts.add(info.modality, info.tokens)
+        counts.add(info.modality, media_tokens(part, field, info) if media_tokens else info.tokens)
         counts.audio_seconds += info.audio_seconds
     for key in _JSON_PART_FIELDS:
         value = part.get(key)
@@ -101,15 +103,16 @@ def count_part(part: dict, counts: Counts, field: str, resolve_file: ResolveFile
             counts.add(TEXT, count_text(canonical_json(value)))
 
 
-def count_content(content: dict | None, counts: Counts, field: str, resolve_file: ResolveFile | None) -> None:
+def count_content(content: dict | None, counts: Counts, field: str, resolve_file: ResolveFile | None,
+                  media_tokens=None) -> None:
     for j, part in enumerate((content or {}).get("parts") or ()):
-        count_part(part, counts, f"{field}.parts[{j}]", resolve_file)
+        count_part(part, counts, f"{field}.parts[{j}]", resolve_file, media_tokens)
 
 
 def count_content_list(contents: Iterable[dict] | None, counts: Counts, field: str,
-                       resolve_file: ResolveFile | None) -> None:
+                       resolve_file: ResolveFile | None, media_tokens=None) -> None:
     for i, content in enumerate(contents or ()):
-        count_content(content, counts, f"{field}[{i}]", resolve_file)
+        count_content(content, counts, f"{field}[{i}]", resolve_file, media_tokens)
 
 
 _TOOL_TOKENS: dict[str, int] = {}  # canonical JSON of a tool -> its tokens (the same tools come back often)

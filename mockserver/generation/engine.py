@@ -35,7 +35,7 @@ from functools import lru_cache
 from typing import Any, Callable
 
 from ..errors import invalid_argument
-from . import structured
+from . import gemini3, structured
 from .counting import (Counts, canonical_json, check_audio_limit, count_content, count_content_list, count_tools,
                        part_tokens)
 from .embeddings import batch_embed_contents, embed_content
@@ -68,18 +68,21 @@ _SPLIT_NAME_RE = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 # Token counting shared by generateContent and countTokens
 
 
-def _prompt_counts(request: dict, cached: dict | None, resolve_file: ResolveFile | None) -> tuple[Counts, Counts]:
+def _prompt_counts(request: dict, cached: dict | None, resolve_file: ResolveFile | None,
+                   model: dict | None = None) -> tuple[Counts, Counts]:
     """(tokens of the cached prefix, tokens of the whole prompt including that prefix)."""
+    media_tokens = gemini3.media_tokens(model, request) if model else None
     cached_counts = Counts()
     if cached:
         if cached.get("systemInstruction"):
-            count_content(cached["systemInstruction"], cached_counts, "cachedContent.systemInstruction", resolve_file)
-        count_content_list(cached.get("contents"), cached_counts, "cachedContent.contents", resolve_file)
+            count_content(cached["systemInstruction"], cached_counts, "cachedContent.systemInstruction", resolve_file,
+                          media_tokens)
+        count_content_list(cached.get("contents"), cached_counts, "cachedContent.contents", resolve_file, media_tokens)
         count_tools(cached.get("tools"), cached_counts)
     own = Counts()
     if request.get("systemInstruction"):
-        count_content(request["systemInstruction"], own, "systemInstruction", resolve_file)
-    count_content_list(request.get("contents"), own, "contents", resolve_file)
+        count_content(request["systemInstruction"], own, "systemInstruction", resolve_file, media_tokens)
+    count_content_list(request.get("contents"), own, "contents", resolve_file, media_tokens)
     count_tools(request.get("tools"), own)
     total = cached_counts.merged(own)
     check_audio_limit(total)
@@ -319,7 +322,7 @@ def _candidate(index: int, plan: Plan, digest: bytes, prompt: str, hints: list[s
         text, tokens, reason = _cut(text, tokens, plan, budget)
         answer = {"text": text} if text else None
     if answer is not None:
-        if thoughts:
+        if thoughts or (call is not None and plan.sign_calls):
             answer["thoughtSignature"] = _signature(digest, index)
         parts.append(answer)
     content: dict = {"role": "model"}
@@ -380,7 +383,7 @@ def generate_content(model: dict, request: dict, *, seed: int, resolve_file: Res
     check_method(model, "generateContent")
     plan = plan_request(model, request, cached)
     extra_safety = check_safety(request.get("safetySettings"))
-    cached_counts, prompt_counts = _prompt_counts(request, cached, resolve_file)
+    cached_counts, prompt_counts = _prompt_counts(request, cached, resolve_file, model)
     input_limit = model.get("inputTokenLimit")
     if input_limit and prompt_counts.total > int(input_limit):
         raise invalid_argument(f"The input token count ({prompt_counts.total}) exceeds the maximum number of tokens "
@@ -388,12 +391,15 @@ def generate_content(model: dict, request: dict, *, seed: int, resolve_file: Res
     digest = _digest(seed, model, request, cached)
     safety = _safety_ratings(extra_safety)
     contents = list((cached or {}).get("contents") or ()) + list(request.get("contents") or ())
+    gemini3.check_signatures(model, contents)
 
     candidates = []
     candidates_tokens = thoughts_tokens = 0
     if override is not None:
         for index in range(plan.candidate_count):
             part = _override_part(override)
+            if "functionCall" in part and plan.sign_calls:   # Gemini 3 signs every function call
+                part["thoughtSignature"] = _signature(digest, index)
             candidates_tokens += part_tokens(part)
             candidates.append({"content": {"parts": [part], "role": "model"}, "finishReason": "STOP",
                                "index": index, "safetyRatings": safety})
@@ -443,7 +449,7 @@ def count_tokens(model: dict, request: dict, *, resolve_file: ResolveFile | None
     check_contents(body.get("contents"), required=not has_cached_turns)
     if body.get("systemInstruction") is not None:
         check_parts((body["systemInstruction"] or {}).get("parts"), "systemInstruction")
-    cached_counts, total = _prompt_counts(body, cached, resolve_file)
+    cached_counts, total = _prompt_counts(body, cached, resolve_file, model)
     response: dict = {"totalTokens": total.total}
     if cached_counts.total:
         response["cachedContentTokenCount"] = cached_counts.total

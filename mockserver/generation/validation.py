@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ApiError, invalid_argument
-from . import structured
+from . import gemini3, structured
 from .budget import count_schema_objects, output_budget
 
 MAX_CANDIDATES = 8
@@ -44,6 +44,7 @@ class Plan:
     thinks: bool = False
     thinking_budget: int | None = None  # None: dynamic
     thinking_level: str | None = None
+    sign_calls: bool = False                 # Gemini 3: a thoughtSignature on every function call
     include_thoughts: bool = False
     mode: str = "NONE"
     declarations: tuple = ()
@@ -227,8 +228,12 @@ def _check_thinking(model: dict, thinking: Any, plan: Plan) -> None:
     facts = model.get("emulator") or {}
     field = "generationConfig.thinkingConfig"
     can_think = bool(model.get("thinking"))
-    if thinking in (None, {}):
+    plan.sign_calls = gemini3.is_gemini3(model)
+    if thinking in (None, {}) or (isinstance(thinking, dict) and set(thinking) <= {"includeThoughts"}):
         plan.thinks = can_think
+        plan.thinking_level = gemini3.default_thinking_level(model) if can_think else None
+        if thinking:
+            plan.include_thoughts = bool(thinking.get("includeThoughts"))
         return
     if not isinstance(thinking, dict):
         raise invalid_argument("thinkingConfig must be an object.", field)
@@ -245,7 +250,10 @@ def _check_thinking(model: dict, thinking: Any, plan: Plan) -> None:
         if level not in THINKING_LEVELS:
             raise invalid_argument(f"Invalid value at 'generation_config.thinking_config.thinking_level', "
                                    f"\"{thinking.get('thinkingLevel')}\"", f"{field}.thinkingLevel")
-        plan.thinking_level = None if level == "THINKING_LEVEL_UNSPECIFIED" else level
+        if level == "THINKING_LEVEL_UNSPECIFIED":
+            plan.thinking_level = gemini3.default_thinking_level(model)
+        else:
+            plan.thinking_level = gemini3.check_thinking_level(model, level, f"{field}.thinkingLevel")
         return
     if budget is None:
         return

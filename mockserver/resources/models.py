@@ -12,20 +12,46 @@ from ..http import Context, dumps, json_response
 from ..paths import FIXTURES
 from ..routing import ALL_VERSIONS, route
 from ..wire import paginate, page_size
+from .lifecycle import Lifecycles
 from .logs import recording
+
+CATALOG = FIXTURES / "models.json"
+
+
+def not_found(name: str, method: str | None, version: str) -> ApiError:
+    """The real API's 404 for a model it does not have (or no longer has)."""
+    shown = name if name.startswith("models/") else f"models/{name}"
+    return ApiError(404, "NOT_FOUND",
+                    f"{shown} is not found for API version {version}, or is not supported for "
+                    f"{method or 'get'}. Call ListModels to see the list of available models and "
+                    f"their supported methods.")
 
 
 class Catalog:
-    """The base models, read once from fixtures/models.json. Immutable: reset has nothing to do."""
+    """The base models, read once from fixtures/models.json (or `serve --catalog FILE`). Immutable: reset has
+    nothing to do. Which models are retired follows the clock and the config (see lifecycle.py)."""
 
-    def __init__(self, path: Path = FIXTURES / "models.json") -> None:
-        self._models = {m["name"]: m for m in json.loads(path.read_text())["models"]}
+    def __init__(self, path: Path | str | None = None, store=None) -> None:
+        self._store = store
+        self._path = str(path or "")
+        self._loaded = {m["name"]: m for m in load_catalog(path)}
+        self.lifecycle = Lifecycles(now=store.now if store else _real_now,
+                                    mode=(lambda: store.config["models"]["retired"]) if store else (lambda: "serve"))
+
+    @property
+    def _models(self) -> dict[str, dict]:
+        """The catalog file the config names (`models.catalog`; empty: the shipped one), reloaded on change."""
+        wanted = str(self._store.config["models"]["catalog"]) if self._store else self._path
+        if wanted != self._path:
+            self._loaded, self._path = {m["name"]: m for m in load_catalog(wanted)}, wanted
+        return self._loaded
 
     def reset(self) -> None:
         pass
 
     def all(self) -> list[dict]:
-        return list(self._models.values())
+        """The models the API lists (without the ones the real service has shut down, when refusing them)."""
+        return [m for m in self._models.values() if not self.lifecycle.hidden(m)]
 
     def find(self, name: str) -> dict | None:
         if not name.startswith("models/"):
@@ -36,11 +62,15 @@ class Catalog:
         """The model, or the real API's 404; with `method`, a 400 if the model does not offer it."""
         model = self.find(name)
         if model is None:
-            shown = name if name.startswith("models/") else f"models/{name}"
-            raise ApiError(404, "NOT_FOUND",
-                           f"{shown} is not found for API version {version}, or is not supported for "
-                           f"{method or 'get'}. Call ListModels to see the list of available models and "
-                           f"their supported methods.")
+            raise not_found(name, method, version)
+        if self.lifecycle.retired(model):
+            routed = (model.get("emulator") or {}).get("lifecycle", {}).get("routedTo")
+            if not self.lifecycle.refusing():
+                self.lifecycle.served(model)
+            elif method and routed and self.find(routed) is not None:
+                model = self.get(routed, method, version)   # the real service answers with the successor
+            else:
+                raise not_found(name, method, version)
         if method and method not in model["supportedGenerationMethods"]:
             raise invalid_argument(
                 f"{model['name']} does not support {method}. Its methods are: "
@@ -56,8 +86,21 @@ class Catalog:
         return bool(model.get("emulator", {}).get("legacy"))
 
 
+def _real_now() -> float:
+    from ..clock import Clock
+    return Clock().now()
+
+
 def register(store) -> None:
-    store.register("models", Catalog())
+    store.register("models", Catalog(store.config["models"]["catalog"], store))
+
+
+def load_catalog(path: Path | str | None) -> list[dict]:
+    """The models of a catalog file (`{"models": [...]}`, as models.list answers or `catalog record` writes)."""
+    models = json.loads(Path(path or CATALOG).read_text(encoding="utf-8"))["models"]
+    if not isinstance(models, list) or not all(isinstance(m, dict) and m.get("name") for m in models):
+        raise ValueError(f"{path}: not a model catalog (a 'models' list of Model objects with names)")
+    return models
 
 
 # -- handlers -----------------------------------------------------------------------------------------
@@ -79,10 +122,13 @@ async def list_models(ctx: Context) -> Response:
 
 async def get_model(ctx: Context) -> Response:
     ctx.identity
-    model = ctx.store.models.public(ctx.store.models.get(ctx.params["model"], version=ctx.version))
+    found = ctx.store.models.get(ctx.params["model"], version=ctx.version)
+    model = ctx.store.models.public(found)
     if ctx.version == "v1beta3":   # a Gemini model asked for on v1beta3: the fields that version has
         model = {k: v for k, v in model.items() if k in _v1beta3_model_fields()}
-    return json_response(model)
+    response = json_response(model)
+    response.headers.update(ctx.store.models.lifecycle.headers(found))
+    return response
 
 
 def _v1beta3_model_fields() -> frozenset:
