@@ -248,7 +248,8 @@ class Logs:
         log_id = _id_of(name, project, "logs", field_name)
         entry = self._logs.get(project, {}).get(log_id) if log_id else None
         if entry is None or not entry.alive(self.store.now()):
-            raise not_found(f"Log projects/{project}/logs/{log_id or name} was not found: it does not exist, "
+            shown = f"projects/{project}/logs/{log_id}" if log_id else name   # another project's: as given
+            raise not_found(f"Log {shown} was not found: it does not exist, "
                             f"belongs to another project, or expired.")
         return entry
 
