@@ -152,16 +152,16 @@ def test_pacific_day_follows_daylight_saving_time():
 
 
 def test_tokens_per_minute(server, control):
-    patch_config(control, {"rateLimits": {"overrides": {"free": {"*": {"tpm": 50}}}}})
+    patch_config(control, {"rateLimits": {"overrides": {"free": {"*": {"tpm": 100}}}}})
     client = sdk(server, FREE_KEY)
-    client.models.generate_content(model=MODEL, contents=document(80))
-    assert server.store.quotas.usage("free-project", MODEL)["minuteInputTokens"] == 80
+    client.models.generate_content(model=MODEL, contents=document(100))
+    assert server.store.quotas.usage("free-project", MODEL)["minuteInputTokens"] == 100
     with pytest.raises(errors.ClientError) as caught:
         client.models.generate_content(model=MODEL, contents="hi")
     violation, delay = quota_details(caught.value)
     assert violation["quotaId"] == "GenerateContentInputTokensPerModelPerMinute-FreeTier"
     assert violation["quotaMetric"].endswith("generate_content_free_tier_input_token_count")
-    assert violation["quotaValue"] == "50" and delay in ("59s", "60s")
+    assert violation["quotaValue"] == "100" and delay in ("59s", "60s")
     server.store.clock.advance(61)
     assert client.models.generate_content(model=MODEL, contents="hi").text
 
