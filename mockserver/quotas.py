@@ -28,7 +28,8 @@ charged), those refused by a rate limit; the input tokens (promptTokenCount, cac
 cached tokens, output tokens (candidates and thoughts) and thoughts of the calls that succeeded; the same
 for Batch API work, billed at 50 % (except cache hits, priced as outside a batch); and the storage of explicit context caches in token-hours. A cost
 estimate comes from fixtures/pricing.json (paid-tier prices as of 2025): `paidTierCostUsd` at those prices,
-`costUsd` what the project's tier pays (nothing on the free tier).
+`costUsd` what the project pays: the calls made while it was on a paid tier (a tier can change while
+the server runs, tiers.py), and cache storage at its tier now.
 """
 from __future__ import annotations
 
@@ -558,6 +559,7 @@ class _Tally:
     output_tokens: int = 0
     thoughts_tokens: int = 0
     cost: float = 0.0
+    billed: float = 0.0     # what the project paid: the cost of the calls made on a paid tier
 
     def add(self, entry: UsageEntry) -> None:
         self.input_tokens += entry.prompt
@@ -565,6 +567,8 @@ class _Tally:
         self.output_tokens += entry.output
         self.thoughts_tokens += entry.thoughts
         self.cost += entry.cost
+        if entry.tier != "free":   # the tier of the call's time: a tier changed later does not rebill it
+            self.billed += entry.cost
 
 
 @dataclass
@@ -737,15 +741,16 @@ class UsageLedger:
                     "pricing": self.pricing.note}
 
     def _project(self, project: str, now: float) -> dict:
-        tier = self._tiers.get(project) or (self._identities[project].tier if project in self._identities
-                                            else "free")
+        tier = self._store.keys.tiers.get(project) or self._tiers.get(project) or (
+            self._identities[project].tier if project in self._identities else "free")
         paying = tier != "free"
         models, totals = [], _Tally()
         failed = rate_limited = requests = 0
-        total_paid = 0.0
+        total_paid = billed = 0.0
         for name, usage in sorted(self._projects.get(project, {}).items()):
             paid = usage.interactive.cost + usage.batch.cost
             total_paid += paid
+            billed += usage.interactive.billed + usage.batch.billed
             requests += usage.requests
             failed += usage.failed
             rate_limited += usage.rate_limited
@@ -758,22 +763,23 @@ class UsageLedger:
                    "rateLimitedRequests": usage.rate_limited, **_tokens(usage.interactive)}
             row["batch"] = {"requests": usage.batch.requests, **_tokens(usage.batch),
                             "paidTierCostUsd": _money(usage.batch.cost),
-                            "costUsd": _money(usage.batch.cost if paying else 0.0)}
+                            "costUsd": _money(usage.batch.billed)}
             row["paidTierCostUsd"] = _money(paid)
-            row["costUsd"] = _money(paid if paying else 0.0)
+            row["costUsd"] = _money(usage.interactive.billed + usage.batch.billed)
             models.append(row)
         storage = self._storage(project, now)
         storage_paid = sum(row["paidTierCostUsd"] for row in storage)
         for row in storage:
             row["costUsd"] = row["paidTierCostUsd"] if paying else 0.0
         total_paid += storage_paid
+        billed += sum(row["costUsd"] for row in storage)
         return {
             "project": project, "tier": tier,
             "requests": requests, "failedRequests": failed, "rateLimitedRequests": rate_limited,
             **_tokens(totals),
             "cacheStorageTokenHours": round(sum(row["tokenHours"] for row in storage), 3),
             "paidTierCostUsd": _money(total_paid),
-            "costUsd": _money(total_paid if paying else 0.0),
+            "costUsd": _money(billed),
             "models": models,
             "cacheStorage": storage,
         }

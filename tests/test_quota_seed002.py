@@ -137,3 +137,65 @@ def test_an_injected_429_is_a_refusal_and_does_not_count(server, control):
     url = f"/v1beta/models/{MODEL}:generateContent"
     assert control.post(url, headers=headers, json={"contents": [{"parts": [{"text": "hi"}]}]}).status_code == 429
     assert server.store.quotas.usage("free-project", MODEL)["minuteRequests"] == 0
+
+
+# -- the tier changes while the server runs ------------------------------------------------------------------
+
+def test_enabling_billing_at_run_time_lifts_the_limits_at_once(server, control):
+    client = sdk(server, FREE_KEY)
+    for _ in range(10):   # the free tier's 10 RPM on gemini-2.5-flash
+        client.models.generate_content(model=MODEL, contents="hi")
+    with pytest.raises(errors.ClientError) as caught:
+        client.models.generate_content(model=MODEL, contents="hi")
+    assert caught.value.code == 429
+    assert control.get("/_mock/projects/free-project/tier").json() == {"project": "free-project", "tier": "free"}
+
+    answer = control.patch("/_mock/projects/free-project/tier", json={"tier": "tier1"})
+    assert answer.status_code == 200 and answer.json() == {"project": "free-project", "tier": "tier1"}
+    reply = client.models.generate_content(model=MODEL, contents="hi")   # tier 1 limits, same minute
+    assert control.get("/_mock/whoami", headers={"x-goog-api-key": FREE_KEY}).json()["tier"] == "tier1"
+    ledger = usage(control, "free-project")
+    assert ledger["tier"] == "tier1"
+    # only the call made on the paid tier is billed
+    prices = server.store.usage.pricing.of(MODEL)
+    meta = reply.usage_metadata
+    paid = (meta.prompt_token_count * prices["input"]
+            + (meta.candidates_token_count + (meta.thoughts_token_count or 0)) * prices["output"]) / 1e6
+    assert ledger["costUsd"] == pytest.approx(paid, abs=1e-9)
+    assert ledger["paidTierCostUsd"] > ledger["costUsd"]
+
+    # and back: the free limits again (the window already holds 11 calls)
+    assert control.patch("/_mock/tier", json={"key": FREE_KEY, "tier": "free"}).json()["tier"] == "free"
+    with pytest.raises(errors.ClientError):
+        client.models.generate_content(model=MODEL, contents="hi")
+
+
+def test_a_reset_restores_the_keys_file_tiers(server, control):
+    control.patch("/_mock/projects/paid-project/tier", json={"tier": "tier3"})
+    assert server.store.quotas.limits(
+        server.store.keys.identify(PAID_KEY).tier, MODEL) == server.store.quotas.limits("tier3", MODEL)
+    control.post("/_mock/reset", json={})
+    assert control.get("/_mock/projects/paid-project/tier").json()["tier"] == "tier1"
+
+
+@pytest.mark.parametrize("path, body, code, status, field", [
+    ("/_mock/projects/free-project/tier", {"tier": "gold"}, 400, "INVALID_ARGUMENT", "tier"),
+    ("/_mock/projects/free-project/tier", {}, 400, "INVALID_ARGUMENT", "tier"),
+    ("/_mock/projects/free-project/tier", {"tier": "tier1", "extra": 1}, 400, "INVALID_ARGUMENT", "extra"),
+    ("/_mock/projects/nobody/tier", {"tier": "tier1"}, 404, "NOT_FOUND", "nobody"),
+    ("/_mock/tier", {"tier": "tier1"}, 400, "INVALID_ARGUMENT", "key"),
+    ("/_mock/tier", {"key": "unknown-key", "tier": "tier1"}, 400, "INVALID_ARGUMENT", None),
+])
+def test_bad_tier_changes_are_refused_naming_the_field(control, path, body, code, status, field):
+    assert_envelope(control.patch(path, json=body), code, status, field=field)
+
+
+def test_the_plugin_sets_the_tier_of_the_test_key(gemini_mock, http):
+    assert gemini_mock.identity.tier == "free"
+    project = gemini_mock.set_tier("tier2")
+    assert project == gemini_mock.project and gemini_mock.identity.tier == "tier2"
+    assert http.get("/_mock/whoami").json()["tier"] == "tier2"
+    gemini_mock.set_tier("free")
+    with pytest.raises(Exception) as caught:
+        gemini_mock.set_tier("platinum")
+    assert "tier" in str(caught.value)
