@@ -3,7 +3,7 @@ progress that ties them to the HTTP edge (`Call`).
 
 Rate limits. Each project has, per model, a number of requests per minute (RPM), input tokens per minute
 (TPM) and requests per day (RPD), by its usage tier (free, tier1, tier2, tier3), from
-fixtures/rate_limits.json (the published limits as of 2025) with `rateLimits.overrides` from the config on
+fixtures/rate_limits.json (its x-source names the page, the date and what it no longer publishes) with `rateLimits.overrides` from the config on
 top. They are counted on the emulator's clock: the minute is a sliding window of 60 seconds, the day resets
 at midnight Pacific time as the real API's daily quotas do. A call over a limit is refused with
 429 RESOURCE_EXHAUSTED carrying QuotaFailure (the metric and quota id, the model, the limit) and RetryInfo
@@ -27,7 +27,7 @@ Usage ledger. Per project and model: the requests that counted against the quota
 charged), those refused by a rate limit; the input tokens (promptTokenCount, cached ones included),
 cached tokens, output tokens (candidates and thoughts) and thoughts of the calls that succeeded; the same
 for Batch API work, billed at 50 % (except cache hits, priced as outside a batch); and the storage of explicit context caches in token-hours. A cost
-estimate comes from fixtures/pricing.json (paid-tier prices as of 2025): `paidTierCostUsd` at those prices,
+estimate comes from fixtures/pricing.json (paid-tier prices; its x-source names the page and date): `paidTierCostUsd` at those prices,
 `costUsd` what the project pays: the calls made while it was on a paid tier (a tier can change while
 the server runs, tiers.py), and cache storage at its tier now.
 """
@@ -479,7 +479,9 @@ class Pricing:
         data = json.loads(path.read_text())
         self.models: dict = data["models"]
         self.batch_factor = float(data.get("batchFactor", 0.5))
-        self.note = data.get("x-note", "")
+        source = data.get("x-source") or {}
+        self.note = data.get("x-note", "") + (f" Source: {source['page']} (read {source['read']})."
+                                               if source.get("page") else "")
 
     def of(self, model_id: str) -> dict | None:
         key = longest_prefix(self.models, bare_model(model_id))

@@ -199,3 +199,24 @@ def test_the_plugin_sets_the_tier_of_the_test_key(gemini_mock, http):
     with pytest.raises(Exception) as caught:
         gemini_mock.set_tier("platinum")
     assert "tier" in str(caught.value)
+
+
+# -- the data files name their sources -------------------------------------------------------------------------
+
+def test_price_and_rate_limit_data_name_their_source_and_date():
+    import json
+    from gemini_mockserver.paths import FIXTURES
+    pricing = json.loads((FIXTURES / "pricing.json").read_text())
+    limits = json.loads((FIXTURES / "rate_limits.json").read_text())
+    assert pricing["x-source"]["page"] == "https://ai.google.dev/gemini-api/docs/pricing"
+    assert pricing["x-source"]["read"] == "2026-12-05"
+    assert limits["x-source"].startswith("https://ai.google.dev/gemini-api/docs/rate-limits (read 2026-12-05")
+    assert "2026-12-05" in limits["batch"]["x-source"]
+    # the current Gemini 3 family is priced (the contract's ids, matched by their longest prefix)
+    from gemini_mockserver.quotas import Pricing
+    prices = Pricing()
+    for model in ("gemini-3-flash-preview", "gemini-3.1-pro-preview", "gemini-3.1-flash-lite", "gemini-3.5-flash",
+                  "gemini-3.6-flash", "gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite"):
+        assert prices.of(model) and prices.of(model)["input"] > 0, model
+    assert prices.of("gemini-2.5-flash")["cachedInput"] == 0.03
+    assert prices.of("gemini-3-pro-image-preview") is None   # image output is priced apart: not as 3 Pro text
