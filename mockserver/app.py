@@ -11,7 +11,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route, request_response
 
-from . import control, landing, openapi, persistence, quotas, recording, rules, timeouts
+from . import control, landing, openapi, persistence, quotas, recording, rules, tiers, timeouts
 from .access import AccessMiddleware, ControlAccess
 from .auth import KeyRing
 from .config import Config
@@ -42,7 +42,7 @@ RESOURCES = [
 ]
 
 # Backends with no API routes of their own: scripted rules and faults, rate limits and the usage ledger.
-SERVICES = [rules, quotas]
+SERVICES = [rules, quotas, tiers]
 
 # Headers the browser may read from answers (the resumable upload protocol lives in them).
 EXPOSED_HEADERS = ["X-Goog-Upload-URL", "X-Goog-Upload-Status", "X-Goog-Upload-Size-Received",

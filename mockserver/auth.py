@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import ApiError
@@ -90,6 +90,12 @@ class KeyRing:
     def __init__(self, listed: dict[str, Identity] | None = None) -> None:
         self.listed = listed  # None: accept any key
         self._derived: dict[str, Identity] = {}
+        self.tiers: dict[str, str] = {}   # project -> tier set while the server runs (tiers.py)
+
+    def _current(self, identity: Identity) -> Identity:
+        """`identity` with its project's tier as set at run time, if it was."""
+        tier = self.tiers.get(identity.project)
+        return identity if tier is None or tier == identity.tier else replace(identity, tier=tier)
 
     def identify(self, key: str | None) -> Identity:
         key = (key or "").strip()
@@ -104,11 +110,11 @@ class KeyRing:
                     {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID",
                      "domain": "googleapis.com", "metadata": {"service": "generativelanguage.googleapis.com"}},
                 ])
-            return identity
+            return self._current(identity)
         identity = self._derived.get(key)
         if identity is None:
             identity = self._derived[key] = derived_identity(key)
-        return identity
+        return self._current(identity)
 
     def restore(self, data: dict) -> Identity:
         """The identity of a `stored()` form (or of an older document's form that held the key itself).

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import dashboard, persistence, safe_regex
+from . import dashboard, persistence, safe_regex, tiers
 from .errors import ApiError, invalid_argument, not_found
 from .http import api_key, error_response, json_response, parse_json, read_body
 from .quotas import bare_model, check_rate_limit_config
@@ -175,6 +175,7 @@ def routes(store, access=None) -> list[Route]:
         Route("/faults/{item}", fault, methods=["GET", "DELETE"]),
         Route("/usage", usage, methods=["GET"]),
         *logs.control_routes(store),
+        *tiers.control_routes(store),
         *dashboard.routes(store),
     ]
 

@@ -3,13 +3,15 @@ progress that ties them to the HTTP edge (`Call`).
 
 Rate limits. Each project has, per model, a number of requests per minute (RPM), input tokens per minute
 (TPM) and requests per day (RPD), by its usage tier (free, tier1, tier2, tier3), from
-fixtures/rate_limits.json (the published limits as of 2025) with `rateLimits.overrides` from the config on
+fixtures/rate_limits.json (its x-source names the page, the date and what it no longer publishes) with `rateLimits.overrides` from the config on
 top. They are counted on the emulator's clock: the minute is a sliding window of 60 seconds, the day resets
 at midnight Pacific time as the real API's daily quotas do. A call over a limit is refused with
 429 RESOURCE_EXHAUSTED carrying QuotaFailure (the metric and quota id, the model, the limit) and RetryInfo
 (the seconds until the window lets the next call through). A refused call does not count; any call that
 gets through counts against the quota even if it then fails (a 400, a 500). TPM counts the input tokens of
-the calls that got through: a call is refused once the last minute's input tokens reached the limit.
+the calls that got through: a call is refused once the last minute's input tokens reached the limit, and
+a call whose own input tokens would take them over it is refused when its tokens are known (a call larger
+than the limit is never let through).
 
 Which keys are limited (`rateLimits`): nothing when `enabled` is false; otherwise the keys a keys file lists
 (each by its tier), and the keys the server derives itself (any key, when there is no keys file) only when
@@ -24,9 +26,10 @@ nor billed; Batch API jobs have their own limits on the real API and are not cou
 Usage ledger. Per project and model: the requests that counted against the quota, those that failed (not
 charged), those refused by a rate limit; the input tokens (promptTokenCount, cached ones included),
 cached tokens, output tokens (candidates and thoughts) and thoughts of the calls that succeeded; the same
-for Batch API work, billed at 50 %; and the storage of explicit context caches in token-hours. A cost
-estimate comes from fixtures/pricing.json (paid-tier prices as of 2025): `paidTierCostUsd` at those prices,
-`costUsd` what the project's tier pays (nothing on the free tier).
+for Batch API work, billed at 50 % (except cache hits, priced as outside a batch); and the storage of explicit context caches in token-hours. A cost
+estimate comes from fixtures/pricing.json (paid-tier prices; its x-source names the page and date): `paidTierCostUsd` at those prices,
+`costUsd` what the project pays: the calls made while it was on a paid tier (a tier can change while
+the server runs, tiers.py), and cache storage at its tier now.
 """
 from __future__ import annotations
 
@@ -119,6 +122,7 @@ class Call:
     fault: str | None = None          # id of the fault that acted on the call
     counted: bool = False             # counted against the quota and in the ledger
     limited: bool = False             # recorded in a rate-limit window
+    admitted_at: float | None = None  # when it entered its window (to take it out if refused later)
     pending: list = field(default_factory=list)   # usage entries, charged if the call succeeds
 
     @property
@@ -332,7 +336,31 @@ class RateLimits:
                 raise self._exhausted(call, "rpd", rpd, until_midnight)
             window.requests.append(now)
             window.day_count += 1
-        call.limited = True
+        call.limited, call.admitted_at = True, now
+
+    def take_tokens(self, call: Call, tokens: int) -> None:
+        """Refuse (429) a call whose input tokens would take the minute's total over the TPM limit, a call
+        larger than the limit by itself included: the real API refuses that request, not the next one. A
+        refused call leaves its windows, as a refused call does not count."""
+        if not call.limited or tokens <= 0:
+            return
+        tpm = self.limits(call.identity.tier, call.limit_model)["tpm"]
+        if tpm is None:
+            return
+        now = self._store.now()
+        with self._lock:
+            window = self._windows.setdefault((call.project, call.limit_model), _Window())
+            window.prune(now)
+            if window.token_sum + tokens <= tpm:
+                return
+            # a call over the limit on its own never fits: a minute is as good an answer as any
+            delay = window.token_delay(now, tpm - tokens + 1) if tokens <= tpm else MINUTE
+            if call.admitted_at in window.requests:
+                window.requests.remove(call.admitted_at)
+            if window.day_count > 0:
+                window.day_count -= 1
+        call.limited = False
+        raise self._exhausted(call, "tpm", tpm, delay)
 
     def add_tokens(self, call: Call, tokens: int) -> None:
         """The input tokens of a call that got through, for the TPM window."""
@@ -451,7 +479,9 @@ class Pricing:
         data = json.loads(path.read_text())
         self.models: dict = data["models"]
         self.batch_factor = float(data.get("batchFactor", 0.5))
-        self.note = data.get("x-note", "")
+        source = data.get("x-source") or {}
+        self.note = data.get("x-note", "") + (f" Source: {source['page']} (read {source['read']})."
+                                               if source.get("page") else "")
 
     def of(self, model_id: str) -> dict | None:
         key = longest_prefix(self.models, bare_model(model_id))
@@ -473,12 +503,14 @@ class Pricing:
         for modality, tokens in prompt_by.items():
             uncached = max(0, tokens - cached_by.get(modality, 0))
             cost += uncached * _rate(prices, "input", modality)
-        for modality, tokens in cached_by.items():
-            cost += tokens * _rate(prices, "cachedInput", modality)
         output = int(metadata.get("candidatesTokenCount") or 0) + int(metadata.get("thoughtsTokenCount") or 0)
         cost += output * float(prices.get("output", 0.0))
-        cost /= 1_000_000
-        return cost * self.batch_factor if batch else cost
+        if batch:
+            cost *= self.batch_factor
+        # Cache hits cost the same in a batch as outside one (seed 002, Batch API: "the cached tokens are
+        # priced the same as for non-batch API traffic"): no batch factor on them.
+        cost += sum(tokens * _rate(prices, "cachedInput", modality) for modality, tokens in cached_by.items())
+        return cost / 1_000_000
 
     def storage_cost(self, model_id: str, token_hours: float) -> float:
         prices = self.of(model_id) or {}
@@ -529,6 +561,7 @@ class _Tally:
     output_tokens: int = 0
     thoughts_tokens: int = 0
     cost: float = 0.0
+    billed: float = 0.0     # what the project paid: the cost of the calls made on a paid tier
 
     def add(self, entry: UsageEntry) -> None:
         self.input_tokens += entry.prompt
@@ -536,6 +569,8 @@ class _Tally:
         self.output_tokens += entry.output
         self.thoughts_tokens += entry.thoughts
         self.cost += entry.cost
+        if entry.tier != "free":   # the tier of the call's time: a tier changed later does not rebill it
+            self.billed += entry.cost
 
 
 @dataclass
@@ -618,7 +653,11 @@ class UsageLedger:
     def rate_limited(self, call: Call) -> None:
         with self._lock:
             self._tiers[call.project] = call.identity.tier
-            self._model(call.project, call.model).rate_limited += 1
+            usage = self._model(call.project, call.model)
+            if call.counted:   # refused after it was counted (its tokens went over the TPM limit)
+                usage.requests -= 1
+                call.counted = False
+            usage.rate_limited += 1
 
     def settle(self, call: Call, succeeded: bool) -> None:
         """Charge a counted call's usage if it succeeded; otherwise it is a failed call (not charged)."""
@@ -704,15 +743,16 @@ class UsageLedger:
                     "pricing": self.pricing.note}
 
     def _project(self, project: str, now: float) -> dict:
-        tier = self._tiers.get(project) or (self._identities[project].tier if project in self._identities
-                                            else "free")
+        tier = self._store.keys.tiers.get(project) or self._tiers.get(project) or (
+            self._identities[project].tier if project in self._identities else "free")
         paying = tier != "free"
         models, totals = [], _Tally()
         failed = rate_limited = requests = 0
-        total_paid = 0.0
+        total_paid = billed = 0.0
         for name, usage in sorted(self._projects.get(project, {}).items()):
             paid = usage.interactive.cost + usage.batch.cost
             total_paid += paid
+            billed += usage.interactive.billed + usage.batch.billed
             requests += usage.requests
             failed += usage.failed
             rate_limited += usage.rate_limited
@@ -725,22 +765,23 @@ class UsageLedger:
                    "rateLimitedRequests": usage.rate_limited, **_tokens(usage.interactive)}
             row["batch"] = {"requests": usage.batch.requests, **_tokens(usage.batch),
                             "paidTierCostUsd": _money(usage.batch.cost),
-                            "costUsd": _money(usage.batch.cost if paying else 0.0)}
+                            "costUsd": _money(usage.batch.billed)}
             row["paidTierCostUsd"] = _money(paid)
-            row["costUsd"] = _money(paid if paying else 0.0)
+            row["costUsd"] = _money(usage.interactive.billed + usage.batch.billed)
             models.append(row)
         storage = self._storage(project, now)
         storage_paid = sum(row["paidTierCostUsd"] for row in storage)
         for row in storage:
             row["costUsd"] = row["paidTierCostUsd"] if paying else 0.0
         total_paid += storage_paid
+        billed += sum(row["costUsd"] for row in storage)
         return {
             "project": project, "tier": tier,
             "requests": requests, "failedRequests": failed, "rateLimitedRequests": rate_limited,
             **_tokens(totals),
             "cacheStorageTokenHours": round(sum(row["tokenHours"] for row in storage), 3),
             "paidTierCostUsd": _money(total_paid),
-            "costUsd": _money(total_paid if paying else 0.0),
+            "costUsd": _money(billed),
             "models": models,
             "cacheStorage": storage,
         }
@@ -817,6 +858,13 @@ def record(store, identity: Identity | None, model: dict, metadata: dict | None)
     interactive = call is not None and call.family is not None
     entry = usage.entry(identity, model, metadata, batch=not interactive)
     if interactive and call.counted:
+        quotas = store.backends.get("quotas")
+        try:
+            if quotas is not None:
+                quotas.take_tokens(call, entry.prompt)
+        except ApiError:
+            usage.rate_limited(call)
+            raise
         call.pending.append(entry)
     else:
         usage.charge(entry)

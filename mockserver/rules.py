@@ -26,7 +26,8 @@ expression over the request path, the HTTP method, the model and the project, an
 
 A status fault answers the real API's body for its code: 429 RESOURCE_EXHAUSTED with QuotaFailure and
 RetryInfo, 500 INTERNAL "Internal error encountered.", 503 UNAVAILABLE "The model is overloaded. Please try
-again later.", and the status name of any other code. Latency is real time (asyncio.sleep), not the
+again later.", and the status name of any other code; on a model-running call, any status but 429 (a
+refusal) counts against the rate limits as a failed call, as the real API counts failures. Latency is real time (asyncio.sleep), not the
 emulator's clock; `latencyMs` may go with any kind. A stream cut takes only SSE streams: the stream sends
 `afterChunks` events, then a `data: {"error": {...}}` event, and ends (the SDKs raise after yielding the
 events before it); a stream shorter than that sends all of its events and then the error.
@@ -45,7 +46,7 @@ from . import safe_regex
 from .auth import Identity
 from .errors import ApiError, invalid_argument, not_found, reason_phrase, status_for_code
 from .http import dumps
-from .quotas import CALL, Call, bare_model, quota_error
+from .quotas import CALL, Call, admit, bare_model, quota_error
 
 # Methods whose answer a rule may script; on the others only errors and latency act.
 GENERATING_METHODS = frozenset({"generateContent", "streamGenerateContent", "generateText", "generateMessage"})
@@ -501,7 +502,12 @@ async def apply_faults(store, call: Call) -> None:
     call.chunk_latency_ms = fault.get("chunkLatencyMs") or 0.0
     spec = {key: fault[key] for key in ("code", "status", "message", "details", "retryDelay") if key in fault}
     if fault["kind"] == "status":
-        raise build_error(store, spec, identity=call.identity, model=call.model, family=call.family)
+        error = build_error(store, spec, identity=call.identity, model=call.model, family=call.family)
+        if error.code != 429:
+            # A failed call still counts against the quota (seed 002, Billing FAQ: "fails with a 400 or
+            # 500 error ... will still count against your quota"); a 429 is a refusal, which does not.
+            admit(store, call)
+        raise error
     if fault["kind"] == "streamCut":
         call.cut_after = fault["afterChunks"]
         call.cut_error = build_error(store, spec, identity=call.identity, model=call.model, family=call.family)

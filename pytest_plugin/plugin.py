@@ -269,6 +269,12 @@ class GeminiMock:
         project = self.project
         return [entry for entry in self.store.journal.entries() if entry.get("project") == project]
 
+    def set_tier(self, tier: str, *, api_key: str | None = None) -> str:
+        """Move the project of `api_key` (the test's key by default) to `tier` ("free", "tier1", "tier2",
+        "tier3") at once, as PATCH /_mock/tier does: enabling billing or a promotion; returns the project."""
+        identity = self.store.keys.identify(api_key or self.api_key)
+        return self.store.tiers.set(identity.project, tier)["project"]
+
     def configure(self, changes: dict) -> dict:
         """Deep-merge `changes` into the server's config (as PATCH /_mock/config); returns the config."""
         return self.store.config.patch(changes)

@@ -48,6 +48,7 @@ from starlette.responses import Response
 
 from .. import inference
 from ..auth import Identity
+from ..batch_limits import BatchLimits, request_tokens
 from ..errors import ApiError, failed_precondition, invalid_argument, missing_resource
 from ..http import Context, json_response, parse_json
 from ..persistence import build, fields_of
@@ -149,6 +150,7 @@ class Job:
     line_no: int = 0                       # file input: physical lines read so far
     parsed_any: bool = False               # file input: some line was a JSON object
     seen_running: bool = False
+    enqueued_tokens: int = 0              # its inline requests' text tokens (batch_limits.py)
     # outcome
     final: str | None = None
     end_time: float | None = None
@@ -215,6 +217,7 @@ class Batches:
         self._seq = 0
         self.inline_limit = INLINE_LIMIT
         self.input_file_limit = INPUT_FILE_LIMIT
+        self.limits = BatchLimits()
 
     @property
     def root(self) -> Path:
@@ -303,9 +306,11 @@ class Batches:
                     f"The inline requests of a batch are limited to {self.inline_limit} bytes; this one has "
                     f"{size}. Put the requests in a JSONL file (File API) and give its file_name.",
                     "batch.input_config.requests")
+            tokens = request_tokens(requests)
             with self.lock:
+                self._admit(identity, model, tokens, now)
                 job = self._new_job(identity, job_fields, request_count=len(requests))
-                job.inline = requests
+                job.inline, job.enqueued_tokens = requests, tokens
             return self._render(job, now)
         file_name = source["fileName"]
         files = self.store.backends.get("files")
@@ -321,6 +326,7 @@ class Batches:
                                       f"not allowed.")
         source_path = Path(files.path_of(identity, file_name))
         with self.lock:
+            self._admit(identity, model, 0, now)
             job = self._new_job(identity, job_fields, request_count=0)
             job.file_name = file["name"]
             job.work_dir = self.root / job.project / job.id
@@ -329,6 +335,12 @@ class Batches:
             job.request_count, job.input_error = scan_jsonl(job.input_path, job.file_name)
         self.store.changed(job.input_path)
         return self._render(job, now)
+
+    def _admit(self, identity: Identity, model: str, tokens: int, now: float) -> None:
+        """The Batch API's own limits (batch_limits.py) against the project's jobs in flight."""
+        in_flight = [(job.model, job.enqueued_tokens) for job in self._jobs.get(identity.project, {}).values()
+                     if self._state(job, now) in (PENDING, RUNNING)]
+        self.limits.check(identity, model, tokens, in_flight)
 
     def _new_job(self, identity: Identity, job_fields: dict, request_count: int) -> Job:
         project = identity.project

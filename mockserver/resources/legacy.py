@@ -50,8 +50,9 @@ def check_sampling(request: dict, model: dict) -> None:
     if max_tokens is not None:
         limit = model.get("outputTokenLimit") or 0
         if max_tokens < 0 or (limit and max_tokens > limit):
-            raise invalid_argument(f"maxOutputTokens must be in the range [1, {limit}] for {model['name']}, "
-                                   f"got {max_tokens}.", "maxOutputTokens")
+            allowed = f"in the range [0, {limit}]" if limit else "0 or more"
+            raise invalid_argument(f"maxOutputTokens must be {allowed} for {model['name']} (0 leaves it "
+                                   f"unset: the model's default), got {max_tokens}.", "maxOutputTokens")
     stops = request.get("stopSequences") or []
     if len(stops) > MAX_STOP_SEQUENCES:
         raise invalid_argument(f"stopSequences takes at most {MAX_STOP_SEQUENCES} sequences, got {len(stops)}.",

@@ -166,6 +166,8 @@ class Logs:
         """The billing tier of `project`: the highest its listed keys carry. With no keys file every key is
         derived, hence free. A project no listed key belongs to is a 404."""
         listed = self.store.keys.listed
+        if project in self.store.keys.tiers:   # set while the server runs (tiers.py)
+            return self.store.keys.tiers[project]
         if listed is None:
             return "free"
         tiers = [identity.tier for identity in listed.values() if identity.project == project]
@@ -248,7 +250,8 @@ class Logs:
         log_id = _id_of(name, project, "logs", field_name)
         entry = self._logs.get(project, {}).get(log_id) if log_id else None
         if entry is None or not entry.alive(self.store.now()):
-            raise not_found(f"Log projects/{project}/logs/{log_id or name} was not found: it does not exist, "
+            shown = f"projects/{project}/logs/{log_id}" if log_id else name   # another project's: as given
+            raise not_found(f"Log {shown} was not found: it does not exist, "
                             f"belongs to another project, or expired.")
         return entry
 

@@ -105,14 +105,24 @@ def load_catalog(path: Path | str | None) -> list[dict]:
 
 # -- handlers -----------------------------------------------------------------------------------------
 
-def _visible(ctx: Context, model: dict) -> bool:
-    """v1beta3 lists only the legacy PaLM models; the Gemini versions list the rest."""
-    return ctx.store.models.is_legacy(model) == (ctx.version == "v1beta3")
+def _listed(ctx: Context) -> list[dict]:
+    """The models ListModels shows. The Gemini versions list the Gemini models. v1beta3 lists every model
+    its get serves (the reference: a get name "should match a model name returned by the ListModels
+    method"), the legacy PaLM models first, each with the fields v1beta3 has."""
+    catalog = ctx.store.models
+    if ctx.version != "v1beta3":
+        return [catalog.public(m) for m in catalog.all() if not catalog.is_legacy(m)]
+    ordered = sorted(catalog.all(), key=lambda m: not catalog.is_legacy(m))   # stable: catalog order kept
+    return [_v1beta3_view(catalog.public(m)) for m in ordered]
+
+
+def _v1beta3_view(model: dict) -> dict:
+    return {k: v for k, v in model.items() if k in _v1beta3_model_fields()}
 
 
 async def list_models(ctx: Context) -> Response:
     ctx.identity  # listing needs a key, like every API method
-    models = [ctx.store.models.public(m) for m in ctx.store.models.all() if _visible(ctx, m)]
+    models = _listed(ctx)
     page, token = paginate(models, page_size(ctx.query("pageSize"), 50, 1000), ctx.query("pageToken"))
     body = {"models": page}
     if token:
@@ -125,7 +135,7 @@ async def get_model(ctx: Context) -> Response:
     found = ctx.store.models.get(ctx.params["model"], version=ctx.version)
     model = ctx.store.models.public(found)
     if ctx.version == "v1beta3":   # a Gemini model asked for on v1beta3: the fields that version has
-        model = {k: v for k, v in model.items() if k in _v1beta3_model_fields()}
+        model = _v1beta3_view(model)
     response = json_response(model)
     response.headers.update(ctx.store.models.lifecycle.headers(found))
     return response

@@ -123,13 +123,21 @@ def snake_to_camel(name: str) -> str:
 
 
 def parse_update_mask(raw: str | None) -> list[str] | None:
-    """The field paths of an `updateMask` query value in camelCase; None when it is absent."""
+    """The field paths of an `updateMask` query value in camelCase; None when it is absent or names no
+    field (an empty `updateMask=` is no mask, as the API's FieldMask parsing takes it)."""
     if raw is None:
         return None
-    return [snake_to_camel(part.strip()) for part in raw.split(",") if part.strip()]
+    return [snake_to_camel(part.strip()) for part in raw.split(",") if part.strip()] or None
 
 
 # -- the backend ---------------------------------------------------------------------------------------
+
+# What a caller can do to keep an OWNER before the last one goes: tuned models have transferOwnership,
+# corpora have no such method (grant another OWNER first).
+_KEEP_AN_OWNER = {
+    "tunedModels": "transfer the ownership (tunedModels.transferOwnership) or grant another OWNER",
+    "corpora": "grant another OWNER first (corpora have no transferOwnership)",
+}
 
 PARENTS = {
     # collection -> (backend name in the store, resource kind for messages)
@@ -242,7 +250,8 @@ class Permissions:
         with self.store.lock:
             if grant.role == OWNER and role != OWNER and len(resource.acl.owners()) == 1:
                 raise failed_precondition(
-                    f"{name} is the only OWNER of {parent}; transfer the ownership before changing it.")
+                    f"{name} is the only OWNER of {parent}; {_KEEP_AN_OWNER[parent.split('/')[0]]} before "
+                    f"changing it.")
             grant.role = role
             return render(parent, grant)
 
@@ -255,7 +264,8 @@ class Permissions:
         with self.store.lock:
             if grant.role == OWNER and len(resource.acl.owners()) == 1:
                 raise failed_precondition(
-                    f"{name} is the only OWNER of {parent}; transfer the ownership before deleting it.")
+                    f"{name} is the only OWNER of {parent}; {_KEEP_AN_OWNER[parent.split('/')[0]]} before "
+                    f"deleting it.")
             resource.acl.grants.pop(grant.id, None)
 
     def transfer(self, resource: Shared, email: str) -> None:
@@ -325,7 +335,7 @@ async def get_permission(ctx: Context) -> Response:
 
 async def patch_permission(ctx: Context) -> Response:
     body = await ctx.json("Permission")
-    mask = parse_update_mask(ctx.query("updateMask"))
+    mask = parse_update_mask(ctx.query("updateMask", ctx.query("update_mask")))   # either casing
     return json_response(ctx.store.permissions.patch(ctx.identity, _name(ctx), body, mask))
 
 

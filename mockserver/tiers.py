@@ -1,0 +1,106 @@
+"""A project's billing tier, changed while the server runs (`store.tiers`): enabling billing (free ->
+tier1) or a tier promotion (tier1 -> tier2 -> tier3) takes effect at once, with no restart and no other
+keys file. Every key of the project answers with the new tier from its next call: rate limits, the usage
+ledger's charges and logging follow it.
+
+    GET   /_mock/projects/{project}/tier          {"project", "tier"}
+    PATCH /_mock/projects/{project}/tier          {"tier": "free" | "tier1" | "tier2" | "tier3"}
+    PATCH /_mock/tier                             {"key": "...", "tier": ...}   (the key's project)
+
+The tiers the keys file gives are the starting point; a reset (or a restored state without the change)
+goes back to them.
+"""
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .auth import TIERS
+from .errors import ApiError, invalid_argument, not_found
+from .http import error_response, json_response, parse_json, read_body
+
+
+class Tiers:
+    """The tiers set at run time, kept on the key ring (auth.KeyRing.tiers) where identities are made."""
+
+    def __init__(self, store) -> None:
+        self.store = store
+
+    def reset(self) -> None:
+        self.store.keys.tiers.clear()
+
+    def of(self, project: str) -> str:
+        """The project's tier now: set at run time, else the highest its listed keys carry, else free."""
+        keys = self.store.keys
+        if project in keys.tiers:
+            return keys.tiers[project]
+        listed = keys.listed
+        if listed is None:
+            return "free"
+        found = [identity.tier for identity in listed.values() if identity.project == project]
+        if not found:
+            raise not_found(f"Project {project} is not known: no API key in the keys file belongs to it.")
+        return max(found, key=TIERS.index)
+
+    def set(self, project: str, tier: object) -> dict:
+        if tier not in TIERS:
+            raise invalid_argument(f"tier must be one of {', '.join(TIERS)}, not {tier!r}.", "tier")
+        self.of(project)   # an unknown project is a 404
+        self.store.keys.tiers[project] = tier
+        return {"project": project, "tier": tier}
+
+    # -- state export and import (persistence.py) ------------------------------------------------------
+    def export_state(self) -> dict:
+        return {"tiers": dict(self.store.keys.tiers)}
+
+    def import_state(self, data: dict) -> None:
+        tiers = {str(p): t for p, t in (data.get("tiers") or {}).items() if t in TIERS}
+        self.store.keys.tiers.clear()
+        self.store.keys.tiers.update(tiers)
+
+
+def register(store) -> None:
+    store.register("tiers", Tiers(store))
+
+
+def control_routes(store) -> list[Route]:
+    if "tiers" not in store.backends:
+        register(store)
+    tiers: Tiers = store.backends["tiers"]
+
+    async def body_of(request: Request) -> dict:
+        data = parse_json(await read_body(request, store.config["limits"]["requestBytes"]))
+        if not isinstance(data, dict):
+            raise invalid_argument("The request body must be a JSON object.")
+        unknown = [k for k in data if k not in ("tier", "key")]
+        if unknown:
+            raise invalid_argument(f"Unknown field '{unknown[0]}': give tier (and key on /tier).", unknown[0])
+        if "tier" not in data:
+            raise invalid_argument(f"Give tier: one of {', '.join(TIERS)}.", "tier")
+        return data
+
+    async def project_tier(request: Request) -> Response:
+        try:
+            project = request.path_params["project"]
+            if request.method == "PATCH":
+                body = await body_of(request)
+                if "key" in body:
+                    raise invalid_argument("Unknown field 'key': the path names the project.", "key")
+                return json_response(tiers.set(project, body["tier"]))
+            return json_response({"project": project, "tier": tiers.of(project)})
+        except ApiError as error:
+            return error_response(error)
+
+    async def key_tier(request: Request) -> Response:
+        try:
+            body = await body_of(request)
+            key = body.get("key")
+            if not isinstance(key, str) or not key.strip():
+                raise invalid_argument("Give key: the API key whose project changes tier.", "key")
+            return json_response(tiers.set(store.keys.identify(key).project, body["tier"]))
+        except ApiError as error:
+            return error_response(error)
+
+    return [Route("/projects/{project}/tier", project_tier, methods=["GET", "PATCH"]),
+            Route("/tier", key_tier, methods=["PATCH"])]
