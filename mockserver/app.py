@@ -22,6 +22,7 @@ from .resources import caches
 from .resources import corpora, legacy, permissions, tuned_models
 from .resources import openai_compat
 from .resources import logs
+from .resources import url_media
 from .routing import Router
 from .store import Store
 
@@ -41,8 +42,9 @@ RESOURCES = [
     logs,
 ]
 
-# Backends with no API routes of their own: scripted rules and faults, rate limits and the usage ledger.
-SERVICES = [rules, quotas, tiers]
+# Backends with no API routes of their own: scripted rules and faults, rate limits and the usage ledger,
+# run-time tier changes, the media behind registered URLs.
+SERVICES = [rules, quotas, tiers, url_media]
 
 # Headers the browser may read from answers (the resumable upload protocol lives in them).
 EXPOSED_HEADERS = ["X-Goog-Upload-URL", "X-Goog-Upload-Status", "X-Goog-Upload-Size-Received",

@@ -1,5 +1,5 @@
-"""The `/_mock/...` control plane: reset, clock, config, journal, whoami, scripted rules, faults and the
-usage ledger. No API key needed, except for whoami, which tells who a key is; who may call it at all is
+"""The `/_mock/...` control plane: reset, clock, config, journal, whoami, scripted rules, faults, the
+usage ledger and registered URL media. No API key needed, except for whoami, which tells who a key is; who may call it at all is
 access.py's to say (Host, Origin, the control token)."""
 from __future__ import annotations
 
@@ -136,6 +136,7 @@ def routes(store, access=None) -> list[Route]:
 
     rules, rule = collection("rules", "rules")
     faults, fault = collection("faults", "faults")
+    urls, url = collection("urls", "urls")   # what a fileData URL holds (resources/url_media.py)
 
     @_endpoint
     async def usage(request: Request) -> Response:
@@ -173,6 +174,8 @@ def routes(store, access=None) -> list[Route]:
         Route("/rules/{item}", rule, methods=["GET", "DELETE"]),
         Route("/faults", faults, methods=["GET", "POST", "DELETE"]),
         Route("/faults/{item}", fault, methods=["GET", "DELETE"]),
+        Route("/urls", urls, methods=["GET", "POST", "DELETE"]),
+        Route("/urls/{item}", url, methods=["GET", "DELETE"]),
         Route("/usage", usage, methods=["GET"]),
         *logs.control_routes(store),
         *tiers.control_routes(store),

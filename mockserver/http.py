@@ -51,12 +51,17 @@ def error_response(error: ApiError) -> Response:
 # recursive walk of a request can then run out of stack).
 MAX_JSON_DEPTH = 100
 # The general relaxed-JSON parser (json5) is pure Python and slow (~0.1 ms per value): only bodies this
-# small go to it. Larger ones with single quotes (the documentation's curl style) take a fast rewrite.
+# small go to it. Larger ones take a rewrite at C speed (see _rewrite_relaxed).
 RELAXED_PARSER_BYTES = 4096
 # A lone UTF-16 surrogate, escaped (\ud800) or raw (what `surrogatepass` decoding lets through).
 _SURROGATE_HINT = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
-_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"|\'((?:[^\'\\]|\\.)*)\'', re.DOTALL)
-_SINGLE_QUOTED_ESCAPES = re.compile(r'\\(.)|"', re.DOTALL)
+# One token of a relaxed body worth rewriting: a double-quoted string, a single-quoted string (group 1),
+# or a comma right before a closing bracket (a trailing comma, group 2).
+_RELAXED_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\'((?:[^\'\\]|\\.)*)\'|,(\s*[}\]])', re.DOTALL)
+# Inside a string: an escape (a backslash-newline is a line continuation), a double quote (in a
+# single-quoted string) or a raw control character (curl -d bodies carry raw newlines and tabs).
+_STRING_PIECE = re.compile(r'\\(\r\n|.)|["\x00-\x1f]', re.DOTALL)
+_LINE_BREAKS = ("\n", "\r", "\r\n", "\u2028", "\u2029")
 
 
 class _NotJson(ValueError):
@@ -99,14 +104,19 @@ def parse_json(body: bytes) -> Any:
 
 
 def _relaxed(body: bytes, strict_error: ValueError) -> Any:
+    """The relaxed JSON Google's front end takes and the documentation's curl bodies send: single-quoted
+    strings, raw newlines and tabs inside strings, backslash-newline continuations, trailing commas
+    (rewritten to strict JSON, then parsed at C speed); small bodies may also use the rest of JSON5
+    (unquoted keys, comments). Anything else is the strict parser's 400 with its position."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         text = None
     try:
-        if text is not None and "'" in text:
-            try:   # single-quoted strings rewritten as double-quoted ones: C speed whatever the size
-                return json.loads(_QUOTED.sub(_double_quoted, text), parse_constant=_constant, parse_float=_float)
+        if text is not None:
+            try:
+                return json.loads(_RELAXED_TOKEN.sub(_strict_token, text), parse_constant=_constant,
+                                  parse_float=_float)
             except ValueError as error:
                 if isinstance(error, _NotJson):
                     raise
@@ -127,12 +137,25 @@ def _relaxed(body: bytes, strict_error: ValueError) -> Any:
                            "can hold.") from None
 
 
-def _double_quoted(match: re.Match) -> str:
-    inner = match.group(1)
-    if inner is None:   # already a double-quoted string
-        return match.group(0)
-    return '"' + _SINGLE_QUOTED_ESCAPES.sub(
-        lambda m: '\\"' if m.group(0) == '"' else ("'" if m.group(1) == "'" else m.group(0)), inner) + '"'
+def _strict_token(match: re.Match) -> str:
+    """One _RELAXED_TOKEN as strict JSON: a string double-quoted with its control characters escaped,
+    a trailing comma dropped."""
+    if match.group(2) is not None:
+        return match.group(2)
+    single = match.group(1)
+    inner = match.group(0)[1:-1] if single is None else single
+    return '"' + _STRING_PIECE.sub(_strict_piece, inner) + '"'
+
+
+def _strict_piece(match: re.Match) -> str:
+    escaped = match.group(1)
+    if escaped is None:   # a raw double quote (single-quoted string) or control character
+        return "\\u%04x" % ord(match.group(0))
+    if escaped in _LINE_BREAKS:   # a line continuation: the backslash and the line break vanish
+        return ""
+    if escaped == "'":
+        return "'"
+    return match.group(0)
 
 
 def _too_deep() -> ApiError:

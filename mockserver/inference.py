@@ -10,20 +10,19 @@ from .auth import Identity
 from .errors import missing_resource
 from .generation import engine
 from .generation.engine import MediaInfo
+from .resources import url_media
 
 
-def _file_resolver(store, identity: Identity, cached: dict | None = None):
-    """Resolves fileData URIs; those an explicit cache names are answered as they were when the cache
-    was made."""
-    files = store.backends.get("files")
+def _file_resolver(store, identity: Identity, cached: dict | None, request: dict):
+    """Resolves fileData URIs (url_media.resolver); those an explicit cache names are answered as they
+    were when the cache was made."""
     known = (cached or {}).get("media") or {}
+    resolve_uri = url_media.resolver(store, identity, request)
 
     def resolve(uri: str) -> MediaInfo:
         if uri in known:
             return known[uri]
-        if files is None:
-            raise missing_resource("File", uri)
-        return files.media_info(identity, uri)
+        return resolve_uri(uri)
     return resolve
 
 
@@ -54,7 +53,7 @@ def generate(store, identity: Identity, model: dict, request: dict, *, override:
              method: str = "generateContent") -> dict:
     cached = _cache_prefix(store, identity, model, request)
     override = override or _override(store, identity, model, request, method)
-    resolve_file = _file_resolver(store, identity, cached)
+    resolve_file = _file_resolver(store, identity, cached, request)
     caches = store.backends.get("caches")
     # Implicit caching (usage only): a leading part this project sent within the window.
     probe = caches.implicit_lookup(identity, model, request, resolve_file) if caches and cached is None else None
@@ -83,7 +82,7 @@ def count_tokens(store, identity: Identity, model: dict, request: dict) -> dict:
     inner = request.get("generateContentRequest") or {}
     cached = _cache_prefix(store, identity, model, inner) if inner else None
     _override(store, identity, model, request, "countTokens")   # only error and latency rules act here
-    return engine.count_tokens(model, request, resolve_file=_file_resolver(store, identity, cached),
+    return engine.count_tokens(model, request, resolve_file=_file_resolver(store, identity, cached, request),
                                cached=_engine_prefix(cached))
 
 

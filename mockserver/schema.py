@@ -12,7 +12,8 @@ jsonschema on the request path. What comes back:
 
 * keys: json names (`generationConfig`, never `generation_config`); `null` fields are dropped;
 * strings, bools: as given; ints (int32 and int64 alike, from a number or a digit string): `int`;
-  floats: `float`; enums: the value name (an integer is mapped to its name); bytes: the base64 string
+  floats: `float`; enums: the value name (an integer, or the name in another case, is mapped to the
+  name); bytes: the base64 string
   as given (checked, not decoded); Timestamp / Duration / FieldMask: the string as given (checked);
 * free-form values (google.protobuf.Struct / Value / ListValue / Any: `functionCall.args`,
   `functionResponse.response`, `responseJsonSchema`, batch `metadata`, ...): the very same object,
@@ -91,10 +92,13 @@ _BASE64 = re.compile(r"[A-Za-z0-9+/_-]*={0,2}\Z")
 
 
 class _Enum:
-    __slots__ = ("names", "by_number", "type_url")
+    __slots__ = ("names", "by_upper", "by_number", "type_url")
 
     def __init__(self, numbers: dict[str, int], full_name: str):
         self.names = frozenset(numbers)
+        # The real front end takes enum names in any case ("Text", "object", "block_none": the cookbook's
+        # `response_modalities=["Text", "Image"]` and lower-case OpenAPI schema types reach it verbatim).
+        self.by_upper = {name.upper(): name for name in numbers}
         self.by_number: dict[int, str] = {}
         for name, number in numbers.items():
             if number is not None:   # overlay values whose wire number is unknown
@@ -380,6 +384,9 @@ def _element(kind: int, sub, type_url: str, value: Any, path: str):
         if tv is str:
             if value in sub.names:
                 return value
+            name = sub.by_upper.get(value.upper())
+            if name is not None:
+                return name
         elif tv is int:
             name = sub.by_number.get(value)
             if name is not None:

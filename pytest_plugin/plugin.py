@@ -392,6 +392,18 @@ class GeminiMock:
         return [f for f in self.store.faults.list() if _project_of(f) == self.project
                 and (f.get("times") is None or f.get("hits", 0) < f["times"])]
 
+    def register_url(self, url: str, mime_type: str | None = None, *, duration_seconds: float | None = None,
+                     pages: int | None = None, text: str | None = None) -> dict:
+        """What a `fileData.fileUri` URL holds for this test's project (the emulator fetches nothing): its
+        type (a YouTube URL defaults to video), playing time, PDF pages or text. Returns the registration
+        (as `POST /_mock/urls` answers it)."""
+        item: dict[str, Any] = {"url": url, "project": self.project}
+        for key, value in (("mimeType", mime_type), ("durationSeconds", duration_seconds), ("pages", pages),
+                           ("text", text)):
+            if value is not None:
+                item[key] = value
+        return self.store.urls.add(item)
+
     # -- time ----------------------------------------------------------------------------------------
     def advance(self, seconds: float | timedelta) -> datetime:
         """Move the emulator's clock forward (every time-driven state moves with it)."""

@@ -247,8 +247,6 @@ def test_generation_config_ranges():
         ({"responseSchema": {"type": "STRING"}}, "generationConfig.responseSchema"),
         ({"responseMimeType": "application/json", "responseSchema": {"type": "STRING"},
           "responseJsonSchema": {"type": "string"}}, "generationConfig.responseJsonSchema"),
-        ({"responseMimeType": "application/json", "responseSchema": {"type": "OBJECT"}},
-         "generationConfig.responseSchema.properties"),
         ({"responseMimeType": "application/json", "responseSchema": {"type": "ARRAY"}},
          "generationConfig.responseSchema.items"),
         ({"responseMimeType": "application/json", "responseSchema": {"type": "WHATEVER"}},
@@ -657,9 +655,6 @@ def test_function_declaration_errors():
     assert_400(lambda: gen(duplicate), "tools[0].functionDeclarations[1].name")
     bad_name = ask("hi", tools=[{"functionDeclarations": [{"name": "9 lives"}]}])
     assert_400(lambda: gen(bad_name), "tools[0].functionDeclarations[0].name")
-    empty_object = ask("hi", tools=[{"functionDeclarations": [{"name": "f", "parameters": {"type": "OBJECT"}}]}])
-    assert_400(lambda: gen(empty_object), "tools[0].functionDeclarations[0].parameters.properties",
-               "should be non-empty for OBJECT type")
     json_and_tools = ask("hi", tools=TOOLS, generationConfig={"responseMimeType": "application/json"})
     assert_400(lambda: gen(json_and_tools), "generationConfig.responseMimeType")
 

@@ -333,9 +333,9 @@ def test_everyone_grant_cannot_be_raised(keys):
                                         json={"role": "WRITER"}), 400, "INVALID_ARGUMENT", field="role")
 
 
-def test_unknown_permission_under_a_managed_parent_is_404(keys):
+def test_unknown_permission_under_a_managed_parent_is_the_one_403(keys):
     name = make_tuned(keys["owner"])
-    assert_envelope(keys["owner"].get(f"/v1beta/{name}/permissions/nope"), 404, "NOT_FOUND")
+    assert_envelope(keys["owner"].get(f"/v1beta/{name}/permissions/nope"), 403, "PERMISSION_DENIED")
 
 
 # -- listing and versions --------------------------------------------------------------------------------
@@ -365,7 +365,7 @@ def test_permission_crud_on_v1beta3(keys, parent):
     patched = owner.patch(f"/v1beta3/{made['name']}", params={"updateMask": "role"}, json={"role": "WRITER"}).json()
     assert patched == {**made, "role": "WRITER"}
     assert owner.delete(f"/v1beta3/{made['name']}").json() == {}
-    assert_envelope(owner.get(f"/v1beta3/{made['name']}"), 404, "NOT_FOUND")
+    assert_envelope(owner.get(f"/v1beta3/{made['name']}"), 403, "PERMISSION_DENIED")
 
 
 def test_list_filters_readers_me_and_everyone(keys):

@@ -384,7 +384,7 @@ def test_delete_permission(gemini_mock, tmp_path, parent, http):
     prefix, name = parent
     status, body = run(gemini_mock, tmp_path, CURL[f"{prefix}_delete_permission"])
     assert (status, body) == (200, {})
-    assert http.get(f"/v1beta3/{name}").status_code == 404
+    assert http.get(f"/v1beta3/{name}").status_code == 403   # the one answer of every missing resource
 
 
 # -- the refused examples, with a model that offers the method -------------------------------------------

@@ -43,8 +43,8 @@ from .media import MediaInfo
 from .streaming import stream_chunks
 from .text import STOPWORDS, compose, compose_thoughts, keywords
 from .tokens import count_text, truncate_text
-from .validation import (SAFETY_CATEGORIES, Plan, check_contents, check_method, check_parts, check_safety,
-                         model_name, model_version, plan_request)
+from .validation import (SAFETY_CATEGORIES, USER_ROLES, Plan, check_contents, check_method, check_parts,
+                         check_safety, model_name, model_version, plan_request)
 
 ResolveFile = Callable[[str], MediaInfo]
 
@@ -146,7 +146,7 @@ def _digest_media(contents: Any) -> Any:
 
 def _latest_user_turn(contents: list) -> dict | None:
     for content in reversed(contents):
-        if (content or {}).get("role") in (None, "", "user", "function"):
+        if (content or {}).get("role") in (None, "", *USER_ROLES):
             return content
     return None
 
@@ -235,12 +235,18 @@ def _function_args(plan: Plan, decl: dict, rng: random.Random, hints: list[str])
     if decl.get("parametersJsonSchema") is not None:
         value = structured.value_for_schema(decl["parametersJsonSchema"], rng, dialect=structured.JSON_SCHEMA,
                                             hints=hints, **limits)
-    elif decl.get("parameters") is not None:
+    elif decl.get("parameters") is not None and not _no_parameters(decl["parameters"]):
         value = structured.value_for_schema(decl["parameters"], rng, dialect=structured.OPENAPI, hints=hints,
                                             **limits)
     else:
         value = {}
     return value if isinstance(value, dict) else {}
+
+
+def _no_parameters(schema: dict) -> bool:
+    """`parameters: {"type": "OBJECT"}` with no properties: a function that takes no arguments."""
+    return (str(schema.get("type") or "").upper() == "OBJECT" and not schema.get("properties")
+            and not schema.get("anyOf") and not schema.get("required"))
 
 
 def _thought_tokens(plan: Plan, rng: random.Random) -> int:

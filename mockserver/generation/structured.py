@@ -286,6 +286,8 @@ class _Generator:
             result[name] = self.value(properties[name], depth + 1, name)
         # Required names without a property schema, then extra keys when more properties are needed.
         additional = schema.get("additionalProperties", True if self.dialect == JSON_SCHEMA else False)
+        if self.dialect == OPENAPI and not properties and "additionalProperties" not in schema:
+            additional = {}   # an OBJECT without properties is a free-form object (the API takes it)
         for name in required:
             if name not in result:
                 result[name] = self.value(additional if isinstance(additional, dict) else True, depth + 1, name)
@@ -742,8 +744,6 @@ def check_openapi_schema(schema: Any, field: str, *, depth: int = 0) -> None:
     kind = (declared or "").upper()
     properties = schema.get("properties")
     any_of = schema.get("anyOf")
-    if kind == "OBJECT" and not properties and not any_of:
-        raise _schema_error(f"{field}.properties", "should be non-empty for OBJECT type")
     if kind == "ARRAY" and "items" not in schema and not any_of:
         raise _schema_error(f"{field}.items", "missing field.")
     if properties is not None and not isinstance(properties, dict):

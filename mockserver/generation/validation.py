@@ -23,7 +23,10 @@ SAFETY_THRESHOLDS = ("HARM_BLOCK_THRESHOLD_UNSPECIFIED", "BLOCK_LOW_AND_ABOVE", 
 RESPONSE_MIME_TYPES = ("text/plain", "application/json", "application/xml", "application/yaml", "text/x.enum")
 THINKING_LEVELS = ("THINKING_LEVEL_UNSPECIFIED", "MINIMAL", "LOW", "MEDIUM", "HIGH")
 FUNCTION_MODES = ("MODE_UNSPECIFIED", "AUTO", "ANY", "NONE", "VALIDATED")
-VALID_ROLES = ("user", "model", "function")
+# The caller's side of a conversation: the user, and function results (`function`, or `tool` as the real
+# API also takes it, e.g. from code written for other chat APIs).
+USER_ROLES = ("user", "function", "tool")
+VALID_ROLES = ("model", *USER_ROLES)
 _DATA_FIELDS = ("text", "inlineData", "fileData", "functionCall", "functionResponse", "executableCode",
                 "codeExecutionResult", "toolCall", "toolResponse")
 _FUNCTION_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$")

@@ -21,12 +21,13 @@ from typing import Callable
 from starlette.responses import Response
 
 from ..auth import Identity
-from ..errors import ApiError, invalid_argument, missing_resource
+from ..errors import ApiError, invalid_argument
 from ..generation.counting import Counts, canonical_json, count_content, count_tools, count_contents
 from ..http import Context, json_response
 from ..generation.media import MediaInfo
 from ..persistence import build, fields_of
 from ..routing import route
+from . import url_media
 from ..wire import format_time, paginate, page_size, parse_duration, parse_time
 
 PREFIX = "cachedContents/"
@@ -150,14 +151,8 @@ class ContextCaches:
     def _now(self) -> float:
         return self._store.now()
 
-    def _resolver(self, identity: Identity) -> ResolveFile:
-        files = self._store.backends.get("files")
-
-        def resolve(uri: str):
-            if files is None:
-                raise missing_resource("File", uri)
-            return files.media_info(identity, uri)
-        return resolve
+    def _resolver(self, identity: Identity, body: dict | None) -> ResolveFile:
+        return url_media.resolver(self._store, identity, body)
 
     def _find(self, identity: Identity, name: object) -> CachedContent:
         """The caller's live cache of that name, or the one 403 for anything else."""
@@ -220,7 +215,7 @@ class ContextCaches:
         system_instruction = body.get("systemInstruction")
         tools = body.get("tools")
         media: dict = {}
-        resolve = self._resolver(identity)
+        resolve = self._resolver(identity, body)
 
         def remember(uri: str):
             media[uri] = info = resolve(uri)
@@ -328,7 +323,7 @@ class ContextCaches:
         """(fingerprint, tokens so far) at each content boundary of the prompt that reaches `minimum`
         tokens: after the system instruction and tools, then after each content. Tokens are counted
         first, so a prompt too short to ever hit costs no hashing."""
-        resolve_file = resolve_file or self._resolver(identity)
+        resolve_file = resolve_file or self._resolver(identity, request)
         counts = Counts()
         system_instruction = request.get("systemInstruction")
         if system_instruction:

@@ -8,7 +8,8 @@ The rule lives here and nowhere else:
 * READER may get, list and use (generate with) the resource and read its operations; WRITER may also
   patch it and manage its permissions; OWNER may also delete it and transfer its ownership;
 * a caller whose role is too low gets the very answer a caller asking for an absent or deleted resource
-  gets: 403 PERMISSION_DENIED with the same text (`require`), so nobody learns what exists. That holds for
+  gets: 403 PERMISSION_DENIED with the same text (`require`), so nobody learns what exists; an absent or
+  deleted permission gets that 403 too. That holds for
   a READER trying to patch as well: same status, same words.
 
 Permission management (decided where the reference is silent):
@@ -29,7 +30,7 @@ from typing import Protocol
 from starlette.responses import Response
 
 from ..auth import Identity
-from ..errors import already_exists, failed_precondition, invalid_argument, missing_resource, not_found
+from ..errors import already_exists, failed_precondition, invalid_argument, missing_resource
 from ..http import Context, json_response
 from ..persistence import build, fields_of
 from ..routing import route
@@ -182,8 +183,8 @@ class Permissions:
     def _grant(self, resource: Shared, name: str) -> Grant:
         parent, pid = self._split(name)
         grant = resource.acl.grants.get(pid)
-        if grant is None:
-            raise not_found(f"Permission {name} not found.")
+        if grant is None:   # absent or deleted: the one answer every missing resource gets
+            raise missing_resource("Permission", name)
         return grant
 
     # -- operations without checks (for backends and tests) ------------------------------------------

@@ -578,12 +578,14 @@ async def list_operations(ctx: Context) -> Response:
                                                                 ctx.query("pageToken"), ctx.version))
 
 
-GENERATE_CONTENT_VERSIONS = ("v1beta", "v1alpha")
+GENERATE_CONTENT_VERSIONS = ("v1beta", "v1alpha", "v1")
+# /v1, the SDKs' default version, serves tuned models too (get, list, generation), as /v1beta does.
+SERVING_VERSIONS = (*SHARING_VERSIONS, "v1")
 
 ROUTES = [
     route("POST", "tunedModels", create_tuned_model, versions=SHARING_VERSIONS),
-    route("GET", "tunedModels", list_tuned_models, versions=SHARING_VERSIONS),
-    route("GET", "tunedModels/{tuned}", get_tuned_model, versions=SHARING_VERSIONS),
+    route("GET", "tunedModels", list_tuned_models, versions=SERVING_VERSIONS),
+    route("GET", "tunedModels/{tuned}", get_tuned_model, versions=SERVING_VERSIONS),
     route("PATCH", "tunedModels/{tuned}", patch_tuned_model, versions=SHARING_VERSIONS),
     route("DELETE", "tunedModels/{tuned}", delete_tuned_model, versions=SHARING_VERSIONS),
     route("POST", "tunedModels/{tuned}:transferOwnership", transfer_ownership, versions=SHARING_VERSIONS),
