@@ -325,13 +325,46 @@ def test_search_refused_where_the_model_lacks_it(http):
     assert_envelope(response, 400, "INVALID_ARGUMENT", field="tools[0].googleMaps")
 
 
-def test_a_function_call_answer_is_not_grounded(gemini_mock, http):
-    gemini_mock.rules.function_call("getWeather", {"city": "Utqiagvik"})
-    body = {"contents": _user("Weather?"), "toolConfig": {"includeServerSideToolInvocations": True},
-            "tools": [{"googleSearch": {}, "functionDeclarations": [{"name": "getWeather", "description": "w"}]}]}
+def test_tool_combination_circulates_the_search_then_replays(gemini_mock, beta_client):
+    gemini_mock.rules.function_call("getWeather", {"city": "Utqiagvik"}, times=1)
+    question = "What is the northernmost city in the United States? What's the weather like there today?"
+    get_weather = types.FunctionDeclaration(name="getWeather", description="Gets the weather for a requested city.")
+    config = types.GenerateContentConfig(
+        tools=[types.Tool(google_search=types.GoogleSearch(), function_declarations=[get_weather])],
+        tool_config=types.ToolConfig(include_server_side_tool_invocations=True))
+    first = beta_client.models.generate_content(model=GEMINI_3, contents=question, config=config)
+    candidate = first.candidates[0]
+    assert candidate.grounding_metadata is None   # a function call is not an answer from the sources
+    parts = [p for p in candidate.content.parts if not p.thought]
+    call, response, function = parts
+    assert call.tool_call.tool_type == types.ToolType.GOOGLE_SEARCH_WEB
+    assert call.tool_call.args == {"queries": ["what is the northernmost city in the united states",
+                                               "what's the weather like there today"]}
+    assert response.tool_response.id == call.tool_call.id and len(call.tool_call.id) == 8
+    assert "<a class=\"chip\"" in response.tool_response.response["search_suggestions"]
+    assert call.thought_signature and response.thought_signature
+    assert function.function_call.name == "getWeather"
+    # Turn 2: every part goes back as received, with the function's answer; the circulated parts count
+    # toward the prompt.
+    history = [types.Content(role="user", parts=[types.Part(text=question)]), candidate.content,
+               types.Content(role="user", parts=[types.Part.from_function_response(
+                   name="getWeather", response={"response": "Very cold. 22 degrees Fahrenheit."})])]
+    second = beta_client.models.generate_content(model=GEMINI_3, contents=history, config=config)
+    assert second.text and second.usage_metadata.prompt_token_count > first.usage_metadata.prompt_token_count + 20
+
+
+def test_circulation_without_functions_and_with_url_context(http):
+    body = {"contents": _user("Summarise https://example.com/news"), "tools": [{"urlContext": {}}],
+            "toolConfig": {"includeServerSideToolInvocations": True}}
     candidate = _post(http, GEMINI_3, body).json()["candidates"][0]
-    assert "groundingMetadata" not in candidate
-    assert candidate["content"]["parts"][-1]["functionCall"]["name"] == "getWeather"
+    parts = [p for p in candidate["content"]["parts"] if not p.get("thought")]
+    assert parts[0]["toolCall"]["toolType"] == "URL_CONTEXT"
+    assert parts[0]["toolCall"]["args"] == {"urls": ["https://example.com/news"]}
+    assert parts[1]["toolResponse"]["response"] == {"urls_metadata": [
+        {"retrieved_url": "https://example.com/news", "url_retrieval_status": "URL_RETRIEVAL_STATUS_SUCCESS"}]}
+    assert "text" in parts[2]
+    plain = _post(http, GEMINI_3, dict(body, toolConfig={})).json()["candidates"][0]
+    assert not any("toolCall" in p for p in plain["content"]["parts"])
 
 
 # ----------------------------------------------------------------------------------------------------

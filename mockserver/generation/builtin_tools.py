@@ -49,6 +49,7 @@ class ToolPlan:
     code: bool = False
     maps: bool = False
     widget: bool = False
+    circulate: bool = False              # return toolCall / toolResponse parts (grounding.py)
     names: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
@@ -113,6 +114,9 @@ def plan_tools(model: dict, tools: Any, tool_config: Any, *, functions: bool, js
         if not config.get("includeServerSideToolInvocations"):
             raise invalid_argument("Please enable tool_config.include_server_side_tool_invocations to use Built-in "
                                    "tools with Function calling.", "toolConfig.includeServerSideToolInvocations")
+    # The flag asks for tool context circulation, with or without function declarations (tool-combination
+    # page); models without tool combination do not circulate.
+    plan.circulate = combined and bool(config.get("includeServerSideToolInvocations"))
     if json_output and not combined:
         raise invalid_argument("Tool use with a response mime type: 'application/json' is unsupported",
                                "generationConfig.responseMimeType")
@@ -205,6 +209,7 @@ class ToolRun:
     urls: list[dict] | None = None
     places: list[dict] | None = None
     code: dict | None = None
+    maps_queries: list[str] = field(default_factory=list)
     tool_use_tokens: int = 0
 
 
@@ -218,6 +223,7 @@ def run_tools(plan: ToolPlan, digest: bytes, prompt: str, hints: list[str], scri
         run.tool_use_tokens += run.search.tokens
     if plan.maps:
         run.places = grounding.places(rng, hints, script.get("googleMaps"))
+        run.maps_queries = grounding.search_queries(prompt, hints)[:1]
         run.tool_use_tokens += sum(count_text(p.get("snippet") or p["title"]) for p in run.places)
     if plan.urls:
         run.urls, tokens = grounding.fetch_urls(prompt, script.get("urlContext"))
@@ -230,15 +236,22 @@ def run_tools(plan: ToolPlan, digest: bytes, prompt: str, hints: list[str], scri
 def apply(run: ToolRun, candidate: dict, digest: bytes) -> int:
     """Add the tools' results to one candidate; returns the answer tokens its new parts hold.
 
-    A candidate that calls a function, or has no answer text, gets no grounding (the model did not answer
-    from the sources yet)."""
+    A candidate that calls a function gets no grounding and no code run (the model has not answered from
+    the sources yet), but with circulation it still shows the server-side calls it made first."""
     parts = (candidate.get("content") or {}).get("parts") or []
-    if any("functionCall" in part for part in parts):
-        return 0
+    calls = any("functionCall" in part for part in parts)
     added = 0
-    if run.code is not None:
+    if run.code is not None and not calls:
         added = tools_code.insert_parts(parts, run.code)
-        candidate["content"]["parts"] = parts
+    if run.plan.circulate:
+        token = grounding.widget_token(digest) if run.plan.widget and run.places else None
+        context = grounding.circulation_parts(run.search, run.places, run.urls, token, run.maps_queries, digest)
+        at = next((i for i, part in enumerate(parts) if not part.get("thought")), len(parts))
+        parts[at:at] = context
+    if parts:
+        candidate["content"] = {"parts": parts, "role": "model"}
+    if calls:
+        return added
     index = next((i for i, part in enumerate(parts) if isinstance(part.get("text"), str) and not part.get("thought")),
                  None)
     if run.search is not None or run.places:

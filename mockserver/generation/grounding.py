@@ -39,6 +39,7 @@ _PLACE_KINDS = ("Café", "Trattoria", "Market", "Bistro", "Gardens", "Museum", "
 _URL_RE = re.compile(r"https?://[^\s<>\"'`)\]}]+", re.IGNORECASE)
 _SENTENCE_RE = re.compile(r"[^.!?\n]+[.!?]*")
 _WORD_RE = re.compile(r"[a-z0-9]+")
+_QUERY_WORD_RE = re.compile(r"\w+(?:['’]\w+)*")
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -106,13 +107,15 @@ def _token(rng: random.Random, size: int) -> str:
     return base64.urlsafe_b64encode(rng.randbytes(size)).decode("ascii").rstrip("=")
 
 
-def _queries(prompt: str, hints: list[str]) -> list[str]:
-    words = _WORD_RE.findall(prompt.lower())[:12]
-    queries = [" ".join(words)] if words else []
-    short = " ".join(hints[:3])
-    if short and short not in queries:
-        queries.append(short)
-    return queries
+def search_queries(prompt: str, hints: list[str]) -> list[str]:
+    """One query per sentence or question of the prompt (at most 3, 10 words each), else its keywords."""
+    out: list[str] = []
+    for sentence in _SENTENCE_RE.findall(prompt):
+        words = _QUERY_WORD_RE.findall(sentence.lower())[:10]
+        query = " ".join(words)
+        if len(words) >= 2 and query not in out:
+            out.append(query)
+    return out[:3] or ([" ".join(hints[:3]).lower()] if hints else [])
 
 
 def search(retrieval: dict | None, rng: random.Random, prompt: str, hints: list[str], script: dict | None) -> Search:
@@ -123,7 +126,7 @@ def search(retrieval: dict | None, rng: random.Random, prompt: str, hints: list[
         if retrieval["dynamic"] and score < retrieval["threshold"]:
             return Search([], [], 0, score)   # the model answered without searching
     script = script or {}
-    queries = script["queries"] if "queries" in script else _queries(prompt, hints)
+    queries = script["queries"] if "queries" in script else search_queries(prompt, hints)
     if "sources" in script:
         sources = [dict(s, title=s.get("title") or _domain(s["uri"])) for s in script["sources"]]
     else:
@@ -260,6 +263,58 @@ def metadata(search: Search | None, found_places: list[dict] | None, parts: list
     if search is not None and search.score is not None:
         out["retrievalMetadata"] = {"googleSearchDynamicRetrievalScore": search.score}
     if found_places and widget:
-        token = base64.urlsafe_b64encode(hashlib.blake2b(digest + b"maps-widget", digest_size=48).digest())
-        out["googleMapsWidgetContextToken"] = "widgetcontent/" + token.decode("ascii").rstrip("=")
+        out["googleMapsWidgetContextToken"] = widget_token(digest)
     return out
+
+
+# ----------------------------------------------------------------------------------------------------
+# Tool context circulation (toolConfig.includeServerSideToolInvocations, Gemini 3)
+#
+# https://ai.google.dev/gemini-api/docs/tool-combination: each server-side tool the model used comes back
+# as a `toolCall` part and a `toolResponse` part with the same id, every one with a thought signature, so
+# the client can return them as they are in the next turn. Args and response per tool (the page's
+# "Tool-specific data" table): GOOGLE_SEARCH_WEB queries -> search_suggestions; GOOGLE_MAPS queries ->
+# places, google_maps_widget_context_token; URL_CONTEXT urls -> urls_metadata {retrieved_url,
+# url_retrieval_status}. The page shows no more of the responses than those keys; the search suggestions
+# here are the search entry point's HTML, and places carry the grounding chunk's fields.
+
+
+def _call_id(digest: bytes, n: int) -> str:
+    raw = hashlib.blake2b(digest + b"tool-call" + bytes([n]), digest_size=8).digest()
+    return "".join("abcdefghijklmnopqrstuvwxyz0123456789"[b % 36] for b in raw)
+
+
+def _thought_signature(digest: bytes, n: int) -> str:
+    return base64.b64encode(hashlib.blake2b(digest + b"tool-signature" + bytes([n]), digest_size=48).digest()).decode()
+
+
+def circulation_parts(search: Search | None, found_places: list[dict] | None, urls: list[dict] | None,
+                      widget_token: str | None, prompt_query: list[str], digest: bytes) -> list[dict]:
+    """The toolCall / toolResponse pairs of the server-side tools that ran."""
+    calls: list[tuple[str, dict, dict]] = []
+    if search is not None and search.queries:
+        calls.append(("GOOGLE_SEARCH_WEB", {"queries": search.queries},
+                      {"search_suggestions": _entry_point(search.queries)["renderedContent"]}))
+    if found_places:
+        response: dict = {"places": [{"title": p["title"], "uri": p["uri"], "placeId": p["placeId"]}
+                                     for p in found_places]}
+        if widget_token:
+            response["google_maps_widget_context_token"] = widget_token
+        calls.append(("GOOGLE_MAPS", {"queries": prompt_query}, response))
+    if urls:
+        calls.append(("URL_CONTEXT", {"urls": [u["retrievedUrl"] for u in urls]},
+                      {"urls_metadata": [{"retrieved_url": u["retrievedUrl"],
+                                          "url_retrieval_status": u["urlRetrievalStatus"]} for u in urls]}))
+    parts = []
+    for n, (tool_type, args, response) in enumerate(calls):
+        call_id = _call_id(digest, n)
+        parts.append({"toolCall": {"toolType": tool_type, "args": args, "id": call_id},
+                      "thoughtSignature": _thought_signature(digest, 2 * n)})
+        parts.append({"toolResponse": {"toolType": tool_type, "response": response, "id": call_id},
+                      "thoughtSignature": _thought_signature(digest, 2 * n + 1)})
+    return parts
+
+
+def widget_token(digest: bytes) -> str:
+    token = base64.urlsafe_b64encode(hashlib.blake2b(digest + b"maps-widget", digest_size=48).digest())
+    return "widgetcontent/" + token.decode("ascii").rstrip("=")
