@@ -408,3 +408,25 @@ def test_builtin_tools_unit():
     assert plan.search and plan.code and not plan.urls and plan.names == ["googleSearch", "codeExecution"]
     assert not builtin_tools.plan_tools(model, [{"functionDeclarations": []}], None, functions=False,
                                         json_output=True)
+
+
+def test_plugin_tool_results_helper(gemini_mock, beta_client):
+    gemini_mock.rules.tool_results(code_execution={"code": "print(6 * 7)", "output": "42\n"},
+                                   google_search={"sources": [{"uri": "https://answers.example/42"}]},
+                                   prompt="life", times=1)
+    config = types.GenerateContentConfig(tools=[SEARCH, types.Tool(code_execution=types.ToolCodeExecution())])
+    response = beta_client.models.generate_content(model=FLASH, contents="The meaning of life?", config=config)
+    assert response.executable_code == "print(6 * 7)" and response.code_execution_result == "42\n"
+    assert response.candidates[0].grounding_metadata.grounding_chunks[0].web.title == "answers.example"
+    # times=1: the next call is generated again.
+    again = beta_client.models.generate_content(model=FLASH, contents="The meaning of life?", config=config)
+    assert again.code_execution_result != "42\n"
+
+
+def test_rules_with_tools_survive_export_and_import(gemini_mock):
+    rules = gemini_mock.store.rules
+    added = gemini_mock.rules.tool_results(url_context={"https://a.example/": "ERROR"})
+    assert added["tools"] == {"urlContext": {"https://a.example/": {"status": "URL_RETRIEVAL_STATUS_ERROR"}}}
+    state = rules.export_state()
+    rules.import_state(state)
+    assert [r for r in rules.list() if r["id"] == added["id"]][0]["tools"] == added["tools"]
