@@ -430,3 +430,19 @@ def test_rules_with_tools_survive_export_and_import(gemini_mock):
     state = rules.export_state()
     rules.import_state(state)
     assert [r for r in rules.list() if r["id"] == added["id"]][0]["tools"] == added["tools"]
+
+
+def test_the_docs_quickstart_as_written_on_the_default_client(client):
+    # https://ai.google.dev/gemini-api/docs/google-search, with the SDK's default API version.
+    grounding_tool = types.Tool(google_search=types.GoogleSearch())
+    config = types.GenerateContentConfig(tools=[grounding_tool])
+    response = client.models.generate_content(model=FLASH, contents="Who won the euro 2024?", config=config)
+    supports = response.candidates[0].grounding_metadata.grounding_supports
+    chunks = response.candidates[0].grounding_metadata.grounding_chunks
+    text = response.text
+    # The docs' add_citations: insert links at each support's end_index, last first.
+    for support in sorted(supports, key=lambda s: s.segment.end_index, reverse=True):
+        links = ", ".join(f"[{i + 1}]({chunks[i].web.uri})" for i in support.grounding_chunk_indices)
+        cut = len(text.encode()[:support.segment.end_index].decode())
+        text = text[:cut] + links + text[cut:]
+    assert text.count("grounding-api-redirect") >= len(supports)
