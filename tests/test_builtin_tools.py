@@ -260,11 +260,6 @@ def test_scripted_places(gemini_mock, http):
         {"maps": {"uri": "https://maps.google.com/?cid=1", "title": "Bestia", "placeId": "places/ChIJbestia"}}]
 
 
-def test_google_maps_refused_where_the_model_lacks_it(http):
-    response = _post(http, FLASH, {"contents": _user("Dinner?"), "tools": [{"googleMaps": {}}]})
-    assert_envelope(response, 400, "INVALID_ARGUMENT", field="tools[0].googleMaps")
-
-
 def test_bad_lat_lng(http):
     body = {"contents": _user("Dinner?"), "tools": [{"googleMaps": {}}],
             "toolConfig": {"retrievalConfig": {"latLng": {"latitude": 91, "longitude": 0}}}}
@@ -317,12 +312,29 @@ def test_json_output_with_search(http):
     assert candidate["groundingMetadata"]["groundingChunks"]
 
 
-def test_search_refused_where_the_model_lacks_it(http):
+def test_a_tool_refused_where_the_model_lacks_it(http):
     response = _post(http, "gemini-1.5-flash", {"contents": _user("hi"), "tools": [{"codeExecution": {}}],
                                                 "generationConfig": {}})
     assert response.status_code == 200   # 1.5 has the default tools
     response = _post(http, "gemini-1.5-flash", {"contents": _user("hi"), "tools": [{"googleMaps": {}}]})
     assert_envelope(response, 400, "INVALID_ARGUMENT", field="tools[0].googleMaps")
+
+
+@pytest.mark.parametrize("prompt, code, output", [
+    ("What is 123 * 45 + 6?", "result = 123 * 45 + 6\nprint(result)\n", "5541\n"),
+    ("Compute (2 + 3) ** 2 please", "result = (2 + 3) ** 2\nprint(result)\n", "25\n"),
+    ("What is 10 - 4 / 2?", "result = 10 - 4 / 2\nprint(result)\n", "8.0\n"),
+])
+def test_code_for_arithmetic_prints_its_value(prompt, code, output):
+    import random
+
+    from gemini_mockserver.generation import tools_code
+
+    run = tools_code.program(random.Random(0), prompt, ["x"], None)
+    assert (run["code"], run["output"]) == (code, output)
+    # A date is not a subtraction.
+    dated = tools_code.program(random.Random(0), "What happened on 2024-06-14?", ["happened"], None)
+    assert dated["output"] == "1 words, 8 letters\n"
 
 
 def test_tool_combination_circulates_the_search_then_replays(gemini_mock, beta_client):
