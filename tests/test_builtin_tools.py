@@ -150,12 +150,14 @@ def test_legacy_search_retrieval_refused_on_2_x(http):
 
 
 def test_url_context_metadata(gemini_mock, beta_client):
-    gemini_mock.rules.add(tools={"urlContext": {"https://example.com/private": {"status": "URL_RETRIEVAL_STATUS_PAYWALL"},
-                                                "https://example.com/recipe": {"content": "Mix flour and water."}}})
+    gemini_mock.rules.add(tools={"urlContext": {
+        "https://example.com/private": {"status": "URL_RETRIEVAL_STATUS_PAYWALL"},
+        "https://example.com/recipe": {"content": "Mix flour and water."}}})
     prompt = ("Compare https://example.com/recipe and https://example.com/private, then "
               "https://example.com/recipe again.")
     response = beta_client.models.generate_content(
-        model=FLASH, contents=prompt, config=types.GenerateContentConfig(tools=[types.Tool(url_context=types.UrlContext())]))
+        model=FLASH, contents=prompt,
+        config=types.GenerateContentConfig(tools=[types.Tool(url_context=types.UrlContext())]))
     urls = response.candidates[0].url_context_metadata.url_metadata
     assert [(u.retrieved_url, u.url_retrieval_status) for u in urls] == [
         ("https://example.com/recipe", types.UrlRetrievalStatus.URL_RETRIEVAL_STATUS_SUCCESS),
@@ -170,7 +172,8 @@ def test_url_context_unscripted_pages_are_read(http):
     first = _post(http, FLASH, body).json()
     validate_response("v1beta", "GenerateContentResponse", first)
     assert first["candidates"][0]["urlContextMetadata"] == {"urlMetadata": [
-        {"retrievedUrl": "https://ai.google.dev/gemini-api/docs", "urlRetrievalStatus": "URL_RETRIEVAL_STATUS_SUCCESS"}]}
+        {"retrievedUrl": "https://ai.google.dev/gemini-api/docs",
+         "urlRetrievalStatus": "URL_RETRIEVAL_STATUS_SUCCESS"}]}
     assert first["usageMetadata"]["toolUsePromptTokenCount"] >= 300
     assert _post(http, FLASH, body).json() == first
 
@@ -302,7 +305,8 @@ def test_gemini_3_combination_needs_server_side_invocations(http):
 def test_json_output_with_search(http):
     body = {"contents": _user("List two facts"), "tools": [{"googleSearch": {}}],
             "generationConfig": {"responseMimeType": "application/json"}}
-    error = assert_envelope(_post(http, FLASH, body), 400, "INVALID_ARGUMENT", field="generationConfig.responseMimeType")
+    error = assert_envelope(_post(http, FLASH, body), 400, "INVALID_ARGUMENT",
+                            field="generationConfig.responseMimeType")
     assert error["message"] == "Tool use with a response mime type: 'application/json' is unsupported"
     response = _post(http, GEMINI_3, body)   # Gemini 3 combines structured output with built-in tools
     assert response.status_code == 200, response.text
