@@ -47,8 +47,8 @@ from starlette.responses import Response, StreamingResponse
 
 from . import safe_regex
 from .auth import Identity
-from .generation import builtin_tools
 from .errors import ApiError, invalid_argument, not_found, reason_phrase, status_for_code
+from .generation import builtin_tools
 from .http import dumps
 from .quotas import CALL, Call, bare_model, quota_error
 

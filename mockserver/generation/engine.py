@@ -23,6 +23,9 @@ comes first when `includeThoughts` is set, and the first answer part carries a `
 As on the real 2.5 models, thoughts are paid from `maxOutputTokens` first; the answer gets what is left
 (possibly nothing, with finishReason MAX_TOKENS). Output is cut before the first stop sequence (STOP), then
 at `maxOutputTokens` (MAX_TOKENS).
+
+Built-in tools (googleSearch, urlContext, codeExecution, googleMaps) then add their results to each
+candidate: grounding metadata, code parts and tool-use prompt tokens (builtin_tools.py).
 """
 from __future__ import annotations
 
@@ -374,7 +377,8 @@ def generate_content(model: dict, request: dict, *, seed: int, resolve_file: Res
 
     `cached`: an explicit cache's {"contents", "systemInstruction", "tools", "toolConfig"}, used as the
     prompt prefix. `override`: {"text"} | {"functionCall"} | {"json"} returned verbatim (finishReason
-    STOP, consistent usage). `implicit_cached_tokens`: prefix tokens served from the implicit cache (usage
+    STOP, consistent usage), with or without {"tools"}: what the built-in tools find (builtin_tools.py).
+    `implicit_cached_tokens`: prefix tokens served from the implicit cache (usage
     only). Raises ApiError (400 naming the field) for invalid requests.
     """
     check_method(model, "generateContent")
