@@ -328,6 +328,8 @@ def test_a_tool_refused_where_the_model_lacks_it(http):
     ("What is 123 * 45 + 6?", "result = 123 * 45 + 6\nprint(result)\n", "5541\n"),
     ("Compute (2 + 3) ** 2 please", "result = (2 + 3) ** 2\nprint(result)\n", "25\n"),
     ("What is 10 - 4 / 2?", "result = 10 - 4 / 2\nprint(result)\n", "8.0\n"),
+    ("What is 2 ** 10 - 24?", "result = 2 ** 10 - 24\nprint(result)\n", "1000\n"),
+    ("(1 + 2) * (3 - 1)", "result = (1 + 2) * (3 - 1)\nprint(result)\n", "6\n"),
 ])
 def test_code_for_arithmetic_prints_its_value(prompt, code, output):
     import random

@@ -21,7 +21,7 @@ from .counting import part_tokens
 OUTCOMES = ("OUTCOME_OK", "OUTCOME_FAILED", "OUTCOME_DEADLINE_EXCEEDED")
 # A minus needs spaces around it, so that dates (2024-06-14) and ranges are not taken for subtractions.
 _EXPRESSION_RE = re.compile(
-    r"\(?\s*-?\d+(?:\.\d+)?(?:(?:\s*(?:\*\*|//|[+*/%])\s*|\s+-\s+)\(?\s*-?\d+(?:\.\d+)?\s*\)?)+")
+    r"\(?\s*-?\d+(?:\.\d+)?(?:(?:\s*(?:\*\*|//|[+*/%])\s*|\s+-\s+)\(?\s*-?\d+(?:\.\d+)?(?:\s*\))?)+")
 _OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
               ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
 _MAX_OPERAND = 10 ** 12
