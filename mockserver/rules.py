@@ -13,7 +13,11 @@ error becomes that request's error in the results; latency is not applied there)
                "project": "project-1"},
      "respond": {"text": "Sunny."} | {"functionCall": {"name": "f", "args": {}}} | {"json": {...}}
                 | {"error": {"code": 429, "status"?: "RESOURCE_EXHAUSTED", "message"?: "..."}},
-     "latencyMs": 0, "times": null}
+     "latencyMs": 0, "times": null,
+     "tools": {"googleSearch": {"sources": [...]}, "urlContext": {...}, "codeExecution": {...}, ...}}
+
+`tools` scripts what the request's built-in tools find (see generation/builtin_tools.py); it goes with a
+`respond` or alone (the answer is then generated, grounded on the scripted results).
 
 Faults act at the HTTP edge, on any API path, before the handler runs. A fault matches a regular
 expression over the request path, the HTTP method, the model and the project, and holds for the next
@@ -45,13 +49,14 @@ from starlette.responses import Response, StreamingResponse
 from . import safe_regex
 from .auth import Identity
 from .errors import ApiError, invalid_argument, not_found, reason_phrase, status_for_code
+from .generation import builtin_tools
 from .http import dumps
 from .quotas import CALL, Call, admit, bare_model, quota_error
 
 # Methods whose answer a rule may script; on the others only errors and latency act.
 GENERATING_METHODS = frozenset({"generateContent", "streamGenerateContent", "generateText", "generateMessage"})
 RESPOND_KINDS = ("text", "functionCall", "json", "error")
-RULE_FIELDS = ("match", "respond", "latencyMs", "times")
+RULE_FIELDS = ("match", "respond", "latencyMs", "times", "tools")
 RULE_MATCH_FIELDS = ("model", "method", "prompt", "project")
 FAULT_KINDS = ("status", "latency", "streamCut")
 FAULT_FIELDS = ("kind", "code", "status", "message", "details", "retryDelay", "latencyMs", "chunkLatencyMs",
@@ -183,7 +188,7 @@ def prompt_text(request: Any) -> str:
 # -- scripted rules ---------------------------------------------------------------------------------
 
 class Rule:
-    __slots__ = ("id", "match", "methods", "pattern", "respond", "latency_ms", "times", "hits")
+    __slots__ = ("id", "match", "methods", "pattern", "respond", "latency_ms", "times", "hits", "tools")
 
     def __init__(self, rule_id: str, data: Any) -> None:
         data = _object(data, "rule")
@@ -222,9 +227,10 @@ class Rule:
             if kind == "error":
                 respond = {"error": error_spec(respond["error"], "respond.error")}
         self.latency_ms = _number(data.get("latencyMs"), "latencyMs")
-        if respond is None and not self.latency_ms:
-            raise invalid_argument("A rule needs respond (text, functionCall, json or error), latencyMs, or both.",
-                                   "respond")
+        self.tools = None if data.get("tools") is None else builtin_tools.check_script(data["tools"])
+        if respond is None and not self.latency_ms and self.tools is None:
+            raise invalid_argument("A rule needs respond (text, functionCall, json or error), tools, latencyMs, "
+                                   "or some of them.", "respond")
         self.id = rule_id
         self.match = {key: match[key] for key in RULE_MATCH_FIELDS if match.get(key) is not None}
         self.methods = None if methods is None or "*" in methods else frozenset(methods)
@@ -233,8 +239,11 @@ class Rule:
         self.hits = 0
 
     def as_dict(self) -> dict:
-        return {"id": self.id, "match": copy.deepcopy(self.match), "respond": copy.deepcopy(self.respond),
+        body = {"id": self.id, "match": copy.deepcopy(self.match), "respond": copy.deepcopy(self.respond),
                 "latencyMs": self.latency_ms, "times": self.times, "hits": self.hits}
+        if self.tools is not None:
+            body["tools"] = copy.deepcopy(self.tools)
+        return body
 
     @property
     def exhausted(self) -> bool:
@@ -244,7 +253,7 @@ class Rule:
         """Whether the rule's answer makes sense for `method` (see the module's doc)."""
         if method in GENERATING_METHODS:
             return True
-        return self.respond is None or "error" in self.respond
+        return self.tools is None and (self.respond is None or "error" in self.respond)
 
     def matches(self, project: str | None, model_name: str | None, method: str, prompt) -> bool:
         if self.exhausted or not self.acts_on(method):
@@ -314,6 +323,8 @@ class Rules:
                 if rule.matches(project, model_name, method, prompt):
                     rule.hits += 1
                     respond = copy.deepcopy(rule.respond)
+                    if rule.tools is not None and "error" not in (respond or {}):
+                        respond = dict(respond or {}, tools=copy.deepcopy(rule.tools))
                     latency = rule.latency_ms
                     break
             else:

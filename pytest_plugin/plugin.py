@@ -121,7 +121,8 @@ class Rules:
 
     A rule is `{"match": {"model", "method", "prompt" (a regex)}, "respond": {"text"} | {"functionCall":
     {"name", "args"}} | {"json": value} | {"error": {"code", "status"?, "message"?}}, "latencyMs": 0,
-    "times": null | N}`; the first matching rule answers, `times` limits how often.
+    "times": null | N, "tools"?: {...}}`; the first matching rule answers, `times` limits how often.
+    `tools` (or `tool_results`) scripts what built-in tools find (gemini_mockserver.generation.builtin_tools).
     """
 
     def __init__(self, mock: "GeminiMock") -> None:
@@ -171,6 +172,24 @@ class Rules:
         if message:
             error["message"] = message
         return self._respond({"error": error}, model, prompt, method, times, latency_ms)
+
+    def tool_results(self, *, google_search: dict | None = None, url_context: dict | None = None,
+                     code_execution: dict | None = None, google_maps: dict | None = None,
+                     model: str | None = None, prompt: str | None = None, method: str | None = None,
+                     times: int | None = None) -> dict:
+        """Script what the request's built-in tools find; the answer is still generated, grounded on them:
+
+            gemini_mock.rules.tool_results(google_search={"sources": [{"uri": "https://a.example/",
+                                                                         "title": "A", "snippet": "..."}]})
+            gemini_mock.rules.tool_results(url_context={"https://a.example/": "URL_RETRIEVAL_STATUS_ERROR"})
+            gemini_mock.rules.tool_results(code_execution={"code": "print(2)", "output": "2\\n"})
+            gemini_mock.rules.tool_results(google_maps={"places": [{"title": "Bestia"}]})
+        """
+        tools = {key: value for key, value in (("googleSearch", google_search), ("urlContext", url_context),
+                                              ("codeExecution", code_execution), ("googleMaps", google_maps))
+                 if value is not None}
+        match = {k: v for k, v in (("model", model), ("prompt", prompt), ("method", method)) if v is not None}
+        return self.add({"match": match, "tools": tools, "times": times})
 
     def list(self) -> list[dict]:
         """This test's rules."""

@@ -133,6 +133,10 @@ def part_tokens(part: dict) -> int:
     """Tokens of one part of the model's answer: its text, or the canonical JSON of its function call."""
     if "functionCall" in part:
         return count_text(canonical_json(part["functionCall"]))
+    if "executableCode" in part:
+        return count_text(part["executableCode"].get("code") or "")
+    if "codeExecutionResult" in part:
+        return count_text(part["codeExecutionResult"].get("output") or "")
     return count_text(part.get("text", ""))
 
 

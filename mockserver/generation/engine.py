@@ -23,6 +23,9 @@ comes first when `includeThoughts` is set, and the first answer part carries a `
 As on the real 2.5 models, thoughts are paid from `maxOutputTokens` first; the answer gets what is left
 (possibly nothing, with finishReason MAX_TOKENS). Output is cut before the first stop sequence (STOP), then
 at `maxOutputTokens` (MAX_TOKENS).
+
+Built-in tools (googleSearch, urlContext, codeExecution, googleMaps) then add their results to each
+candidate: grounding metadata, code parts and tool-use prompt tokens (builtin_tools.py).
 """
 from __future__ import annotations
 
@@ -35,7 +38,7 @@ from functools import lru_cache
 from typing import Any, Callable
 
 from ..errors import invalid_argument
-from . import gemini3, structured
+from . import builtin_tools, gemini3, structured
 from .counting import (Counts, canonical_json, check_audio_limit, count_content, count_content_list, count_tools,
                        part_tokens)
 from .embeddings import batch_embed_contents, embed_content
@@ -383,11 +386,19 @@ def generate_content(model: dict, request: dict, *, seed: int, resolve_file: Res
 
     `cached`: an explicit cache's {"contents", "systemInstruction", "tools", "toolConfig"}, used as the
     prompt prefix. `override`: {"text"} | {"functionCall"} | {"json"} returned verbatim (finishReason
-    STOP, consistent usage). `implicit_cached_tokens`: prefix tokens served from the implicit cache (usage
+    STOP, consistent usage), with or without {"tools"}: what the built-in tools find (builtin_tools.py).
+    `implicit_cached_tokens`: prefix tokens served from the implicit cache (usage
     only). Raises ApiError (400 naming the field) for invalid requests.
     """
     check_method(model, "generateContent")
     plan = plan_request(model, request, cached)
+    tool_source = cached if cached else request
+    tool_plan = builtin_tools.plan_tools(model, tool_source.get("tools"), tool_source.get("toolConfig"),
+                                         functions=bool(plan.declarations),
+                                         json_output=plan.mime == "application/json" or plan.schema is not None)
+    tool_script = (override or {}).get("tools")   # a rule's scripted tool results (builtin_tools.py)
+    if tool_script is not None:
+        override = {key: value for key, value in override.items() if key != "tools"} or None
     extra_safety = check_safety(request.get("safetySettings"))
     cached_counts, prompt_counts = _prompt_counts(request, cached, resolve_file, model)
     input_limit = model.get("inputTokenLimit")
@@ -401,6 +412,7 @@ def generate_content(model: dict, request: dict, *, seed: int, resolve_file: Res
 
     candidates = []
     candidates_tokens = thoughts_tokens = 0
+    prompt, hints, answered = _prompt_words(contents)
     if override is not None:
         for index in range(plan.candidate_count):
             part = _override_part(override)
@@ -410,19 +422,27 @@ def generate_content(model: dict, request: dict, *, seed: int, resolve_file: Res
             candidates.append({"content": {"parts": [part], "role": "model"}, "finishReason": "STOP",
                                "index": index, "safetyRatings": safety})
     else:
-        prompt, hints, answered = _prompt_words(contents)
         for index in range(plan.candidate_count):
             candidate, tokens, thoughts = _candidate(index, plan, digest, prompt, hints, answered, safety)
             candidates.append(candidate)
             candidates_tokens += tokens
             thoughts_tokens += thoughts
 
+    tool_use_tokens = 0
+    if tool_plan:
+        run = builtin_tools.run_tools(tool_plan, digest, prompt, hints, tool_script)
+        for candidate in candidates:
+            candidates_tokens += builtin_tools.apply(run, candidate, digest)
+        tool_use_tokens = run.tool_use_tokens
+
     cached_tokens = cached_counts.total
     if not cached_tokens and implicit_cached_tokens:
         cached_tokens = min(int(implicit_cached_tokens), prompt_counts.total)
+    usage = _usage(prompt_counts, cached_counts, cached_tokens, candidates_tokens, thoughts_tokens)
+    builtin_tools.add_usage(usage, tool_use_tokens)
     return {
         "candidates": candidates,
-        "usageMetadata": _usage(prompt_counts, cached_counts, cached_tokens, candidates_tokens, thoughts_tokens),
+        "usageMetadata": usage,
         "modelVersion": model_version(model),
         "responseId": _response_id(digest),
     }

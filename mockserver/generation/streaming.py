@@ -5,6 +5,9 @@ from .counting import part_tokens
 from .tokens import split_text
 
 
+_LAST_CHUNK_METADATA = ("groundingMetadata", "urlContextMetadata")
+
+
 def _chunk_count(pieces: int) -> int:
     if pieces <= 1:
         return 1
@@ -63,7 +66,7 @@ def stream_chunks(response: dict) -> list[dict]:
         plans.append((candidate, steps))
     total_steps = max((len(steps) for _, steps in plans), default=0) or 1
     prompt_tokens = usage.get("promptTokenCount", 0)
-    thoughts = usage.get("thoughtsTokenCount", 0)
+    fixed = usage.get("thoughtsTokenCount", 0) + usage.get("toolUsePromptTokenCount", 0)   # counted from the start
     chunks = []
     emitted = 0
     for step in range(total_steps):
@@ -83,6 +86,9 @@ def stream_chunks(response: dict) -> list[dict]:
             entry["index"] = candidate.get("index", 0)
             if last and "safetyRatings" in candidate:
                 entry["safetyRatings"] = candidate["safetyRatings"]
+            for key in _LAST_CHUNK_METADATA:   # built-in tool results come with the finished answer
+                if last and key in candidate:
+                    entry[key] = candidate[key]
             chunk_candidates.append(entry)
         if last:
             chunk_usage = dict(usage)
@@ -90,8 +96,9 @@ def stream_chunks(response: dict) -> list[dict]:
             chunk_usage = {"promptTokenCount": prompt_tokens}
             if emitted:
                 chunk_usage["candidatesTokenCount"] = emitted
-            chunk_usage["totalTokenCount"] = prompt_tokens + emitted + thoughts
-            for key in ("cachedContentTokenCount", "promptTokensDetails", "cacheTokensDetails", "thoughtsTokenCount"):
+            chunk_usage["totalTokenCount"] = prompt_tokens + emitted + fixed
+            for key in ("cachedContentTokenCount", "promptTokensDetails", "cacheTokensDetails", "thoughtsTokenCount",
+                        "toolUsePromptTokenCount", "toolUsePromptTokensDetails"):
                 if key in usage:
                     chunk_usage[key] = usage[key]
         chunks.append({"candidates": chunk_candidates, "usageMetadata": chunk_usage,
