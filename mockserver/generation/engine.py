@@ -35,7 +35,7 @@ from functools import lru_cache
 from typing import Any, Callable
 
 from ..errors import invalid_argument
-from . import structured
+from . import media_output, structured
 from .counting import (Counts, canonical_json, check_audio_limit, count_content, count_content_list, count_tools,
                        part_tokens)
 from .embeddings import batch_embed_contents, embed_content
@@ -391,7 +391,17 @@ def generate_content(model: dict, request: dict, *, seed: int, resolve_file: Res
 
     candidates = []
     candidates_tokens = thoughts_tokens = 0
-    if override is not None:
+    media_tokens: dict[str, int] = {}
+    if override is None and media_output.wants_media(model, request):   # images, speech (media_output.py)
+        media_output.check(model, request)
+        prompt, hints, _ = _prompt_words(contents)
+        for index in range(plan.candidate_count):
+            candidate, tokens = media_output.candidate(model, request, digest, index, prompt, hints, safety)
+            candidates.append(candidate)
+            for modality, count in tokens.items():
+                media_tokens[modality] = media_tokens.get(modality, 0) + count
+        candidates_tokens = sum(media_tokens.values())
+    elif override is not None:
         for index in range(plan.candidate_count):
             part = _override_part(override)
             candidates_tokens += part_tokens(part)
@@ -408,9 +418,12 @@ def generate_content(model: dict, request: dict, *, seed: int, resolve_file: Res
     cached_tokens = cached_counts.total
     if not cached_tokens and implicit_cached_tokens:
         cached_tokens = min(int(implicit_cached_tokens), prompt_counts.total)
+    usage = _usage(prompt_counts, cached_counts, cached_tokens, candidates_tokens, thoughts_tokens)
+    if media_tokens:
+        usage["candidatesTokensDetails"] = media_output.details(media_tokens)
     return {
         "candidates": candidates,
-        "usageMetadata": _usage(prompt_counts, cached_counts, cached_tokens, candidates_tokens, thoughts_tokens),
+        "usageMetadata": usage,
         "modelVersion": model_version(model),
         "responseId": _response_id(digest),
     }
