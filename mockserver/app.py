@@ -22,7 +22,7 @@ from .resources import caches
 from .resources import corpora, legacy, permissions, tuned_models
 from .resources import openai_compat
 from .resources import logs
-from .resources import url_media
+from .resources import media_generation, url_media
 from .routing import Router
 from .store import Store
 
@@ -40,6 +40,7 @@ RESOURCES = [
     batches,
     openai_compat,
     logs,
+    media_generation,
 ]
 
 # Backends with no API routes of their own: scripted rules and faults, rate limits and the usage ledger,

@@ -89,6 +89,14 @@ OPERATIONS: dict[tuple[str, str, str | None], Operation] = {
     ("GET", "files/{file}:download", "download"): Operation(
         "Download a generated file (media path)", response="DownloadFileResponse", media="download",
         query=("alt",)),
+    # Imagen and Veo (resources/media_generation.py)
+    ("POST", "models/{model}:predict", None): Operation("Generate images (Imagen)", "PredictRequest", "PredictResponse"),
+    ("POST", "models/{model}:predictLongRunning", None): Operation(
+        "Generate videos (Veo): a long-running operation", "PredictLongRunningRequest", "Operation"),
+    ("GET", "models/{model}/operations/{operation}", None): Operation("Poll a video operation", response="Operation"),
+    ("GET", "files/{uri:path}:download", None): Operation(
+        "Download a generated file named by its full uri", response="DownloadFileResponse", media="download",
+        query=("alt",)),
     # cached contents
     ("POST", "cachedContents", None): Operation("Create a cache", "CachedContent", "CachedContent"),
     ("GET", "cachedContents", None): Operation("List the project's caches",

@@ -204,6 +204,16 @@ CASES: list[Case] = [
     Case("GET", "files/{file}:download", path=lambda w: f"{w.generated}:download", response="DownloadFileResponse"),
     Case("GET", "files/{file}:download", media="download", path=lambda w: f"{w.generated}:download",
          params={"alt": "media"}, kind="bytes"),
+    # Imagen and Veo
+    Case("POST", "models/{model}:predict", path="models/imagen-4.0-generate-001:predict",
+         body={"instances": [{"prompt": "a tree"}], "parameters": {"sampleCount": 1}}, response="PredictResponse"),
+    Case("POST", "models/{model}:predictLongRunning", path="models/veo-3.1-generate-preview:predictLongRunning",
+         body={"instances": [{"prompt": "waves"}]}, response="Operation"),
+    Case("GET", "models/{model}/operations/{operation}", response="Operation",
+         path=lambda w: w.http.post("/v1beta/models/veo-3.1-generate-preview:predictLongRunning",
+                                    json={"instances": [{"prompt": "waves"}]}).json()["name"]),
+    Case("GET", "files/{uri:path}:download", response="DownloadFileResponse",
+         path=lambda w: f"files/https:/generativelanguage.googleapis.com/v1beta/{w.generated}:download"),
     # cached contents
     Case("POST", "cachedContents", body={"model": f"models/{MODEL}", "ttl": "60s",
                                          "contents": [{"role": "user", "parts": [{"text": LONG}]}]},

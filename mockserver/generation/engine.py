@@ -38,7 +38,7 @@ from functools import lru_cache
 from typing import Any, Callable
 
 from ..errors import invalid_argument
-from . import builtin_tools, gemini3, structured
+from . import builtin_tools, gemini3, media_output, structured
 from .counting import (Counts, canonical_json, check_audio_limit, count_content, count_content_list, count_tools,
                        part_tokens)
 from .embeddings import batch_embed_contents, embed_content
@@ -413,7 +413,16 @@ def generate_content(model: dict, request: dict, *, seed: int, resolve_file: Res
     candidates = []
     candidates_tokens = thoughts_tokens = 0
     prompt, hints, answered = _prompt_words(contents)
-    if override is not None:
+    media_tokens: dict[str, int] = {}
+    if override is None and media_output.wants_media(model, request):   # images, speech (media_output.py)
+        media_output.check(model, request)
+        for index in range(plan.candidate_count):
+            candidate, tokens = media_output.candidate(model, request, digest, index, prompt, hints, safety)
+            candidates.append(candidate)
+            for modality, count in tokens.items():
+                media_tokens[modality] = media_tokens.get(modality, 0) + count
+        candidates_tokens = sum(media_tokens.values())
+    elif override is not None:
         for index in range(plan.candidate_count):
             part = _override_part(override)
             if "functionCall" in part and plan.sign_calls:   # Gemini 3 signs every function call
@@ -440,6 +449,8 @@ def generate_content(model: dict, request: dict, *, seed: int, resolve_file: Res
         cached_tokens = min(int(implicit_cached_tokens), prompt_counts.total)
     usage = _usage(prompt_counts, cached_counts, cached_tokens, candidates_tokens, thoughts_tokens)
     builtin_tools.add_usage(usage, tool_use_tokens)
+    if media_tokens:
+        usage["candidatesTokensDetails"] = media_output.details(media_tokens)
     return {
         "candidates": candidates,
         "usageMetadata": usage,

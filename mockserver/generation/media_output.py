@@ -1,0 +1,65 @@
+"""Image and speech answers of generateContent: which modalities an answer holds, and its candidates.
+
+The output modalities are `generationConfig.responseModalities` when given (validation.py has already
+refused one the model cannot produce), else what the model produces by default: image models answer
+with text and an image, TTS models with audio, every other model with text (this module stays out).
+"""
+from __future__ import annotations
+
+import random
+
+from . import images, speech
+from .text import compose
+
+CAPTION_TOKENS = (8, 30)   # the short text image models put beside a picture
+
+
+def output_modalities(model: dict, request: dict) -> frozenset[str]:
+    """The modalities the answer holds: {"TEXT"} for a plain text answer."""
+    config = request.get("generationConfig") or {}
+    requested = config.get("responseModalities") if isinstance(config, dict) else None
+    if requested:
+        return frozenset(str(m).upper() for m in requested)
+    produced = (model.get("emulator") or {}).get("responseModalities") or ["TEXT"]
+    return frozenset(produced)
+
+
+def wants_media(model: dict, request: dict) -> bool:
+    return bool(output_modalities(model, request) & {"IMAGE", "AUDIO"})
+
+
+def check(model: dict, request: dict) -> None:
+    """The image size and voices are valid (400 naming the field otherwise), before any work starts."""
+    config = request.get("generationConfig") or {}
+    modalities = output_modalities(model, request)
+    if "IMAGE" in modalities:
+        images.resolve_size(model, config.get("imageConfig"))
+    if "AUDIO" in modalities:
+        speech.voices_for(config.get("speechConfig"))
+
+
+def candidate(model: dict, request: dict, digest: bytes, index: int, prompt: str, hints: list[str],
+              safety: list[dict]) -> tuple[dict, dict[str, int]]:
+    """One candidate with media parts, and its output tokens per modality."""
+    config = request.get("generationConfig") or {}
+    modalities = output_modalities(model, request)
+    seed = digest + bytes([index])
+    parts: list[dict] = []
+    tokens: dict[str, int] = {}
+    if "AUDIO" in modalities:
+        part, tokens["AUDIO"] = speech.speech_part(prompt, speech.voices_for(config.get("speechConfig")), seed)
+        parts.append(part)
+    if "IMAGE" in modalities:
+        if "TEXT" in modalities:
+            rng = random.Random(int.from_bytes(seed[:8], "little"))
+            text, tokens["TEXT"] = compose(rng, rng.randint(*CAPTION_TOKENS), hints)
+            parts.append({"text": text})
+        width, height, tokens["IMAGE"] = images.resolve_size(model, config.get("imageConfig"))
+        parts.append(images.image_part(width, height, seed))
+    content = {"parts": parts, "role": "model"}
+    return {"content": content, "finishReason": "STOP", "index": index, "safetyRatings": safety}, tokens
+
+
+def details(tokens: dict[str, int]) -> list[dict]:
+    """`candidatesTokensDetails`: one entry per output modality."""
+    return [{"modality": modality, "tokenCount": count} for modality, count in sorted(tokens.items()) if count]
