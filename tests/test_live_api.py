@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from contextlib import contextmanager
 
 import pytest
@@ -82,6 +83,17 @@ def pcm_of(messages: list[dict]) -> bytes:
             assert part["inlineData"]["mimeType"] == "audio/pcm;rate=24000"
             data += base64.b64decode(part["inlineData"]["data"])
     return data
+
+
+def last_session(mock, count: int = 1) -> dict:
+    """The journal entry of the test's latest session, waiting (briefly) for the server to write it: a
+    session is journaled when it ends, which the server may see after the client has moved on."""
+    deadline = time.monotonic() + 10
+    while True:
+        sessions = [entry for entry in mock.requests if entry["method"] == "WEBSOCKET"]
+        if len(sessions) >= count or time.monotonic() > deadline:
+            return sessions[-1]
+        time.sleep(0.02)
 
 
 def transcript(messages: list[dict], key: str = "outputTranscription") -> str:
@@ -279,7 +291,7 @@ def test_protocol_errors_close_with_the_documented_codes(gemini_mock, send, code
         ws.send(send)
         got_code, reason = closed(ws)
     assert got_code == code and words in reason
-    entry = gemini_mock.requests[-1]
+    entry = last_session(gemini_mock)
     assert entry["method"] == "WEBSOCKET" and entry["live"]["closeCode"] == code and entry["status"] in (400, 404)
     assert not gemini_mock.store.internal_errors
 
@@ -291,6 +303,10 @@ def test_missing_key_and_unknown_paths(gemini_mock):
     with connect(gemini_mock.base_url.replace("http", "ws", 1) + "/ws/nothing/here") as ws:
         code, reason = closed(ws)
     assert code == 1008 and "not found" in reason
+    deadline = time.monotonic() + 10
+    while len([e for e in gemini_mock.store.journal.entries() if e["method"] == "WEBSOCKET"]) < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
     assert gemini_mock.store.journal.entries()[-1]["status"] == 404
     assert not gemini_mock.store.internal_errors
 
@@ -298,7 +314,7 @@ def test_missing_key_and_unknown_paths(gemini_mock):
 def test_journal_shows_the_session_messages(gemini_mock):
     with open_session(gemini_mock, {"model": AUDIO_MODEL}) as ws:
         say(ws, "hi")
-    entry = gemini_mock.requests[-1]
+    entry = last_session(gemini_mock)
     assert entry["status"] == 200 and entry["model"] == "gemini-2.5-flash-native-audio-preview-12-2025"
     kinds = [(m["from"], m["type"]) for m in entry["live"]["messages"]]
     assert kinds[:3] == [("client", "setup"), ("server", "setupComplete"), ("client", "clientContent")]

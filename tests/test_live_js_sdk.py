@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+import time
 
 from test_js_sdk import JS_DIR, _ensure_sdk, _node, _tail
 from test_live_api import AUDIO_MODEL, expected_text, text_model  # noqa: F401 (a fixture)
@@ -30,5 +31,10 @@ def test_javascript_sdk_live(gemini_mock, text_model):
     assert result.returncode == 0, f"the JavaScript Live test failed:\n{_tail(output, 200)}"
     assert re.search(r"\bpass 5\b", output) and re.search(r"\bfail 0\b", output), output
     assert not gemini_mock.store.internal_errors
-    sessions = [entry for entry in gemini_mock.store.journal.entries() if entry["method"] == "WEBSOCKET"]
+    deadline = time.monotonic() + 10     # a session is journaled when the server sees it end
+    while True:
+        sessions = [entry for entry in gemini_mock.store.journal.entries() if entry["method"] == "WEBSOCKET"]
+        if len(sessions) >= 7 or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
     assert [entry["live"]["closeCode"] for entry in sessions].count(1008) == 2   # spent token, unknown model

@@ -11,7 +11,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from helpers import assert_envelope
-from test_live_api import AUDIO_MODEL, closed, expected_text, receive, say, text_model, ws_url  # noqa: F401
+from test_live_api import (AUDIO_MODEL, closed, expected_text, last_session, receive, say,  # noqa: F401
+                           text_model, ws_url)
 
 CONSTRAINED = "BidiGenerateContentConstrained"
 
@@ -100,7 +101,7 @@ def test_locked_fields_win_over_the_clients_setup(gemini_mock, alpha, text_model
         assert receive(ws) == {"setupComplete": {}}
         messages = say(ws, "Hello")
     assert any("text" in part for m in messages for part in m.get("serverContent", {}).get("modelTurn", {}).get("parts", []))
-    entry = gemini_mock.requests[-1]
+    entry = last_session(gemini_mock)
     assert entry["model"] == text_model.removeprefix("models/") and entry["project"] == gemini_mock.project
 
 
@@ -114,7 +115,7 @@ def test_field_mask_locks_only_the_named_fields(gemini_mock, http, text_model):
         assert receive(ws) == {"setupComplete": {}}
         answer = "".join(m["serverContent"]["modelTurn"]["parts"][0]["text"] for m in say(ws, "Hello")
                          if "modelTurn" in m.get("serverContent", {}))
-    assert gemini_mock.requests[-1]["model"] == text_model.removeprefix("models/")   # the model was not locked
+    assert last_session(gemini_mock)["model"] == text_model.removeprefix("models/")   # the model was not locked
     contents = [{"role": "user", "parts": [{"text": "Hello"}]}]
     locked = expected_text(gemini_mock, text_model, contents, generationConfig={"temperature": 0.2})
     assert answer == locked != expected_text(gemini_mock, text_model, contents, generationConfig={"temperature": 1.5})
