@@ -123,6 +123,8 @@ SERVE_OPTIONS: list[Option] = [
            "was lost)", switch=True, default=False),
     LOG_LEVEL,
     QUIET,
+    Option("--tls", "serve HTTPS and WSS with a certificate from a local CA (made in --state-dir/tls, else a "
+           "temporary directory); google-genai's Live API dials wss:// only", switch=True, default=False),
 ]
 
 RECORD_OPTIONS: list[Option] = [
@@ -344,6 +346,9 @@ def serve(args: argparse.Namespace) -> int:
             raise StartupError(f"{where}{_one_line(error)}") from None
         raise
     url = base_url(sock)
+    tls_options, lines = {}, announcement(url)
+    if args.tls:
+        url, tls_options, lines = _tls(args, url)
     if access.token is not None and args.control_token is None:   # generated: the user needs to see it
         print(f"gemini-mock control token: {access.token}  (dashboard: {url}/_mock/ui?token={access.token})",
               flush=True)
@@ -353,10 +358,24 @@ def serve(args: argparse.Namespace) -> int:
         served = AccessLog(app)
     try:
         from .timeouts import uvicorn_options
-        _run(_uvicorn_server(served, url, announcement(url), args.log_level, **uvicorn_options(app)), sock)
+        _run(_uvicorn_server(served, url, lines, args.log_level, **uvicorn_options(app), **tls_options), sock)
     finally:
         app.state.store.close()
     return 0
+
+
+def _tls(args: argparse.Namespace, url: str) -> tuple[str, dict, str]:
+    """(https URL, uvicorn's TLS options, the start-up lines) for `--tls`."""
+    import tempfile
+
+    from . import tls
+
+    where = os.path.join(args.state_dir, "tls") if args.state_dir else tempfile.mkdtemp(prefix="gemini-mock-tls-")
+    files = tls.ensure(where)
+    url = "https://" + url.removeprefix("http://")
+    lines = (announcement(url) + f"\n  TLS: trust the CA {files.ca}; for google-genai (Live API included) set "
+             f"SSL_CERT_FILE={files.bundle}")
+    return url, {"ssl_certfile": str(files.cert), "ssl_keyfile": str(files.key)}, lines
 
 
 def _one_line(error: BaseException) -> str:

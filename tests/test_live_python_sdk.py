@@ -81,3 +81,33 @@ def test_python_sdk_tools_and_errors(gemini_mock_tls):
     with pytest.raises(errors.APIError) as info:
         asyncio.run(unknown_model())
     assert info.value.code == 1008 and "bidiGenerateContent" in str(info.value)
+
+
+def test_serve_tls_speaks_https_and_wss_with_its_local_ca(tmp_path):
+    import json
+    import ssl
+    import subprocess
+    import sys
+
+    import httpx
+    from websockets.sync.client import connect
+
+    process = subprocess.Popen([sys.executable, "-m", "gemini_mockserver", "serve", "--tls", "--port", "0", "--quiet",
+                                "--state-dir", str(tmp_path / "state")], stdout=subprocess.PIPE, text=True)
+    try:
+        url = process.stdout.readline().split()[-1]
+        lines = [process.stdout.readline() for _ in range(4)]
+        assert url.startswith("https://127.0.0.1:")
+        ca = tmp_path / "state" / "tls" / "ca.pem"
+        assert any(f"SSL_CERT_FILE={tmp_path / 'state' / 'tls' / 'bundle.pem'}" in line for line in lines)
+        assert httpx.get(url + "/healthz", verify=ssl.create_default_context(cafile=str(ca))).status_code == 200
+        wss = url.replace("https://", "wss://") + ("/ws/google.ai.generativelanguage.v1beta.GenerativeService."
+                                                   "BidiGenerateContent?key=k")
+        with connect(wss, ssl=ssl.create_default_context(cafile=str(ca))) as ws:
+            ws.send(json.dumps({"setup": {"model": AUDIO_MODEL}}))
+            assert json.loads(ws.recv(timeout=10)) == {"setupComplete": {}}
+        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):   # a client without the CA
+            httpx.get(url + "/healthz", verify=ssl.create_default_context())
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
