@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route, request_response
+from starlette.routing import Mount, Route, WebSocketRoute, request_response
 
 from . import control, landing, openapi, persistence, quotas, recording, rules, tiers, timeouts
 from .access import AccessMiddleware, ControlAccess
@@ -23,6 +23,7 @@ from .resources import corpora, legacy, permissions, tuned_models
 from .resources import openai_compat
 from .resources import logs
 from .resources import media_generation, url_media
+from . import live
 from .routing import Router
 from .store import Store
 
@@ -41,6 +42,7 @@ RESOURCES = [
     openai_compat,
     logs,
     media_generation,
+    live,           # the Live API: ephemeral tokens here, its WebSocket route below
 ]
 
 # Backends with no API routes of their own: scripted rules and faults, rate limits and the usage ledger,
@@ -147,6 +149,7 @@ def create_app(config: Config | dict | None = None, *, keys: KeyRing | None = No
             Route("/", landing.landing, methods=["GET"]),       # no key, no journal entry
             Route("/healthz", landing.healthz, methods=["GET"]),
             Route("/{path:path}", dispatch, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]),
+            WebSocketRoute("/{path:path}", live.live_endpoint),   # every WebSocket: the Live API or its close
         ],
         # CORS for the API routes only; the control plane answers its own rules (access.py)
         middleware=[Middleware(AccessMiddleware, access=access, allow_origins=["*"], allow_methods=["*"],
@@ -156,7 +159,13 @@ def create_app(config: Config | dict | None = None, *, keys: KeyRing | None = No
                                seconds=lambda: store.config["limits"]["bodyIdleSeconds"])],
     )
     # A path the catch-all's pattern cannot match (a newline in it) still goes to the API router.
-    app.router.default = request_response(dispatch)
+    http_default = request_response(dispatch)
+
+    async def default(scope, receive, send) -> None:
+        handler = http_default if scope["type"] == "http" else WebSocketRoute("/", live.live_endpoint).app
+        await handler(scope, receive, send)
+
+    app.router.default = default
     app.state.store = store
     app.state.access = access
     return app

@@ -128,6 +128,8 @@ SERVE_OPTIONS: list[Option] = [
            type=lambda value: _choice(value, ("serve", "refuse")), default="serve", metavar="{serve,refuse}"),
     Option("--catalog", "serve the models of this catalog file (gemini-mock catalog record) instead of the "
            "shipped one", metavar="FILE", shown_default="the shipped catalog"),
+    Option("--tls", "serve HTTPS and WSS with a certificate from a local CA (made in --state-dir/tls, else a "
+           "temporary directory); google-genai's Live API dials wss:// only", switch=True, default=False),
 ]
 
 
@@ -380,6 +382,9 @@ def serve(args: argparse.Namespace) -> int:
             raise StartupError(f"{where}{_one_line(error)}") from None
         raise
     url = base_url(sock)
+    tls_options, lines = {}, announcement(url)
+    if args.tls:
+        url, tls_options, lines = _tls(args, url)
     if access.token is not None and args.control_token is None:   # generated: the user needs to see it
         print(f"gemini-mock control token: {access.token}  (dashboard: {url}/_mock/ui?token={access.token})",
               flush=True)
@@ -389,10 +394,24 @@ def serve(args: argparse.Namespace) -> int:
         served = AccessLog(app)
     try:
         from .timeouts import uvicorn_options
-        _run(_uvicorn_server(served, url, announcement(url), args.log_level, **uvicorn_options(app)), sock)
+        _run(_uvicorn_server(served, url, lines, args.log_level, **uvicorn_options(app), **tls_options), sock)
     finally:
         app.state.store.close()
     return 0
+
+
+def _tls(args: argparse.Namespace, url: str) -> tuple[str, dict, str]:
+    """(https URL, uvicorn's TLS options, the start-up lines) for `--tls`."""
+    import tempfile
+
+    from . import tls
+
+    where = os.path.join(args.state_dir, "tls") if args.state_dir else tempfile.mkdtemp(prefix="gemini-mock-tls-")
+    files = tls.ensure(where)
+    url = "https://" + url.removeprefix("http://")
+    lines = (announcement(url) + f"\n  TLS: trust the CA {files.ca}; for google-genai (Live API included) set "
+             f"SSL_CERT_FILE={files.bundle}")
+    return url, {"ssl_certfile": str(files.cert), "ssl_keyfile": str(files.key)}, lines
 
 
 def _one_line(error: BaseException) -> str:

@@ -185,6 +185,8 @@ OPERATIONS: dict[tuple[str, str, str | None], Operation] = {
     ("GET", "openai/batches", None): Operation("List batches (OpenAI-compatible)", **_OAI),
     ("POST", "openai/batches/{id:path}/cancel", None): Operation("Cancel a batch (OpenAI-compatible)", **_OAI),
     ("GET", "openai/batches/{id:path}", None): Operation("Get a batch (OpenAI-compatible)", **_OAI),
+    # the Live API's ephemeral tokens (the WebSocket endpoints are not OpenAPI operations)
+    ("POST", "auth_tokens", None): Operation("Create an ephemeral token for Live API sessions"),
 }
 
 # Catch-all routes that only answer 404 in their layer's shape: not operations of the API.

@@ -54,7 +54,8 @@ from .http import dumps
 from .quotas import CALL, Call, admit, bare_model, quota_error
 
 # Methods whose answer a rule may script; on the others only errors and latency act.
-GENERATING_METHODS = frozenset({"generateContent", "streamGenerateContent", "generateText", "generateMessage"})
+GENERATING_METHODS = frozenset({"generateContent", "streamGenerateContent", "generateText", "generateMessage",
+                                "bidiGenerateContent"})   # the Live API (live/session.py)
 RESPOND_KINDS = ("text", "functionCall", "json", "error")
 RULE_FIELDS = ("match", "respond", "latencyMs", "times", "tools")
 RULE_MATCH_FIELDS = ("model", "method", "prompt", "project")

@@ -564,3 +564,7 @@ def _forget_scripts(store, project: str) -> None:
             if _project_of(item) == project and "id" in item and hasattr(backend, "delete"):
                 backend.delete(item["id"])
 
+
+
+# The emulator over TLS (google-genai's Live API dials wss:// only): its fixtures live in tls_fixtures.py.
+from .tls_fixtures import gemini_mock_tls, gemini_tls_server  # noqa: E402,F401

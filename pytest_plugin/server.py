@@ -89,12 +89,12 @@ class LiveServer:
 
     `.base_url` is its address, `.store` its state (None for an app that has none). Give `app=` to
     serve another ASGI application the same way (the record-and-replay tests serve the recorder so);
-    `sock=` serves an already bound socket; otherwise the keyword arguments go to
-    `gemini_mockserver.app.create_app`.
+    `sock=` serves an already bound socket; `tls=` (a `gemini_mockserver.tls.TlsFiles`) serves HTTPS and
+    WSS; otherwise the keyword arguments go to `gemini_mockserver.app.create_app`.
     """
 
     def __init__(self, app=None, *, host: str = "127.0.0.1", sock: socket.socket | None = None,
-                 **app_options) -> None:
+                 tls=None, **app_options) -> None:
         if app is None:
             from gemini_mockserver.app import create_app
             app = create_app(**app_options)
@@ -105,10 +105,15 @@ class LiveServer:
         self.store: Store | None = getattr(state, "store", None) if state is not None else None
         self._sock = sock if sock is not None else bind(host, 0)
         self.base_url = base_url(self._sock)
+        self.tls = tls   # gemini_mockserver.tls.TlsFiles: serve HTTPS and WSS with them
+        ssl_options = {}
+        if tls is not None:
+            self.base_url = "https://" + self.base_url.removeprefix("http://")
+            ssl_options = {"ssl_certfile": str(tls.cert), "ssl_keyfile": str(tls.key)}
         self.port = self._sock.getsockname()[1]
         from gemini_mockserver.timeouts import uvicorn_options
         self._server = _ThreadServer(uvicorn.Config(
-            app, log_level="warning", access_log=False, lifespan="off", **uvicorn_options(app)))
+            app, log_level="warning", access_log=False, lifespan="off", **uvicorn_options(app), **ssl_options))
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]},
                                         name=f"gemini-mock:{self.port}", daemon=True)
         self._stopped = False

@@ -54,7 +54,8 @@ def test_every_serve_flag_comes_from_the_environment_and_flags_win(tmp_path):
            "GEMINI_MOCK_REPLAY": str(tmp_path), "GEMINI_MOCK_LOG_LEVEL": "INFO", "GEMINI_MOCK_QUIET": "yes",
            "GEMINI_MOCK_CONTROL_TOKEN": "s3cret", "GEMINI_MOCK_ALLOW_HOST": "mock.internal, dev.box",
            "GEMINI_MOCK_RECOVER": "true", "GEMINI_MOCK_READ_TIMEOUT": "2.5",
-           "GEMINI_MOCK_RETIRED_MODELS": "Refuse", "GEMINI_MOCK_CATALOG": str(tmp_path / "models.json")}
+           "GEMINI_MOCK_RETIRED_MODELS": "Refuse", "GEMINI_MOCK_CATALOG": str(tmp_path / "models.json"),
+           "GEMINI_MOCK_TLS": "false"}
     assert {option.env for option in cli.SERVE_OPTIONS} == set(env)   # a new flag needs a line here
     args = cli.build_parser(env).parse_args(["serve"])
     assert (args.host, args.port, args.seed, args.log_level, args.quiet) == ("127.0.0.2", 9123, 7, "info", True)

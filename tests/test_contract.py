@@ -313,6 +313,8 @@ CASES: list[Case] = [
          kind="openai", response="batch"),
     Case("GET", "openai/batches/{id:path}", path=lambda w: f"openai/batches/{w.openai_batch}", kind="openai",
          response="batch"),
+    # the Live API's ephemeral tokens: AuthToken is no recorded message (tests/test_live_tokens.py checks it)
+    Case("POST", "auth_tokens", body={"uses": 1}),
 ]
 # Catch-alls that only answer 404 in their layer's shape.
 CATCH_ALLS = [Case(method, "openai/{rest:path}", path="openai/no/such/thing", kind="404")

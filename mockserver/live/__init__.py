@@ -1,0 +1,19 @@
+"""The Live API: `BidiGenerateContent` over WebSocket, and the ephemeral tokens browser clients use for it.
+
+protocol.py   the wire: reading client messages, the close codes, audio bytes
+session.py    one session's conversation (plain Python: client message in, server messages out)
+tokens.py     ephemeral tokens (`auth_tokens`): their backend and their REST route (v1alpha)
+endpoint.py   the WebSocket skin: authentication, the session loop, faults and the journal
+"""
+from __future__ import annotations
+
+from .endpoint import live_endpoint
+from .session import Resumptions
+from .tokens import ROUTES, AuthTokens
+
+__all__ = ["ROUTES", "register", "live_endpoint"]
+
+
+def register(store) -> None:
+    store.register("auth_tokens", AuthTokens(store))
+    store.register("live_resumptions", Resumptions(store))

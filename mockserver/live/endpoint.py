@@ -1,0 +1,180 @@
+"""The Live API's WebSocket skin: `/ws/google.ai.generativelanguage.{version}.GenerativeService.{method}`.
+
+The SDKs build these URLs from the base URL (google/genai/live.py AsyncLive.connect; @google/genai's
+live.ts): `BidiGenerateContent` with an API key (google-genai: the `x-goog-api-key` header; @google/genai:
+`?key=`), and `BidiGenerateContentConstrained` with an ephemeral token (google-genai: `Authorization:
+Token auth_tokens/...`; @google/genai: `?access_token=auth_tokens/...`). Any prefix before `/ws/` is
+allowed, as for the REST paths.
+
+The upgrade is always accepted; every refusal is a close frame (protocol.py has the codes), so a client
+sees the reason. Server messages go out as binary frames holding JSON, as the real service sends them.
+Every session is one journal entry (method `WEBSOCKET`) with its outcome and the kinds of the messages
+it carried; an unexpected exception closes with 1011 and lands in `store.internal_errors` like a 500.
+
+Faults (rules.py) apply at `setup`, matched on method `WEBSOCKET`, the path and the setup's model: a
+status fault closes the session with its error, a latency fault delays `setupComplete` (and every later
+message by `chunkLatencyMs`), a stream cut drops the connection (1011) after `afterChunks` server messages.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import traceback
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from ..errors import ApiError
+from ..http import HEAVY_BODY_BYTES, off_loop
+from ..rules import build_error
+from . import protocol
+from .session import LiveSession, SessionEnded
+from .tokens import PREFIX
+
+log = logging.getLogger("gemini_mockserver")
+
+PATH = re.compile(r"/ws/google\.ai\.generativelanguage\.(v1alpha|v1beta|v1)\.GenerativeService\."
+                  r"(BidiGenerateContent|BidiGenerateContentConstrained)\Z")
+JOURNAL_METHOD = "WEBSOCKET"
+JOURNAL_MESSAGES = 200          # message kinds kept per session in the journal
+JOURNAL_PATH_CHARS = 2048
+
+
+def _kind(message: dict) -> str:
+    if "serverContent" in message:
+        return "serverContent." + next(iter(message["serverContent"]), "")
+    return next(iter(message), "")
+
+
+class _Record:
+    """What the journal keeps of one session."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path[:JOURNAL_PATH_CHARS]
+        self.project: str | None = None
+        self.model: str | None = None
+        self.messages: list[dict] = []
+        self.dropped = 0
+
+    def note(self, direction: str, kind: str) -> None:
+        if len(self.messages) < JOURNAL_MESSAGES:
+            self.messages.append({"from": direction, "type": kind})
+        else:
+            self.dropped += 1
+
+
+def _credential(ws: WebSocket, constrained: bool) -> str:
+    """The API key or ephemeral token the client sent, checked against the endpoint it dialled."""
+    key = ws.headers.get("x-goog-api-key") or ws.query_params.get("key") or ""
+    if constrained:
+        auth = ws.headers.get("authorization", "")
+        token = ws.query_params.get("access_token") or (auth[6:].strip() if auth[:6].lower() == "token " else "")
+        token = token or (key if key.startswith(PREFIX) else "")
+        if not token.startswith(PREFIX):
+            raise ApiError(401, "UNAUTHENTICATED", "BidiGenerateContentConstrained takes an ephemeral token "
+                                                   "(access_token=auth_tokens/...), not an API key.")
+        return token
+    if key.startswith(PREFIX):
+        raise ApiError(401, "UNAUTHENTICATED", "An ephemeral token is accepted only on "
+                                               "BidiGenerateContentConstrained.")
+    return key
+
+
+async def live_endpoint(ws: WebSocket) -> None:
+    store = ws.app.state.store
+    record = _Record(ws.scope.get("path", ""))
+    code, reason, status = protocol.NORMAL_CLOSE, "", 200
+    client_gone = False
+    await ws.accept()
+    try:
+        await _serve(ws, store, record)
+    except WebSocketDisconnect as gone:
+        code, reason, client_gone = gone.code, "closed by the client", True
+    except ApiError as error:
+        code, reason, status = protocol.close_code(error), protocol.close_reason(error.message), error.code
+    except SessionEnded as ended:
+        reason = str(ended)
+    except Exception:   # a bug: keep it where the plugin's guard looks, and close as the real service would
+        detail = traceback.format_exc()
+        log.error("internal error in a Live session on %s\n%s", record.path, detail)
+        store.internal_errors.append(detail)
+        code, reason, status = protocol.INTERNAL_ERROR, "Internal error encountered.", 500
+    if not client_gone:
+        try:
+            await ws.close(code, reason)
+        except Exception:   # the client is already gone
+            pass
+    store.journal.add({
+        "time": store.now(), "method": JOURNAL_METHOD, "path": record.path, "project": record.project,
+        "model": record.model, "status": status,
+        "live": {"closeCode": code, "closeReason": reason, "messages": record.messages,
+                 "messagesDropped": record.dropped},
+    })
+
+
+async def _serve(ws: WebSocket, store, record: _Record) -> None:
+    found = PATH.search(record.path)
+    if found is None:
+        raise ApiError(404, "NOT_FOUND", f"The requested URL {record.path[:200]} was not found on this server.")
+    version, method = found.groups()
+    constrained = method.endswith("Constrained")
+    credential = _credential(ws, constrained)
+    identity = None if constrained else store.keys.identify(credential)
+    record.project = identity.project if identity else None
+    session: LiveSession | None = None
+    pacing = {"latency": 0.0, "cut": None}
+    while True:
+        frame = await ws.receive()
+        if frame["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(frame.get("code", 1000))
+        data = frame.get("text") if frame.get("text") is not None else frame.get("bytes") or b""
+        kind, body = protocol.read_message(data, version)
+        record.note("client", kind)
+        if session is None:
+            if kind != "setup":
+                raise ApiError(400, "INVALID_ARGUMENT",
+                               f"The first message of a Live session must be setup; got {kind}.")
+            if constrained:
+                token = store.auth_tokens.start_session(
+                    credential, resuming=bool((body.get("sessionResumption") or {}).get("handle")))
+                identity = token.identity
+                record.project = identity.project
+                session = LiveSession(store, identity.project, version, identity=identity,
+                                      constraints=store.auth_tokens.constraints(token))
+            else:
+                session = LiveSession(store, identity.project, version, identity=identity)
+            record.model = str(body.get("model") or "")[:JOURNAL_PATH_CHARS] or None
+            await _faults(store, identity, record, pacing)
+        heavy = len(data) >= HEAVY_BODY_BYTES
+        for message in await off_loop(heavy, session.handle, kind, body):
+            await _send(ws, message, record, pacing, store, identity)
+        if session.model is not None:
+            record.model = session.model["name"].removeprefix("models/")
+
+
+async def _faults(store, identity, record: _Record, pacing: dict) -> None:
+    faults = store.backends.get("faults")
+    fault = faults.take(identity, JOURNAL_METHOD, record.path, record.model, stream=True) if faults else None
+    if fault is None:
+        return
+    spec = {key: fault[key] for key in ("code", "status", "message", "details", "retryDelay") if key in fault}
+    if fault.get("latencyMs"):
+        await asyncio.sleep(fault["latencyMs"] / 1000)
+    pacing["latency"] = (fault.get("chunkLatencyMs") or 0.0) / 1000
+    if fault["kind"] == "status":
+        raise build_error(store, spec, identity=identity, model=record.model)
+    if fault["kind"] == "streamCut":
+        pacing["cut"] = (fault["afterChunks"], build_error(store, spec, identity=identity, model=record.model))
+
+
+async def _send(ws: WebSocket, message: dict, record: _Record, pacing: dict, store, identity) -> None:
+    cut = pacing["cut"]
+    if cut is not None:
+        left, error = cut
+        if left <= 0:
+            raise error
+        pacing["cut"] = (left - 1, error)
+    if pacing["latency"] and record.messages:
+        await asyncio.sleep(pacing["latency"])
+    await ws.send_bytes(protocol.encode(message).encode("utf-8"))
+    record.note("server", _kind(message))
