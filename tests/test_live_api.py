@@ -70,7 +70,8 @@ def say(ws, text: str, snake: bool = False) -> list[dict]:
 def expected_text(mock, model_name: str, contents: list[dict], **request) -> str:
     """What generateContent's engine answers to the same conversation on the same model."""
     model = mock.store.models.find(model_name)
-    model = {**model, "supportedGenerationMethods": [*model["supportedGenerationMethods"], "generateContent"]}
+    model = {**model, "supportedGenerationMethods": [*model["supportedGenerationMethods"], "generateContent"],
+             "emulator": {**model.get("emulator", {}), "responseModalities": ["TEXT"]}}   # the transcript
     answer = engine.generate_content(model, {**request, "contents": contents}, seed=mock.store.seed,
                                      resolve_file=None)
     return "".join(p.get("text", "") for p in answer["candidates"][0]["content"]["parts"] if not p.get("thought"))

@@ -201,9 +201,11 @@ class LiveSession:
         if engine_config:
             self.request["generationConfig"] = engine_config
         self.model = model
-        # the engine answers as this model would answer generateContent (it offers only the Live method)
+        # the engine answers as this model would answer generateContent (it offers only the Live method), in
+        # text: that text is the transcript, which the session itself speaks when the modality is AUDIO
         self._engine_model = {**model, "supportedGenerationMethods": [*model["supportedGenerationMethods"],
-                                                                      "generateContent"]}
+                                                                      "generateContent"],
+                              "emulator": {**model.get("emulator", {}), "responseModalities": ["TEXT"]}}
         engine.plan_request(self._engine_model, {**self.request, "contents": [
             {"role": "user", "parts": [{"text": "setup"}]}]}, None)   # a bad config fails now, naming its field
         self.options = body
