@@ -4,13 +4,14 @@ agents.py the HTTP skins)."""
 from __future__ import annotations
 
 from ...routing import route
-from . import agents, handlers
+from . import agents, handlers, webhooks
 from .backend import Interactions
 
 
 def register(store) -> None:
     store.register("interactions", Interactions(store))
     store.register("agents", agents.Agents(store))
+    store.register("webhooks", webhooks.Webhooks(store))
 
 
 def _route(method: str, template: str, handler):
@@ -26,4 +27,11 @@ ROUTES = [
     _route("POST", "agents", agents.create_agent),
     _route("GET", "agents/{id}", agents.get_agent),
     _route("DELETE", "agents/{id}", agents.delete_agent),
+    _route("GET", "webhooks", webhooks.list_webhooks),
+    _route("POST", "webhooks", webhooks.create_webhook),
+    _route("GET", "webhooks/{id}", webhooks.get_webhook),
+    _route("PATCH", "webhooks/{id}", webhooks.update_webhook),
+    _route("DELETE", "webhooks/{id}", webhooks.delete_webhook),
+    _route("POST", "webhooks/{id}:ping", webhooks.ping_webhook),
+    _route("POST", "webhooks/{id}:rotateSigningSecret", webhooks.rotate_secret),
 ]

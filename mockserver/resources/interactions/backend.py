@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import copy
 import threading
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Any
 
 from ... import inference
 from ...auth import Identity
@@ -59,7 +59,6 @@ class Interaction:
     done_time: float                    # when the outcome shows (== created for a foreground run)
     stored: bool = True
     cancelled_at: float | None = None
-    notified: set = field(default_factory=set)   # final statuses already announced (webhooks)
 
     @property
     def background(self) -> bool:
@@ -94,7 +93,6 @@ class Interactions:
         self.store = store
         self.lock = threading.Lock()
         self._items: dict[str, dict[str, Interaction]] = {}
-        self.listeners: list[Callable[[Identity | str, Interaction, str], None]] = []   # webhooks
 
     def reset(self) -> None:
         with self.lock:
@@ -106,7 +104,6 @@ class Interactions:
             record = self._items.get(project, {}).get(interaction_id)
         if record is None:
             raise not_found(interaction_id)
-        self._announce(record)
         return record
 
     def all(self, project: str | None = None) -> list[Interaction]:
@@ -149,7 +146,6 @@ class Interactions:
             with self.lock:
                 self._items.setdefault(identity.project, {})[interaction_id] = record
             self.store.changed()
-            self._announce(record)
         return record
 
     def _history(self, project: str, previous_id: Any) -> list[dict]:
@@ -198,7 +194,6 @@ class Interactions:
                                        f"in progress can be cancelled.", "id")
             record.cancelled_at = now
         self.store.changed()
-        self._announce(record)
         return record
 
     def delete(self, project: str, interaction_id: str) -> None:
@@ -208,33 +203,15 @@ class Interactions:
             raise not_found(interaction_id)
         self.store.changed()
 
-    # -- events -------------------------------------------------------------------------------------
-    def sweep(self) -> None:
-        """Announce every interaction whose final status the clock has reached (webhook deliveries)."""
-        for record in self.all():
-            self._announce(record)
-
-    def _announce(self, record: Interaction) -> None:
-        if not self.listeners or not record.background:
-            return
-        status = record.status(self.store.now())
-        with self.lock:
-            if status not in FINAL or status in record.notified:
-                return
-            record.notified.add(status)
-        for listener in self.listeners:
-            listener(record.project, record, status)
-
     # -- export and import ----------------------------------------------------------------------------
     def export_state(self) -> dict:
         with self.lock:
-            return {"interactions": [{**r.__dict__, "notified": sorted(r.notified)}
-                                     for group in self._items.values() for r in group.values()]}
+            return {"interactions": [dict(r.__dict__) for group in self._items.values() for r in group.values()]}
 
     def import_state(self, data: dict) -> None:
         items: dict[str, dict[str, Interaction]] = {}
         for raw in data.get("interactions") or ():
-            record = Interaction(**{**raw, "notified": set(raw.get("notified") or ())})
+            record = Interaction(**raw)
             items.setdefault(record.project, {})[record.id] = record
         with self.lock:
             self._items = items
