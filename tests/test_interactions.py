@@ -170,3 +170,18 @@ def test_older_revision_gets_outputs_instead_of_steps(http):
     newer = http.post("/v1beta/interactions", json={"model": MODEL, "input": PROMPT},
                       headers={"Api-Revision": "2026-05-20"}).json()
     assert newer["steps"][-1]["content"][-1]["text"] == body["outputs"][-1]["text"]
+
+
+def test_plugin_journal_and_dashboard_know_interactions(gemini_mock, client, http):
+    made = client.interactions.create(model=MODEL, input=PROMPT)
+    stored = gemini_mock.interactions()
+    assert [i["id"] for i in stored] == [made.id]
+    assert [s["type"] for s in stored[0]["steps"]] == ["user_input", "thought", "model_output"]
+    assert any(e["path"] == "/v1/interactions" and e["method"] == "POST" and e["status"] == 200
+               for e in gemini_mock.requests)
+    state = http.get("/_mock/ui/state").json()
+    row = next(r for r in state["interactions"] if r["id"] == made.id)
+    assert row["status"] == "completed" and row["steps"][0] == f"user_input: {PROMPT}"
+    assert "interactions" not in state["errors"]
+    page = http.get("/_mock/ui").text
+    assert 'id="interactions"' in page

@@ -157,6 +157,8 @@ def test_exhausted_retries_disable_the_webhook(gemini_mock, client, receiver):
     while client.webhooks.get(made.id).state == "enabled" and time.monotonic() < deadline:
         time.sleep(0.05)
     assert client.webhooks.get(made.id).state == "disabled_due_to_failed_deliveries"
+    [delivery] = gemini_mock.webhook_deliveries()
+    assert delivery["event"] == "webhook.ping" and [a["status"] for a in delivery["log"]] == [503, 503]
 
 
 def test_rotation_signs_with_both_secrets_for_a_day(gemini_mock, client, receiver):
