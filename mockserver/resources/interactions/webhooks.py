@@ -328,6 +328,25 @@ class Webhooks:
         except (OSError, ValueError):
             return 0
 
+    # -- export and import (the webhooks and what was announced; deliveries in flight are not kept) ----
+    def export_state(self) -> dict:
+        with self.lock:
+            hooks = [{**h.__dict__, "secrets": [s.__dict__ for s in h.secrets]}
+                     for group in self._hooks.values() for h in group.values()]
+            return {"webhooks": hooks, "announced": sorted(list(key) for key in self._announced)}
+
+    def import_state(self, data: dict) -> None:
+        hooks: dict[str, dict[str, Webhook]] = {}
+        for raw in data.get("webhooks") or ():
+            hook = Webhook(**{**raw, "secrets": [Secret(**s) for s in raw.get("secrets") or ()]})
+            hooks.setdefault(hook.project, {})[hook.id] = hook
+        with self.lock:
+            self._hooks = hooks
+            self._deliveries = []
+            self._announced = {tuple(key) for key in data.get("announced") or ()}
+        if any(hooks.values()):
+            self._start()
+
     # -- the sender thread ----------------------------------------------------------------------------
     def _start(self) -> None:
         with self.lock:
