@@ -75,7 +75,7 @@ class Interaction:
         return self.done_time if now >= self.done_time else self.created
 
 
-def _input_steps(contents: list[dict], raw: Any) -> list[dict]:
+def _input_steps(raw: Any) -> list[dict]:
     """The input as timeline steps: the user's content as `user_input`, function results as they came."""
     if isinstance(raw, list) and raw and all(isinstance(i, dict) and i.get("type") in (
             "user_input", "model_output", "function_call", "function_result", "thought") for i in raw):
@@ -139,7 +139,7 @@ class Interactions:
             seconds = float(self.store.config["interactions"]["backgroundSeconds"]) if background else 0.0
         outcome = "requires_action" if steps and steps[-1]["type"] == "function_call" else "completed"
         record = Interaction(id=interaction_id, project=identity.project, created=now,
-                             request=copy.deepcopy(body), input_steps=_input_steps(added, body.get("input")),
+                             request=copy.deepcopy(body), input_steps=_input_steps(body.get("input")),
                              steps=steps, usage=usage, outcome=outcome, contents=contents,
                              done_time=now + seconds, stored=stored)
         if stored:
