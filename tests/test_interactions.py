@@ -185,3 +185,18 @@ def test_plugin_journal_and_dashboard_know_interactions(gemini_mock, client, htt
     assert "interactions" not in state["errors"]
     page = http.get("/_mock/ui").text
     assert 'id="interactions"' in page
+
+
+def test_interactions_are_rate_limited_counted_and_scriptable(gemini_mock, client, http):
+    gemini_mock.rules.reply("Scripted.", prompt="scripted")
+    assert client.interactions.create(model=MODEL, input="a scripted question").output_text == "Scripted."
+    entry = [e for e in gemini_mock.requests if e["path"] == "/v1/interactions"][-1]
+    assert entry["model"] == MODEL
+    gemini_mock.rules.error(429, times=1)
+    refused = http.post("/v1beta/interactions", json={"model": MODEL, "input": PROMPT})
+    assert refused.status_code == 429 and refused.json()["error"]["code"] in ("rate_limit_exceeded", "quota_exceeded")
+    gemini_mock.rules.error(429, times=1)
+    answered = client.interactions.create(model=MODEL, input=PROMPT)   # the SDK retries a 429 by itself
+    assert answered.status == "completed"
+    statuses = [e["status"] for e in gemini_mock.requests if e["path"] == "/v1/interactions"]
+    assert statuses[-2:] == [429, 200]
