@@ -147,3 +147,13 @@ def test_deep_research_runs_in_the_background_with_plan_searches_and_cited_repor
     again = client.interactions.create(agent=AGENT, input="Research the history of tidal power.", background=True)
     gemini_mock.advance(3600)
     assert client.interactions.get(again.id).output_text == done.output_text   # deterministic
+
+
+def test_a_background_run_the_model_fails_ends_failed(gemini_mock, client):
+    gemini_mock.rules.error(503, times=1)
+    started = client.interactions.create(model=MODEL, input=PROMPT, background=True)
+    assert started.status == "in_progress"
+    gemini_mock.advance(3600)
+    failed = client.interactions.get(started.id)
+    assert failed.status == "failed" and failed.errors[0].code == "unavailable" and failed.errors[0].message
+    assert failed.steps[0].type == "user_input" and len(failed.steps) == 1

@@ -38,6 +38,25 @@ def not_found(interaction_id: str) -> ApiError:
     return ApiError(404, "NOT_FOUND", f"Interaction {interaction_id} was not found.")
 
 
+# The string codes of the Interactions error body: invalid_request, failed_precondition, authentication,
+# permission_denied, not_found, model_not_found, rate_limit_exceeded, quota_exceeded, cancelled are the table of
+# ai.google.dev/gemini-api/docs/api-errors (read 2026-12); the others (409, 413, 5xx) were not in the part read
+# and are named after their google.rpc status.
+CODES = {400: "invalid_request", 401: "authentication", 403: "permission_denied", 404: "not_found",
+         409: "conflict", 413: "request_too_large", 429: "rate_limit_exceeded", 499: "cancelled",
+         500: "internal_error", 501: "not_implemented", 503: "unavailable", 504: "deadline_exceeded"}
+
+
+def error_code(error: ApiError) -> str:
+    if error.code == 400 and error.status == "FAILED_PRECONDITION":
+        return "failed_precondition"
+    if error.code == 404 and error.message.startswith("models/"):
+        return "model_not_found"
+    if error.code == 429 and "quota" in error.message.lower():
+        return "quota_exceeded"
+    return CODES.get(error.code, "internal_error" if error.code >= 500 else "invalid_request")
+
+
 def file_search_unavailable(tool: dict, where: str) -> dict:
     """The seam for the `file_search` tool: retrieval from File Search stores is another backend's. Until one
     is registered as `store.file_search_stores` with `interaction_tool(tool, where)`, the tool is refused."""
@@ -59,6 +78,7 @@ class Interaction:
     done_time: float                    # when the outcome shows (== created for a foreground run)
     stored: bool = True
     cancelled_at: float | None = None
+    error: dict | None = None           # a failed run: {"code": <HTTP code>, "message"}
 
     @property
     def background(self) -> bool:
@@ -132,16 +152,28 @@ class Interactions:
         added = convert.input_contents(body.get("input"), history)
         interaction_id = self.store.new_id(identity.project, "interaction", 24)
         now = self.store.now()
-        if agent:
-            steps, usage, contents, seconds = agents.run(self.store, identity, body, history + added)
-        else:
-            steps, usage, contents = self._run_model(identity, body, history, added)
-            seconds = float(self.store.config["interactions"]["backgroundSeconds"]) if background else 0.0
-        outcome = "requires_action" if steps and steps[-1]["type"] == "function_call" else "completed"
+        failure = None
+        try:
+            if agent:
+                steps, usage, contents, seconds = agents.run(self.store, identity, body, history + added)
+            else:
+                steps, usage, contents = self._run_model(identity, body, history, added)
+                seconds = float(self.store.config["interactions"]["backgroundSeconds"]) if background else 0.0
+        except ApiError as error:
+            # A background run that the model fails (a 429 or 5xx, as a scripted rule or fault can make it)
+            # was accepted: it ends `failed` with the error. A foreground one answers the error.
+            if not background or error.code < 429:
+                raise
+            failure = error
+            steps, usage, contents = [], {}, history + added
+            seconds = float(self.store.config["interactions"]["backgroundSeconds"])
+        outcome = "failed" if failure else (
+            "requires_action" if steps and steps[-1]["type"] == "function_call" else "completed")
         record = Interaction(id=interaction_id, project=identity.project, created=now,
                              request=copy.deepcopy(body), input_steps=_input_steps(body.get("input")),
                              steps=steps, usage=usage, outcome=outcome, contents=contents,
-                             done_time=now + seconds, stored=stored)
+                             done_time=now + seconds, stored=stored,
+                             error=None if failure is None else {"code": failure.code, "message": failure.message})
         if stored:
             with self.lock:
                 self._items.setdefault(identity.project, {})[interaction_id] = record
@@ -243,6 +275,9 @@ def view(store, record: Interaction, *, timeline: bool, include_input: bool = Fa
         out["steps"] = (copy.deepcopy(record.input_steps) if timeline else []) + copy.deepcopy(shown)
     if status in ("completed", "requires_action"):
         out["usage"] = dict(record.usage)
+    if status == "failed" and record.error:
+        error = ApiError(record.error["code"], "", record.error["message"])
+        out["errors"] = [{"code": error_code(error), "message": error.message}]
     return out
 
 

@@ -15,22 +15,7 @@ from starlette.responses import Response, StreamingResponse
 from ...errors import ApiError
 from ...http import Context, dumps, json_response, parse_json
 from . import events
-from .backend import LEGACY_REVISION_BEFORE, legacy, view
-
-CODES = {400: "invalid_request", 401: "authentication", 403: "permission_denied", 404: "not_found",
-         409: "conflict", 413: "request_too_large", 429: "rate_limit_exceeded", 499: "cancelled",
-         500: "internal_error", 501: "not_implemented", 503: "unavailable", 504: "deadline_exceeded"}
-
-
-def error_code(error: ApiError) -> str:
-    if error.code == 400 and error.status == "FAILED_PRECONDITION":
-        return "failed_precondition"
-    if error.code == 404 and error.message.startswith("models/"):
-        return "model_not_found"
-    if error.code == 429 and "quota" in error.message.lower():
-        return "quota_exceeded"
-    return CODES.get(error.code, "internal_error" if error.code >= 500 else "invalid_request")
-
+from .backend import LEGACY_REVISION_BEFORE, error_code, legacy, view
 
 def error_response(error: ApiError) -> Response:
     """The Interactions error body for any ApiError (also those the app raises before the handler runs)."""
