@@ -28,6 +28,7 @@ from starlette.routing import Route
 
 from .auth import Identity
 from .http import json_response
+from .resources.interactions import dashboard as interactions_view
 from .wire import parse_time
 
 log = logging.getLogger("gemini_mockserver.dashboard")
@@ -308,6 +309,8 @@ class StateBuilder:
             "corpora": self.section("corpora", self.corpora, []),
             "logs": self.section("logs", lambda: self.logs(projects), []),
             "usage": self.section("usage", self.usage, None),
+            "interactions": self.section("interactions", lambda: interactions_view.interactions(self.store), []),
+            "webhookDeliveries": self.section("webhookDeliveries", lambda: interactions_view.deliveries(self.store), []),
         }
         state["errors"] = self.errors
         return state
@@ -368,7 +371,7 @@ PAGE = """<!doctype html>
 <nav>
   <a href="#projects">projects</a> <a href="#journal">requests</a> <a href="#files">files</a>
   <a href="#batches">batches</a> <a href="#caches">caches</a> <a href="#tuned">tuned models</a>
-  <a href="#logs">logs &amp; datasets</a> <a href="#usage">usage</a>
+  <a href="#logs">logs &amp; datasets</a> <a href="#usage">usage</a> <a href="#interactions">interactions</a>
 </nav>
 <main>
   <section id="projects"><h2>Projects</h2><div class="body"></div></section>
@@ -379,6 +382,7 @@ PAGE = """<!doctype html>
   <section id="tuned"><h2>Tuned models &amp; corpora</h2><div class="body"></div></section>
   <section id="logs"><h2>Logs &amp; datasets</h2><div class="body"></div></section>
   <section id="usage"><h2>Usage</h2><div class="body"></div></section>
+  <section id="interactions"><h2>Interactions &amp; webhook deliveries</h2><div class="body"></div></section>
 </main>
 <noscript>This page needs JavaScript; the same state is at <code>/_mock/ui/state</code>.</noscript>
 </body>
@@ -646,7 +650,19 @@ SCRIPT = r"""
             u.pricing ? h("p", {class: "muted"}, String(u.pricing)) : null];
   }
 
-  const SECTIONS = {projects, journal, files, batches, caches, tuned, logs, usage};
+  function interactions() {
+    return [table(["project", "id", "model / agent", "status", "created", "previous", "steps"], state.interactions.map((i) =>
+      h("tr", {"data-name": i.id, class: "interaction"}, h("td", {}, i.project), h("td", {}, i.id), h("td", {}, i.model),
+        h("td", {class: "state"}, i.status + (i.background ? " (background)" : "")), h("td", {}, i.created),
+        h("td", {}, i.previous || ""), h("td", {class: "text"}, i.steps.join("\n")))), "no stored interactions"),
+      h("h3", {}, "Webhook deliveries"),
+      table(["project", "webhook", "event", "message", "attempts", "statuses"], state.webhookDeliveries.map((d) =>
+        h("tr", {"data-name": d.id}, h("td", {}, d.project), h("td", {}, d.webhook), h("td", {}, d.event), h("td", {}, d.id),
+          h("td", {}, d.attempts + (d.done ? "" : " (retrying)")), h("td", {}, d.log.map((l) => l.status).join(", ")))),
+        "no deliveries")];
+  }
+
+  const SECTIONS = {projects, journal, files, batches, caches, tuned, logs, usage, interactions};
   const drawn = {};
 
   function draw() {

@@ -316,6 +316,43 @@ CASES: list[Case] = [
     # the Live API's ephemeral tokens: AuthToken is no recorded message (tests/test_live_tokens.py checks it)
     Case("POST", "auth_tokens", body={"uses": 1}),
 ]
+
+
+def _interaction(world: World, background: bool = False) -> str:
+    return world._once(f"interaction:{background}", lambda: world._post("interactions", {
+        "model": "gemini-3.6-flash", "input": "hi", "background": background})["id"])
+
+
+def _webhook(world: World) -> str:
+    return world._once("webhook", lambda: world._post("webhooks", {
+        "uri": "https://example.com/hook", "subscribed_events": ["batch.succeeded"]})["id"])
+
+
+def _agent(world: World) -> str:
+    return world._once("agent", lambda: world._post("agents", {
+        "id": "contract-agent", "base_agent": "deep-research-pro-preview-12-2025"})["id"])
+
+
+# The Interactions API, agents and webhooks: snake_case shapes no recorded message describes
+# (tests/test_interactions*.py and tests/test_webhooks.py check them through the SDKs).
+CASES += [
+    Case("POST", "interactions", body={"model": "gemini-3.6-flash", "input": "hi"}),
+    Case("GET", "interactions/{id}", path=lambda w: f"interactions/{_interaction(w)}"),
+    Case("DELETE", "interactions/{id}", path=lambda w: f"interactions/{_interaction(w)}"),
+    Case("POST", "interactions/{id}/cancel", path=lambda w: f"interactions/{_interaction(w, True)}/cancel"),
+    Case("GET", "agents"),
+    Case("POST", "agents", body={"id": "contract-made", "base_agent": "deep-research-pro-preview-12-2025"}),
+    Case("GET", "agents/{id}", path="agents/deep-research-pro-preview-12-2025"),
+    Case("DELETE", "agents/{id}", path=lambda w: f"agents/{_agent(w)}"),
+    Case("GET", "webhooks"),
+    Case("POST", "webhooks", body={"uri": "https://example.com/hook", "subscribed_events": ["batch.failed"]}),
+    Case("GET", "webhooks/{id}", path=lambda w: f"webhooks/{_webhook(w)}"),
+    Case("PATCH", "webhooks/{id}", path=lambda w: f"webhooks/{_webhook(w)}", body={"state": "disabled"}),
+    Case("DELETE", "webhooks/{id}", path=lambda w: f"webhooks/{_webhook(w)}"),
+    Case("POST", "webhooks/{id}:ping", path=lambda w: f"webhooks/{_webhook(w)}:ping"),
+    Case("POST", "webhooks/{id}:rotateSigningSecret", path=lambda w: f"webhooks/{_webhook(w)}:rotateSigningSecret",
+         body={}),
+]
 # Catch-alls that only answer 404 in their layer's shape.
 CATCH_ALLS = [Case(method, "openai/{rest:path}", path="openai/no/such/thing", kind="404")
               for method in ("GET", "POST", "PUT", "PATCH", "DELETE")]
