@@ -23,6 +23,7 @@ from .resources import corpora, legacy, permissions, tuned_models
 from .resources import openai_compat
 from .resources import logs
 from .resources import media_generation, url_media
+from .resources import answers, dynamic, file_registration, generated_files
 from . import live
 from .routing import Router
 from .store import Store
@@ -43,6 +44,10 @@ RESOURCES = [
     logs,
     media_generation,
     live,           # the Live API: ephemeral tokens here, its WebSocket route below
+    generated_files,
+    file_registration,
+    dynamic,
+    answers,
 ]
 
 # Backends with no API routes of their own: scripted rules and faults, rate limits and the usage ledger,

@@ -93,6 +93,8 @@ OPERATIONS: dict[tuple[str, str, str | None], Operation] = {
     ("POST", "models/{model}:predict", None): Operation("Generate images (Imagen)", "PredictRequest", "PredictResponse"),
     ("POST", "models/{model}:predictLongRunning", None): Operation(
         "Generate videos (Veo): a long-running operation", "PredictLongRunningRequest", "Operation"),
+    ("GET", "models/{model}/operations", None): Operation(
+        "List a model's operations", response="ListOperationsResponse", query=PAGED),
     ("GET", "models/{model}/operations/{operation}", None): Operation("Poll a video operation", response="Operation"),
     ("GET", "files/{uri:path}:download", None): Operation(
         "Download a generated file named by its full uri", response="DownloadFileResponse", media="download",
@@ -158,6 +160,22 @@ OPERATIONS: dict[tuple[str, str, str | None], Operation] = {
     ("GET", "corpora", None): Operation("List corpora", response="ListCorporaResponse", query=PAGED),
     ("GET", "corpora/{corpus}", None): Operation("Get a corpus", response="Corpus"),
     ("DELETE", "corpora/{corpus}", None): Operation("Delete a corpus", response="Empty", query=("force",)),
+    ("GET", "corpora/{corpus}/operations/{operation}", None): Operation("Get a corpus operation",
+                                                                      response="Operation"),
+    # generatedFiles, files:register, dynamic models, attributed answers (generated_files.py,
+    # file_registration.py, dynamic.py, answers.py); GeneratedFile and RegisterFiles* are not recorded messages
+    ("GET", "generatedFiles", None): Operation("List the files the service generated", query=PAGED),
+    ("GET", "generatedFiles/{file}/operations/{operation}", None): Operation(
+        "Get the operation that generated a file", response="Operation"),
+    ("POST", "files:register", None): Operation("Register Cloud Storage files"),
+    ("POST", "dynamic/{model}:generateContent", None): Operation(
+        "Generate a response (dynamic model name)", "GenerateContentRequest", "GenerateContentResponse"),
+    ("POST", "dynamic/{model}:streamGenerateContent", None): Operation(
+        "Generate a response as a stream (dynamic model name)", "GenerateContentRequest",
+        "GenerateContentResponse", stream=True, query=("alt",)),
+    ("POST", "models/{model}:generateAnswer", None): Operation(
+        "Answer a question from passages (attributed question answering)", "GenerateAnswerRequest",
+        "GenerateAnswerResponse"),
     # permissions (tuned models and corpora alike)
     **{key: value for parent, param in (("tunedModels", "tuned"), ("corpora", "corpus")) for key, value in {
         ("POST", f"{parent}/{{{param}}}/permissions", None): Operation("Grant a permission", "Permission",
