@@ -23,7 +23,7 @@ from .resources import corpora, legacy, permissions, tuned_models
 from .resources import openai_compat
 from .resources import logs
 from .resources import media_generation, url_media
-from .resources import answers, dynamic, file_registration, generated_files
+from .resources import answers, dynamic, environments, file_registration, generated_files
 from . import live
 from .routing import Router
 from .store import Store
@@ -48,6 +48,7 @@ RESOURCES = [
     file_registration,
     dynamic,
     answers,
+    environments,
 ]
 
 # Backends with no API routes of their own: scripted rules and faults, rate limits and the usage ledger,

@@ -173,6 +173,18 @@ OPERATIONS: dict[tuple[str, str, str | None], Operation] = {
     ("POST", "dynamic/{model}:streamGenerateContent", None): Operation(
         "Generate a response as a stream (dynamic model name)", "GenerateContentRequest",
         "GenerateContentResponse", stream=True, query=("alt",)),
+    # environments (environments.py): the Interactions API's snake_case shapes, not recorded messages
+    ("POST", "environments", None): Operation("Create an environment"),
+    ("GET", "environments", None): Operation("List environments", query=("mode", "page_size", "page_token")),
+    ("GET", "environments/{environment}", None): Operation("Get an environment"),
+    ("DELETE", "environments/{environment}", None): Operation("Delete an environment"),
+    ("GET", "environments/{environment}/files/{path:path}", None): Operation(
+        "List or download an environment's files", query=("alt", "recursive", "page_size", "page_token")),
+    ("POST", "environments:create", None): Operation("Create an environment (custom-verb path)"),
+    ("GET", "environments:list", None): Operation("List environments (custom-verb path)",
+                                                  query=("mode", "page_size", "page_token")),
+    ("GET", "environments/{environment}:get", None): Operation("Get an environment (custom-verb path)"),
+    ("DELETE", "environments/{environment}:delete", None): Operation("Delete an environment (custom-verb path)"),
     ("POST", "models/{model}:generateAnswer", None): Operation(
         "Answer a question from passages (attributed question answering)", "GenerateAnswerRequest",
         "GenerateAnswerResponse"),

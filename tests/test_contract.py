@@ -97,6 +97,11 @@ class World:
                           .json()["operations"][0]["name"])
 
     @property
+    def environment(self) -> str:
+        return self._once("environment", lambda: self._post("environments", {
+            "sources": [{"type": "inline", "content": "x", "target": "a.txt"}]})["id"])
+
+    @property
     def corpus(self) -> str:
         return self._once("corpus", lambda: self._post("corpora", {"displayName": "c"})["name"])
 
@@ -283,6 +288,15 @@ CASES: list[Case] = [
          response="GenerateContentResponse"),
     Case("POST", "dynamic/{model}:streamGenerateContent", path=f"dynamic/{MODEL}:streamGenerateContent",
          body=PROMPT, params={"alt": "sse"}, response="GenerateContentResponse", kind="stream"),
+    Case("POST", "environments", body={"sources": [{"type": "inline", "content": "x", "target": "a.txt"}]}),
+    Case("GET", "environments"),
+    Case("GET", "environments/{environment}", path=lambda w: f"environments/{w.environment}"),
+    Case("DELETE", "environments/{environment}", path=lambda w: f"environments/{w.environment}"),
+    Case("GET", "environments/{environment}/files/{path:path}", path=lambda w: f"environments/{w.environment}/files/a.txt"),
+    Case("POST", "environments:create", body={}),
+    Case("GET", "environments:list"),
+    Case("GET", "environments/{environment}:get", path=lambda w: f"environments/{w.environment}:get"),
+    Case("DELETE", "environments/{environment}:delete", path=lambda w: f"environments/{w.environment}:delete"),
     Case("POST", "models/{model}:generateAnswer", path="models/aqa:generateAnswer", response="GenerateAnswerResponse",
          body={"contents": [{"parts": [{"text": "What colour is the sky?"}]}], "answerStyle": "ABSTRACTIVE",
                "inlinePassages": {"passages": [{"id": "p1", "content": {"parts": [{"text": "The sky is blue."}]}}]}}),
