@@ -207,3 +207,17 @@ def test_sdk_operations_get_reads_a_listed_operation(gemini_mock, http, beta_cli
     (listed,) = http.get(f"/v1beta/models/{VEO}/operations").json()["operations"]
     operation = beta_client.operations.get(types.GenerateVideosOperation(name=listed["name"]))
     assert operation.done and operation.name == name
+
+
+def test_the_dashboard_state_shows_model_operations_and_environments(gemini_mock, http):
+    name = _start_video(http)
+    env_id = http.post("/v1beta/environments", json={}).json()["id"]
+    state = httpx.get(f"{gemini_mock.base_url}/_mock/ui/state").json()
+    assert state["errors"] == {}
+    (operation,) = state["modelOperations"]
+    assert operation["name"] == name and operation["done"] is False and operation["project"] == gemini_mock.project
+    assert [e["id"] for e in state["environments"]] == [env_id]
+    gemini_mock.advance(60)
+    assert httpx.get(f"{gemini_mock.base_url}/_mock/ui/state").json()["modelOperations"][0]["done"] is True
+    page = httpx.get(f"{gemini_mock.base_url}/_mock/ui")
+    assert 'id="operations"' in page.text

@@ -184,6 +184,11 @@ class Environments:
             body["next_page_token"] = following
         return body
 
+    def records(self) -> list[Environment]:
+        """Every environment, oldest first (for the dashboard)."""
+        with self.lock:
+            return sorted(self._items.values(), key=lambda e: (e.created, e.id))
+
     def delete(self, identity: Identity, env_id: str) -> None:
         env = self._fetch(identity, env_id)
         with self.lock:

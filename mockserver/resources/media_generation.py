@@ -205,6 +205,11 @@ class VideoOperations:
             body["nextPageToken"] = following
         return body
 
+    def records(self) -> list[tuple[str, VideoOperation]]:
+        """(project, operation) of every operation (for the dashboard)."""
+        with self.lock:
+            return [(project, op) for project, ops in self._operations.items() for op in ops.values()]
+
     def made_file(self, identity: Identity, file_id: str, op_id: str) -> VideoOperation | None:
         """The operation `op_id` if it made the generated file `file_id` (generated_files.py)."""
         with self.lock:
