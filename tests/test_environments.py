@@ -110,3 +110,11 @@ def test_environments_survive_export_and_import(gemini_mock, http):
     httpx.post(f"{gemini_mock.base_url}/_mock/state:import", json=saved)
     raw = http.get(f"/v1beta/environments/{env_id}/files/README.md", params={"alt": "media"})
     assert raw.content == b"# notes\n"
+
+
+def test_backend_directly(gemini_mock):
+    backend = gemini_mock.store.environments
+    made = backend.create(gemini_mock.identity, {"sources": SOURCES})
+    assert backend.file_bytes(gemini_mock.identity, made["id"], "README.md") == (b"# notes\n", "text/markdown")
+    listing = backend.list_files(gemini_mock.identity, made["id"], "src", False, 1, None)
+    assert [f["name"] for f in listing["files"]] == ["assets"] and listing["next_page_token"]

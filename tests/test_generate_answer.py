@@ -119,3 +119,13 @@ def test_answers_are_counted_and_journaled(gemini_mock, http):
 def test_a_scripted_error_rule_applies(gemini_mock, http):
     gemini_mock.fail_next(429)
     assert _ask(http, "How many moons does Mars have?").status_code == 429
+
+
+def test_backend_directly(gemini_mock):
+    store = gemini_mock.store
+    request = {"contents": [{"parts": [{"text": "Which volcano is the tallest?"}]}], "answerStyle": "EXTRACTIVE",
+               "inlinePassages": PASSAGES}
+    answer = answers.generate_answer(store, gemini_mock.identity, store.models.get("aqa"), request)
+    assert answer["answer"]["content"]["parts"][0]["text"] == (
+        "Olympus Mons on Mars is the tallest volcano in the solar system.")
+    assert answer == answers.generate_answer(store, gemini_mock.identity, store.models.get("aqa"), request)
