@@ -129,3 +129,9 @@ def test_backend_directly(gemini_mock):
     assert answer["answer"]["content"]["parts"][0]["text"] == (
         "Olympus Mons on Mars is the tallest volcano in the solar system.")
     assert answer == answers.generate_answer(store, gemini_mock.identity, store.models.get("aqa"), request)
+
+
+def test_passages_beyond_the_models_input_limit_are_a_400(http):
+    many = {"passages": [{"id": f"p{i}", "content": {"parts": [{"text": "word " * 50}]}} for i in range(200)]}
+    body = {"contents": [{"parts": [{"text": "q?"}]}], "answerStyle": "EXTRACTIVE", "inlinePassages": many}
+    assert_envelope(http.post(URL, json=body), 400, "INVALID_ARGUMENT", field="inlinePassages")

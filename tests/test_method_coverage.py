@@ -1,5 +1,5 @@
-"""Every method of the v1beta method list (../shared/reference/v1beta.methods.tsv, copied below as data
-the test reads) reaches a handler: none falls to the router's 404."""
+"""Every method of the v1beta method list (a copy of ../shared/reference/v1beta.methods.tsv in tests/data/)
+reaches a handler: none falls to the router's 404."""
 from __future__ import annotations
 
 import re

@@ -8,7 +8,8 @@ catalog entry lists `generateAnswer` take it (`models/aqa`).
 
 Deterministic retrieval: the question (the last content's text) and every passage are embedded with the
 emulator's embedding engine (generation/embeddings.py: texts sharing words are closer), using the model named
-by the AQA model's `emulator.retrievalEmbeddingModel`. Passages are ranked by cosine similarity; the answer is
+by the AQA model's `emulator.retrievalEmbeddingModel`: the 20 passages sharing the most question words (by
+order on ties) are ranked by cosine similarity, which bounds the work per call; the answer is
 built from the sentences of the best passages that share the most question words, so it quotes the
 retrieved text:
 
@@ -20,7 +21,8 @@ Every quoted passage is a groundingAttribution (`sourceId.groundingPassage {pass
 passages). `answerableProbability` is the share of the question's content words the quoted text covers,
 scaled into [0.05, 0.95]; a question sharing no content word with any passage is answered from the closest
 passage with a probability below 0.1, as the reference says the model "always attempts to provide a grounded
-answer". A `semanticRetriever` source must be a corpus the caller can read (else the usual 403); the corpora
+answer". The question and passages together may hold at most the model's `inputTokenLimit` tokens (else a
+400). A `semanticRetriever` source must be a corpus the caller can read (else the usual 403); the corpora
 the emulator keeps hold no documents, so such an answer has no attributions and probability 0.
 """
 from __future__ import annotations
@@ -43,6 +45,7 @@ from .permissions import READER, require
 ANSWER_STYLES = ("ABSTRACTIVE", "EXTRACTIVE", "VERBOSE")
 STYLE_SHAPE = {"EXTRACTIVE": (1, 1), "ABSTRACTIVE": (2, 1), "VERBOSE": (3, 2)}   # (passages, sentences each)
 MAX_PASSAGES = 1000
+EMBEDDED_CANDIDATES = 20   # passages sharing the most question words are embedded and ranked; the rest are not
 VERSIONS = ("v1beta", "v1alpha")
 _WORD = re.compile(r"\w+")
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
@@ -149,11 +152,18 @@ def generate_answer(store, identity: Identity, model: dict, request: dict) -> di
     passages = (_inline_passages(inline) if inline is not None
                 else _corpus_passages(store, identity, retriever))
 
+    prompt_tokens = count_text(question) + sum(count_text(p.text) for p in passages)
+    if prompt_tokens > model["inputTokenLimit"]:
+        raise invalid_argument(f"The question and passages hold {prompt_tokens} tokens, more than the "
+                               f"{model['inputTokenLimit']} {model['name']} accepts.", "inlinePassages")
+
     words = _content_words(question)
+    overlap = sorted(range(len(passages)), key=lambda i: (-len(_content_words(passages[i].text) & words), i))
+    candidates = [passages[i] for i in overlap[:EMBEDDED_CANDIDATES]]   # bounded embedding work
     embedder = store.models.get((model.get("emulator") or {}).get("retrievalEmbeddingModel", ""))
     query = embed_text(embedder, question, "RETRIEVAL_QUERY")
     scored = sorted(((_cosine(query, embed_text(embedder, p.text, "RETRIEVAL_DOCUMENT")), i, p)
-                     for i, p in enumerate(passages)), key=lambda item: (-item[0], item[1]))
+                     for i, p in enumerate(candidates)), key=lambda item: (-item[0], item[1]))
     relevant = [p for _, _, p in scored if _content_words(p.text) & words]
     top_passages, per_passage = STYLE_SHAPE[style]
     chosen = (relevant or [p for _, _, p in scored[:1]])[:top_passages]
@@ -173,7 +183,6 @@ def generate_answer(store, identity: Identity, model: dict, request: dict) -> di
                            {"sourceId": {"groundingPassage": {"passageId": p.id, "partIndex": p.part_index}},
                             "content": {"parts": [{"text": " ".join(sentences)}]}}
                            for p, sentences in quoted]}
-    prompt_tokens = count_text(question) + sum(count_text(p.text) for p in passages)
     quotas.record(store, identity, model, {"promptTokenCount": prompt_tokens,
                                            "candidatesTokenCount": count_text(answer_text),
                                            "totalTokenCount": prompt_tokens + count_text(answer_text)})
