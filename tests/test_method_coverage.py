@@ -28,6 +28,10 @@ NOT_YET_SERVED = {
     "generativelanguage.media.uploadToFileSearchStore",
 }
 
+# Listed by the newer v1beta revision, but the SDKs create ephemeral tokens on v1alpha only and the emulator
+# answers them there (live/tokens.py; tests/test_live_tokens.py holds v1beta to the 404): walked on v1alpha.
+V1ALPHA_ONLY = {"generativelanguage.auth_tokens.create"}
+
 
 def _rows() -> list[tuple[str, str, str]]:
     rows = []
@@ -51,6 +55,8 @@ def test_the_list_is_the_whole_reference():
                          ids=lambda value: value if isinstance(value, str) and value.startswith("gen") else "")
 def test_method_is_routed(verb: str, flat_path: str, method_id: str):
     path = "/" + re.sub(r"\{[^}]+\}", "x1", flat_path)
+    if method_id in V1ALPHA_ONLY:
+        path = path.replace("/v1beta/", "/v1alpha/", 1)
     try:
         ROUTER.match(verb, path)
     except ApiError as error:   # the router's own 404: no route has this verb and path

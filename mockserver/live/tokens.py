@@ -117,5 +117,4 @@ async def create_auth_token(ctx: Context) -> Response:
     return json_response(ctx.store.auth_tokens.create(ctx.identity, body, ctx.version))
 
 
-# The SDKs send it on v1alpha; the newer v1beta discovery document lists it too.
-ROUTES = [route("POST", "auth_tokens", create_auth_token, versions=("v1alpha", "v1beta"))]
+ROUTES = [route("POST", "auth_tokens", create_auth_token, versions=("v1alpha",))]
