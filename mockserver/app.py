@@ -24,6 +24,7 @@ from .resources import openai_compat
 from .resources import logs
 from .resources import media_generation, url_media
 from .resources import interactions
+from .resources import answers, dynamic, environments, file_registration, generated_files
 from . import live
 from .routing import Router
 from .store import Store
@@ -45,6 +46,11 @@ RESOURCES = [
     media_generation,
     live,           # the Live API: ephemeral tokens here, its WebSocket route below
     interactions,   # the Interactions API, agents and webhooks (their own error body: Route.render_error)
+    generated_files,
+    file_registration,
+    dynamic,
+    answers,
+    environments,
 ]
 
 # Backends with no API routes of their own: scripted rules and faults, rate limits and the usage ledger,

@@ -254,6 +254,17 @@ class StateBuilder:
                          "createTime": body.get("createTime"), "permissions": self._grants(corpus)})
         return rows
 
+    def model_operations(self) -> list[dict]:
+        backend = self.backend("video_operations")
+        return [{"project": project, "name": op.name, "model": op.model, "done": self.now >= op.done_time,
+                 "doneEpoch": op.done_time} for project, op in (backend.records() if backend is not None else [])]
+
+    def environments(self) -> list[dict]:
+        backend = self.backend("environments")
+        return [{"project": env.project, "id": env.id, "mode": env.mode, "fileCount": len(env.files),
+                 "created": self.store.timestamp(env.created)}
+                for env in (backend.records() if backend is not None else [])]
+
     def logs(self, projects: list[dict]) -> list[dict]:
         backend = self.backend("logs")
         if backend is None:
@@ -307,6 +318,8 @@ class StateBuilder:
             "caches": self.section("caches", lambda: self.caches(ids), []),
             "tunedModels": self.section("tunedModels", self.tuned_models, []),
             "corpora": self.section("corpora", self.corpora, []),
+            "modelOperations": self.section("modelOperations", self.model_operations, []),
+            "environments": self.section("environments", self.environments, []),
             "logs": self.section("logs", lambda: self.logs(projects), []),
             "usage": self.section("usage", self.usage, None),
             "interactions": self.section("interactions", lambda: interactions_view.interactions(self.store), []),
@@ -370,7 +383,7 @@ PAGE = """<!doctype html>
 <div id="errors" hidden></div>
 <nav>
   <a href="#projects">projects</a> <a href="#journal">requests</a> <a href="#files">files</a>
-  <a href="#batches">batches</a> <a href="#caches">caches</a> <a href="#tuned">tuned models</a>
+  <a href="#batches">batches</a> <a href="#caches">caches</a> <a href="#tuned">tuned models</a> <a href="#operations">operations</a>
   <a href="#logs">logs &amp; datasets</a> <a href="#usage">usage</a> <a href="#interactions">interactions</a>
 </nav>
 <main>
@@ -380,6 +393,7 @@ PAGE = """<!doctype html>
   <section id="batches"><h2>Batches</h2><div class="body"></div></section>
   <section id="caches"><h2>Caches</h2><div class="body"></div></section>
   <section id="tuned"><h2>Tuned models &amp; corpora</h2><div class="body"></div></section>
+  <section id="operations"><h2>Model operations &amp; environments</h2><div class="body"></div></section>
   <section id="logs"><h2>Logs &amp; datasets</h2><div class="body"></div></section>
   <section id="usage"><h2>Usage</h2><div class="body"></div></section>
   <section id="interactions"><h2>Interactions &amp; webhook deliveries</h2><div class="body"></div></section>
@@ -558,6 +572,17 @@ SCRIPT = r"""
           h("td", {class: "text"}, grants(c.permissions)))), "no corpora")];
   }
 
+  function operations() {
+    return [h("h3", {}, "Model operations"),
+      table(["project", "name", "model", "state"], state.modelOperations.map((o) =>
+        h("tr", {"data-name": o.name}, h("td", {}, o.project), h("td", {}, o.name), h("td", {}, o.model),
+          h("td", {class: "state"}, o.done ? "done" : "running (done " + relative(o.doneEpoch) + ")"))), "no model operations"),
+      h("h3", {}, "Environments"),
+      table(["project", "id", "mode", "files", "created"], state.environments.map((e) =>
+        h("tr", {"data-name": e.id}, h("td", {}, e.project), h("td", {}, e.id), h("td", {}, e.mode),
+          h("td", {}, e.fileCount), h("td", {}, e.created))), "no environments")];
+  }
+
   function tokens(usage) {
     if (!usage || usage.totalTokenCount === undefined) return "";
     return (usage.promptTokenCount || 0) + " in / " + (usage.candidatesTokenCount || 0) + " out";
@@ -662,7 +687,7 @@ SCRIPT = r"""
         "no deliveries")];
   }
 
-  const SECTIONS = {projects, journal, files, batches, caches, tuned, logs, usage, interactions};
+  const SECTIONS = {projects, journal, files, batches, caches, tuned, operations, logs, usage, interactions};
   const drawn = {};
 
   function draw() {

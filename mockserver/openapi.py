@@ -96,6 +96,8 @@ OPERATIONS: dict[tuple[str, str, str | None], Operation] = {
     ("POST", "models/{model}:predict", None): Operation("Generate images (Imagen)", "PredictRequest", "PredictResponse"),
     ("POST", "models/{model}:predictLongRunning", None): Operation(
         "Generate videos (Veo): a long-running operation", "PredictLongRunningRequest", "Operation"),
+    ("GET", "models/{model}/operations", None): Operation(
+        "List a model's operations", response="ListOperationsResponse", query=PAGED),
     ("GET", "models/{model}/operations/{operation}", None): Operation("Poll a video operation", response="Operation"),
     ("GET", "files/{uri:path}:download", None): Operation(
         "Download a generated file named by its full uri", response="DownloadFileResponse", media="download",
@@ -161,6 +163,34 @@ OPERATIONS: dict[tuple[str, str, str | None], Operation] = {
     ("GET", "corpora", None): Operation("List corpora", response="ListCorporaResponse", query=PAGED),
     ("GET", "corpora/{corpus}", None): Operation("Get a corpus", response="Corpus"),
     ("DELETE", "corpora/{corpus}", None): Operation("Delete a corpus", response="Empty", query=("force",)),
+    ("GET", "corpora/{corpus}/operations/{operation}", None): Operation("Get a corpus operation",
+                                                                      response="Operation"),
+    # generatedFiles, files:register, dynamic models, attributed answers (generated_files.py,
+    # file_registration.py, dynamic.py, answers.py); GeneratedFile and RegisterFiles* are not recorded messages
+    ("GET", "generatedFiles", None): Operation("List the files the service generated", query=PAGED),
+    ("GET", "generatedFiles/{file}/operations/{operation}", None): Operation(
+        "Get the operation that generated a file", response="Operation"),
+    ("POST", "files:register", None): Operation("Register Cloud Storage files"),
+    ("POST", "dynamic/{model}:generateContent", None): Operation(
+        "Generate a response (dynamic model name)", "GenerateContentRequest", "GenerateContentResponse"),
+    ("POST", "dynamic/{model}:streamGenerateContent", None): Operation(
+        "Generate a response as a stream (dynamic model name)", "GenerateContentRequest",
+        "GenerateContentResponse", stream=True, query=("alt",)),
+    # environments (environments.py): the Interactions API's snake_case shapes, not recorded messages
+    ("POST", "environments", None): Operation("Create an environment"),
+    ("GET", "environments", None): Operation("List environments", query=("mode", "page_size", "page_token")),
+    ("GET", "environments/{environment}", None): Operation("Get an environment"),
+    ("DELETE", "environments/{environment}", None): Operation("Delete an environment"),
+    ("GET", "environments/{environment}/files/{path:path}", None): Operation(
+        "List or download an environment's files", query=("alt", "recursive", "page_size", "page_token")),
+    ("POST", "environments:create", None): Operation("Create an environment (custom-verb path)"),
+    ("GET", "environments:list", None): Operation("List environments (custom-verb path)",
+                                                  query=("mode", "page_size", "page_token")),
+    ("GET", "environments/{environment}:get", None): Operation("Get an environment (custom-verb path)"),
+    ("DELETE", "environments/{environment}:delete", None): Operation("Delete an environment (custom-verb path)"),
+    ("POST", "models/{model}:generateAnswer", None): Operation(
+        "Answer a question from passages (attributed question answering)", "GenerateAnswerRequest",
+        "GenerateAnswerResponse"),
     # permissions (tuned models and corpora alike)
     **{key: value for parent, param in (("tunedModels", "tuned"), ("corpora", "corpus")) for key, value in {
         ("POST", f"{parent}/{{{param}}}/permissions", None): Operation("Grant a permission", "Permission",

@@ -54,7 +54,7 @@ GENERATE, EMBED = "generate", "embed"
 # API methods that run a model, and the family of quotas each counts against.
 INFERENCE_METHODS = {
     "generateContent": GENERATE, "streamGenerateContent": GENERATE,
-    "generateText": GENERATE, "generateMessage": GENERATE,
+    "generateText": GENERATE, "generateMessage": GENERATE, "generateAnswer": GENERATE,
     "embedContent": EMBED, "batchEmbedContents": EMBED, "embedText": EMBED, "batchEmbedText": EMBED,
 }
 # The OpenAI-compatible layer's model-running paths: (method name, family).

@@ -97,6 +97,11 @@ class World:
                           .json()["operations"][0]["name"])
 
     @property
+    def environment(self) -> str:
+        return self._once("environment", lambda: self._post("environments", {
+            "sources": [{"type": "inline", "content": "x", "target": "a.txt"}]})["id"])
+
+    @property
     def corpus(self) -> str:
         return self._once("corpus", lambda: self._post("corpora", {"displayName": "c"})["name"])
 
@@ -209,6 +214,8 @@ CASES: list[Case] = [
          body={"instances": [{"prompt": "a tree"}], "parameters": {"sampleCount": 1}}, response="PredictResponse"),
     Case("POST", "models/{model}:predictLongRunning", path="models/veo-3.1-generate-preview:predictLongRunning",
          body={"instances": [{"prompt": "waves"}]}, response="Operation"),
+    Case("GET", "models/{model}/operations", path="models/veo-3.1-generate-preview/operations",
+         response="ListOperationsResponse"),
     Case("GET", "models/{model}/operations/{operation}", response="Operation",
          path=lambda w: w.http.post("/v1beta/models/veo-3.1-generate-preview:predictLongRunning",
                                     json={"instances": [{"prompt": "waves"}]}).json()["name"]),
@@ -270,6 +277,29 @@ CASES: list[Case] = [
     Case("GET", "corpora", path=having("corpus", "corpora"), response="ListCorporaResponse"),
     Case("GET", "corpora/{corpus}", path=lambda w: w.corpus, response="Corpus"),
     Case("DELETE", "corpora/{corpus}", path=lambda w: w.corpus, response="Empty"),
+    Case("GET", "corpora/{corpus}/operations/{operation}", path=lambda w: f"{w.corpus}/operations/none",
+         kind="any"),   # the emulator's corpora start no operations: a 404 envelope
+    # generatedFiles, files:register, dynamic models, attributed answers
+    Case("GET", "generatedFiles", path=having("generated", "generatedFiles")),
+    Case("GET", "generatedFiles/{file}/operations/{operation}", kind="any",
+         path=lambda w: f"generatedFiles/{w.generated.split('/')[1]}/operations/none"),
+    Case("POST", "files:register", body={"uris": ["gs://bucket/object"]}, kind="any"),
+    Case("POST", "dynamic/{model}:generateContent", path=f"dynamic/{MODEL}:generateContent", body=PROMPT,
+         response="GenerateContentResponse"),
+    Case("POST", "dynamic/{model}:streamGenerateContent", path=f"dynamic/{MODEL}:streamGenerateContent",
+         body=PROMPT, params={"alt": "sse"}, response="GenerateContentResponse", kind="stream"),
+    Case("POST", "environments", body={"sources": [{"type": "inline", "content": "x", "target": "a.txt"}]}),
+    Case("GET", "environments"),
+    Case("GET", "environments/{environment}", path=lambda w: f"environments/{w.environment}"),
+    Case("DELETE", "environments/{environment}", path=lambda w: f"environments/{w.environment}"),
+    Case("GET", "environments/{environment}/files/{path:path}", path=lambda w: f"environments/{w.environment}/files/a.txt"),
+    Case("POST", "environments:create", body={}),
+    Case("GET", "environments:list"),
+    Case("GET", "environments/{environment}:get", path=lambda w: f"environments/{w.environment}:get"),
+    Case("DELETE", "environments/{environment}:delete", path=lambda w: f"environments/{w.environment}:delete"),
+    Case("POST", "models/{model}:generateAnswer", path="models/aqa:generateAnswer", response="GenerateAnswerResponse",
+         body={"contents": [{"parts": [{"text": "What colour is the sky?"}]}], "answerStyle": "ABSTRACTIVE",
+               "inlinePassages": {"passages": [{"id": "p1", "content": {"parts": [{"text": "The sky is blue."}]}}]}}),
     # permissions
     *[case for parent, param, made, perm in (
         ("tunedModels", "tuned", lambda w: w.tuned, lambda w: w.tuned_permission),
