@@ -23,6 +23,7 @@ from .resources import corpora, legacy, permissions, tuned_models
 from .resources import openai_compat
 from .resources import logs
 from .resources import media_generation, url_media
+from .resources import file_search_stores, file_search_upload
 from . import live
 from .routing import Router
 from .store import Store
@@ -42,6 +43,8 @@ RESOURCES = [
     openai_compat,
     logs,
     media_generation,
+    file_search_stores,
+    file_search_upload,
     live,           # the Live API: ephemeral tokens here, its WebSocket route below
 ]
 
