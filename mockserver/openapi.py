@@ -158,6 +158,26 @@ OPERATIONS: dict[tuple[str, str, str | None], Operation] = {
     ("GET", "corpora", None): Operation("List corpora", response="ListCorporaResponse", query=PAGED),
     ("GET", "corpora/{corpus}", None): Operation("Get a corpus", response="Corpus"),
     ("DELETE", "corpora/{corpus}", None): Operation("Delete a corpus", response="Empty", query=("force",)),
+    # File Search stores (their messages are not in the recorded schemas: no request / response names)
+    ("POST", "fileSearchStores", None): Operation("Create a File Search store"),
+    ("GET", "fileSearchStores", None): Operation("List File Search stores", query=PAGED),
+    ("GET", "fileSearchStores/{store}", None): Operation("Get a File Search store"),
+    ("DELETE", "fileSearchStores/{store}", None): Operation("Delete a File Search store", response="Empty",
+                                                            query=("force",)),
+    ("POST", "fileSearchStores/{store}:importFile", None): Operation(
+        "Import a Files API file into a File Search store", response="Operation"),
+    ("POST", "fileSearchStores/{store}:uploadToFileSearchStore", "upload"): Operation(
+        "Upload a document into a File Search store", response="Operation", media="upload"),
+    ("POST", "fileSearchStores/{store}:uploadToFileSearchStore", None): Operation(
+        "Upload a document into a File Search store (metadata URI: answers 400, the bytes go to the upload URI)"),
+    ("GET", "fileSearchStores/{store}/documents", None): Operation("List a store's documents", query=PAGED),
+    ("GET", "fileSearchStores/{store}/documents/{document}", None): Operation("Get a document"),
+    ("DELETE", "fileSearchStores/{store}/documents/{document}", None): Operation(
+        "Delete a document", response="Empty", query=("force",)),
+    ("GET", "fileSearchStores/{store}/operations/{operation}", None): Operation(
+        "Get an importFile operation", response="Operation"),
+    ("GET", "fileSearchStores/{store}/upload/operations/{operation}", None): Operation(
+        "Get an upload operation", response="Operation"),
     # permissions (tuned models and corpora alike)
     **{key: value for parent, param in (("tunedModels", "tuned"), ("corpora", "corpus")) for key, value in {
         ("POST", f"{parent}/{{{param}}}/permissions", None): Operation("Grant a permission", "Permission",
