@@ -33,11 +33,12 @@ from ..generation import file_search
 from ..generation.embeddings import embed_text
 from ..http import Context, json_response, parse_json
 from ..persistence import build, fields_of
-from ..routing import route
+from ..routing import GEMINI_VERSIONS, route
 from ..wire import format_time, int64, page_size, paginate
 from .corpora import parse_bool
 
-VERSIONS = ("v1beta", "v1alpha")
+# Served on v1 too: google-genai 3.6.1 calls /v1 by default, and the File Search quickstart runs with it.
+VERSIONS = GEMINI_VERSIONS
 PENDING, ACTIVE, FAILED = "STATE_PENDING", "STATE_ACTIVE", "STATE_FAILED"
 DEFAULT_EMBEDDING_MODEL = "models/gemini-embedding-001"
 MAX_DISPLAY_NAME = 512
@@ -397,7 +398,7 @@ class FileSearchStores:
         shutil.copyfile(record.path, part)   # the document outlives the file's 48 h
         try:
             return self.add_document(identity, store_name, part, size=record.size, mime_type=record.mime_type,
-                                     display_name=record.display_name or record.name,
+                                     display_name=record.display_name or record.id,
                                      custom_metadata=data.get("customMetadata"),
                                      chunking=data.get("chunkingConfig"), kind="import")
         except BaseException:
