@@ -7,7 +7,8 @@ function of its arguments.
   tokens, and the next one starts `maxOverlapTokens` tokens before it ended. The service does not publish
   its defaults; the emulator's are DEFAULT_CHUNK_TOKENS and DEFAULT_OVERLAP_TOKENS.
 * Ranking: the query and every chunk are embedded with the store's embedding model (embeddings.py, task
-  types RETRIEVAL_QUERY and RETRIEVAL_DOCUMENT); chunks are ranked by cosine similarity, ties by name.
+  types RETRIEVAL_QUERY and RETRIEVAL_DOCUMENT, at RANK_DIMENSIONS); chunks are ranked by cosine similarity,
+  ties by document and position.
 * `metadataFilter` is the list-filter syntax (https://google.aip.dev/160) the File Search page shows, e.g.
   `author = "Robert Graves" AND year > 1930`: comparisons `=`, `!=`, `<`, `<=`, `>`, `>=` of a key with a
   string or a number, joined by AND / OR (AND binds tighter), NOT, and parentheses. A string-list value
@@ -30,7 +31,10 @@ DEFAULT_TOP_K = 5
 MAX_TOP_K = 100
 ANSWER_CHUNKS = 3            # the answer quotes the openings of this many of the best chunks
 SENTENCE_WORDS = 60          # and at most this many words of each
-RANK_DIMENSIONS = 768        # similarity over this prefix of the unit vectors (ranking only)
+# Ranking embeds with the store's model at this many dimensions: the engine's construction (the model's own
+# per-word vectors) at a twelfth of gemini-embedding-001's 3072. Measured: a 1 MB text document (508 chunks)
+# indexes in about 0.8 s instead of 11 s at full width.
+RANK_DIMENSIONS = 256
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
@@ -257,8 +261,15 @@ class Retrieved:
         return {"retrievedContext": context}
 
 
+def ranking_model(model: dict) -> dict:
+    """The embedding model as ranking uses it: its name (which keys its vectors), RANK_DIMENSIONS wide."""
+    full = int((model.get("emulator") or {}).get("embeddingDimensions") or 0)
+    return {"name": model.get("name", ""), "emulator": {"embeddingDimensions": min(full, RANK_DIMENSIONS)}}
+
+
 def similarity(a: list[float], b: list[float]) -> float:
-    return sum(x * y for x, y in zip(a[:RANK_DIMENSIONS], b[:RANK_DIMENSIONS]))
+    """Cosine similarity of two unit vectors."""
+    return sum(x * y for x, y in zip(a, b))
 
 
 def check_top_k(value: Any, where: str) -> int:

@@ -310,6 +310,8 @@ class FileSearchStores:
             self._operations.setdefault(project, {})[op.name] = op
             self._stores[project][store_name].update_time = now
         self.store.changed(target)
+        if error is None:
+            self._indexed(doc)   # chunked and embedded now (the caller runs this off the event loop)
         return self.render_operation(op)
 
     def render_document(self, doc: DocumentRecord) -> dict:
@@ -350,7 +352,7 @@ class FileSearchStores:
     def delete_document(self, identity: Identity, name: str, force: bool) -> None:
         with self.lock:
             doc = self._document(identity.project, name)
-            if not force and self.state(doc) == ACTIVE and self._chunks(doc):
+            if not force and self.state(doc) == ACTIVE and self._has_chunks(doc):
                 raise failed_precondition(f"Document {name} has chunks; set force=true to delete it with its "
                                           f"chunks.")
             self._drop_document(doc)
@@ -406,19 +408,33 @@ class FileSearchStores:
             raise
 
     # -- retrieval -------------------------------------------------------------------------------------
-    def _chunks(self, doc: DocumentRecord) -> list[str]:
-        return self._indexed(doc, None).chunks
+    def _has_chunks(self, doc: DocumentRecord) -> bool:
+        index = self._index.get((doc.project, doc.name))
+        if index is not None:
+            return bool(index.chunks)
+        text, _ = extract_text(doc.path, doc.mime_type)
+        return bool(text and text.strip())
 
-    def _indexed(self, doc: DocumentRecord, model: dict | None) -> _Index:
+    def _ranking_model(self, embedding_model: str) -> dict | None:
+        model = self.store.models.find(embedding_model)
+        return file_search.ranking_model(model) if model is not None else None
+
+    def _indexed(self, doc: DocumentRecord) -> _Index:
+        """The document's chunks and their embeddings, computed once (outside the store's lock: the work
+        reads the bytes and embeds every chunk; two racing callers compute the same thing)."""
         key = (doc.project, doc.name)
         index = self._index.get(key)
         if index is None:
             text, _ = extract_text(doc.path, doc.mime_type)
-            index = self._index[key] = _Index(file_search.chunk_text(text or "", doc.chunk_tokens,
-                                                                     doc.overlap_tokens))
-        if model is not None and len(index.vectors) < len(index.chunks):
-            index.vectors = [embed_text(model, chunk, "RETRIEVAL_DOCUMENT", title=doc.display_name or None)
-                             for chunk in index.chunks]
+            store = self._stores.get(doc.project, {}).get(doc.store)
+            model = self._ranking_model(store.embedding_model) if store is not None else None
+            chunks = file_search.chunk_text(text or "", doc.chunk_tokens, doc.overlap_tokens)
+            vectors = [embed_text(model, chunk, "RETRIEVAL_DOCUMENT", title=doc.display_name or None)
+                       for chunk in chunks] if model is not None else []
+            index = _Index(chunks, vectors)
+            with self.lock:
+                if key in self._index or doc.name in self._documents.get(doc.project, {}):
+                    index = self._index.setdefault(key, index)
         return index
 
     def retrieve(self, identity: Identity | str, tool: dict, query: str,
@@ -431,29 +447,25 @@ class FileSearchStores:
                                    f"{where}.fileSearchStoreNames")
         predicate = file_search.parse_filter(tool.get("metadataFilter"), f"{where}.metadataFilter")
         top_k = file_search.check_top_k(tool.get("topK"), f"{where}.topK")
-        found: list[tuple[float, str, int, file_search.Retrieved]] = []
-        queries: dict[str, list[float]] = {}
-        with self.lock:
+        with self.lock:   # what to search, decided at one moment
             stores = [self._store(project, name if name.startswith("fileSearchStores/")
                                   else f"fileSearchStores/{name}") for name in names]
-            for record in stores:
-                model = self.store.models.find(record.embedding_model)
-                if model is None:
-                    continue
-                if record.embedding_model not in queries:
-                    queries[record.embedding_model] = embed_text(model, query or " ", "RETRIEVAL_QUERY")
-                query_vector = queries[record.embedding_model]
-                for doc in self._documents_of(project, record.name):
-                    if self.state(doc) != ACTIVE:
-                        continue
-                    if predicate is not None and not predicate(file_search.metadata_values(doc.custom_metadata)):
-                        continue
-                    index = self._indexed(doc, model)
-                    for n, (chunk, vector) in enumerate(zip(index.chunks, index.vectors)):
-                        score = file_search.similarity(query_vector, vector)
-                        found.append((-score, doc.name, n, file_search.Retrieved(
-                            chunk, doc.display_name or doc.id, record.name, doc.name, score,
-                            doc.custom_metadata)))
+            searched = [(record, doc) for record in stores for doc in self._documents_of(project, record.name)
+                        if self.state(doc) == ACTIVE and (predicate is None or predicate(
+                            file_search.metadata_values(doc.custom_metadata)))]
+        found: list[tuple[float, str, int, file_search.Retrieved]] = []
+        queries: dict[str, list[float]] = {}
+        for record, doc in searched:
+            model = self._ranking_model(record.embedding_model)
+            if model is None:
+                continue
+            if record.embedding_model not in queries:
+                queries[record.embedding_model] = embed_text(model, query or " ", "RETRIEVAL_QUERY")
+            index = self._indexed(doc)
+            for n, (chunk, vector) in enumerate(zip(index.chunks, index.vectors)):
+                score = file_search.similarity(queries[record.embedding_model], vector)
+                found.append((-score, doc.name, n, file_search.Retrieved(
+                    chunk, doc.display_name or doc.id, record.name, doc.name, score, doc.custom_metadata)))
         found.sort(key=lambda item: item[:3])
         return [item[3] for item in found[:top_k]]
 
@@ -523,6 +535,7 @@ async def delete_store(ctx: Context) -> Response:
 
 async def import_file(ctx: Context) -> Response:
     body = parse_json(await ctx.body())
+    ctx.heavy = True   # copies the file's bytes and indexes them: off the event loop
     return json_response(await ctx.work(ctx.store.file_search_stores.import_file, ctx.identity, _store_name(ctx),
                                         body))
 
