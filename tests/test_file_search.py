@@ -333,3 +333,18 @@ def test_export_and_import_keep_stores_documents_and_operations(client, gemini_m
     assert client.operations.get(operation).response.document_name == operation.response.document_name
     assert _ask(client, [store], "potassium").candidates[0].grounding_metadata.grounding_chunks
     assert not gemini_mock.store.internal_errors
+
+
+def test_the_control_plane_exports_imports_and_journals_file_search(client, gemini_mock):
+    import httpx
+    store = _store(client)
+    document = _upload(client, store, BANANAS, "bananas").response.document_name
+    journal = [(e["method"], e["path"], e["project"], e["status"]) for e in gemini_mock.requests]
+    assert ("POST", f"/upload/v1beta/{store}:uploadToFileSearchStore", gemini_mock.project, 200) in journal
+    with httpx.Client(base_url=gemini_mock.base_url, timeout=30) as control:
+        saved = control.get("/_mock/state:export").json()
+        assert control.post("/_mock/reset").status_code == 200
+        assert client.file_search_stores.list().page == []
+        assert control.post("/_mock/state:import", json=saved).status_code == 200
+    assert client.file_search_stores.documents.get(name=document).state == types.DocumentState.STATE_ACTIVE
+    assert _ask(client, [store], "potassium").text.startswith("Bananas are yellow")

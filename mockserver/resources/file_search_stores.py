@@ -8,9 +8,10 @@ be read from it (the emulator indexes text documents only). Its operation (`.../
 uploads, `.../operations/{id}` for importFile) is done at that same moment. States and the store's counters
 are computed from the clock when read; nothing runs in the background.
 
-Chunks and their embeddings are computed from the stored bytes the first time a query needs them and kept
-in memory (they are a pure function of the bytes, the chunking config and the embedding model, so they are
-not persisted). Wire facts: google-genai 3.6.1 file_search_stores.py / documents.py / types.py (fields,
+Chunks and their embeddings are computed from the stored bytes when the document is added (in the worker
+thread that stores it) and kept in memory; they are a pure function of the bytes, the chunking config and
+the embedding model, so they are not persisted (after a restart the first query that needs them recomputes
+them). Wire facts: google-genai 3.6.1 file_search_stores.py / documents.py / types.py (fields,
 `force` as a query parameter), the v1beta method list (paths, the 100 MB upload limit), the
 DeleteFileSearchStoreConfig docs (FAILED_PRECONDITION without `force` when the store holds documents).
 
