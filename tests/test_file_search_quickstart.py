@@ -16,7 +16,12 @@ def test_the_quickstart_runs_as_written(gemini_mock, tmp_path, monkeypatch):
     client = genai.Client()
 
     # File name will be visible in citations
-    file_search_store = client.file_search_stores.create(config={'display_name': 'your-fileSearchStore-name'})
+    file_search_store = client.file_search_stores.create(
+        config={
+            'display_name': 'your-fileSearchStore-name',
+            'embedding_model': 'models/gemini-embedding-2'
+        }
+    )
 
     operation = client.file_search_stores.upload_to_file_search_store(
         file='sample.txt',
@@ -60,4 +65,5 @@ def test_the_quickstart_runs_as_written(gemini_mock, tmp_path, monkeypatch):
     assert {c.retrieved_context.title for c in grounding.grounding_chunks} == {"display-file-name"}
     assert {d.display_name for d in client.file_search_stores.documents.list(parent=file_search_store.name)} \
         == {"display-file-name"}
+    assert file_search_store.embedding_model == 'models/gemini-embedding-2'
     assert not gemini_mock.store.internal_errors
