@@ -158,20 +158,23 @@ OPERATIONS: dict[tuple[str, str, str | None], Operation] = {
     ("GET", "corpora", None): Operation("List corpora", response="ListCorporaResponse", query=PAGED),
     ("GET", "corpora/{corpus}", None): Operation("Get a corpus", response="Corpus"),
     ("DELETE", "corpora/{corpus}", None): Operation("Delete a corpus", response="Empty", query=("force",)),
-    # File Search stores (their messages are not in the recorded schemas: no request / response names)
-    ("POST", "fileSearchStores", None): Operation("Create a File Search store"),
-    ("GET", "fileSearchStores", None): Operation("List File Search stores", query=PAGED),
-    ("GET", "fileSearchStores/{store}", None): Operation("Get a File Search store"),
+    # File Search stores
+    ("POST", "fileSearchStores", None): Operation("Create a File Search store", "FileSearchStore", "FileSearchStore"),
+    ("GET", "fileSearchStores", None): Operation("List File Search stores", response="ListFileSearchStoresResponse",
+                                                 query=PAGED),
+    ("GET", "fileSearchStores/{store}", None): Operation("Get a File Search store", response="FileSearchStore"),
     ("DELETE", "fileSearchStores/{store}", None): Operation("Delete a File Search store", response="Empty",
                                                             query=("force",)),
     ("POST", "fileSearchStores/{store}:importFile", None): Operation(
-        "Import a Files API file into a File Search store", response="Operation"),
+        "Import a Files API file into a File Search store", "ImportFileRequest", "Operation"),
     ("POST", "fileSearchStores/{store}:uploadToFileSearchStore", "upload"): Operation(
-        "Upload a document into a File Search store", response="Operation", media="upload"),
+        "Upload a document into a File Search store", "UploadToFileSearchStoreRequest", "Operation",
+        media="upload"),
     ("POST", "fileSearchStores/{store}:uploadToFileSearchStore", None): Operation(
         "Upload a document into a File Search store (metadata URI: answers 400, the bytes go to the upload URI)"),
-    ("GET", "fileSearchStores/{store}/documents", None): Operation("List a store's documents", query=PAGED),
-    ("GET", "fileSearchStores/{store}/documents/{document}", None): Operation("Get a document"),
+    ("GET", "fileSearchStores/{store}/documents", None): Operation("List a store's documents",
+                                                                   response="ListDocumentsResponse", query=PAGED),
+    ("GET", "fileSearchStores/{store}/documents/{document}", None): Operation("Get a document", response="Document"),
     ("DELETE", "fileSearchStores/{store}/documents/{document}", None): Operation(
         "Delete a document", response="Empty", query=("force",)),
     ("GET", "fileSearchStores/{store}/operations/{operation}", None): Operation(

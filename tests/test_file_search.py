@@ -9,7 +9,7 @@ import json
 import pytest
 from google.genai import errors, types
 
-from helpers import assert_envelope
+from helpers import assert_envelope, validate_response
 
 MODEL = "gemini-3-flash-preview"
 CLAUDIUS = ("Robert Graves wrote the novel I, Claudius in 1934. The book tells the life of the Roman emperor "
@@ -348,3 +348,21 @@ def test_the_control_plane_exports_imports_and_journals_file_search(client, gemi
         assert control.post("/_mock/state:import", json=saved).status_code == 200
     assert client.file_search_stores.documents.get(name=document).state == types.DocumentState.STATE_ACTIVE
     assert _ask(client, [store], "potassium").text.startswith("Bananas are yellow")
+
+
+def test_answers_match_the_recorded_schemas(client, http):
+    store = _store(client)
+    upload = http.post(f"/upload/v1beta/{store}:uploadToFileSearchStore", content=CLAUDIUS.encode(),
+                       headers={"Content-Type": "text/plain"}).json()
+    validate_response("v1beta", "Operation", upload)
+    document = upload["response"]["documentName"]
+    http.post(f"/upload/v1beta/{store}:uploadToFileSearchStore",
+              content=b"\x89PNG\r\n\x1a\n\x00\x01", headers={"Content-Type": "image/png"})
+    for path, message in ((store, "FileSearchStore"), ("fileSearchStores", "ListFileSearchStoresResponse"),
+                          (f"{store}/documents", "ListDocumentsResponse"), (document, "Document")):
+        validate_response("v1beta", message, http.get(f"/v1beta/{path}").json())
+    body = {"contents": [{"parts": [{"text": "Who wrote I, Claudius?"}]}],
+            "tools": [{"fileSearch": {"fileSearchStoreNames": [store], "topK": 2}}]}
+    answer = http.post(f"/v1beta/models/{MODEL}:generateContent", json=body).json()
+    validate_response("v1beta", "GenerateContentResponse", answer)
+    assert len(answer["candidates"][0]["groundingMetadata"]["groundingChunks"]) == 1   # the PNG failed
