@@ -129,7 +129,7 @@ def extract_text(path: Path, mime: str) -> tuple[str | None, str | None]:
                   f"document.")
 
 
-def _check_display_name(value: Any, where: str) -> str:
+def check_display_name(value: Any, where: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
@@ -139,7 +139,7 @@ def _check_display_name(value: Any, where: str) -> str:
     return value
 
 
-def _fields(body: Any, allowed: dict[str, str]) -> dict:
+def request_fields(body: Any, allowed: dict[str, str]) -> dict:
     """A request body with snake_case keys turned camelCase; an unknown key is the parser's 400."""
     if not isinstance(body, dict):
         raise invalid_argument("Invalid JSON payload received. The request body must be a JSON object.")
@@ -215,8 +215,8 @@ class FileSearchStores:
         return body
 
     def create(self, identity: Identity, body: Any) -> dict:
-        data = _fields(body, camel_fields("displayName", "embeddingModel"))
-        display = _check_display_name(data.get("displayName"), "displayName")
+        data = request_fields(body, camel_fields("displayName", "embeddingModel"))
+        display = check_display_name(data.get("displayName"), "displayName")
         model_name = data.get("embeddingModel") or DEFAULT_EMBEDDING_MODEL
         model = self.store.models.find(model_name) if isinstance(model_name, str) else None
         if model is None or "embedContent" not in model.get("supportedGenerationMethods", ()):
@@ -282,7 +282,7 @@ class FileSearchStores:
         (JSON). `custom_metadata` and `chunking` are checked here (400s name `where` + the field)."""
         metadata = file_search.check_custom_metadata(custom_metadata, f"{where}customMetadata")
         chunk_tokens, overlap = file_search.check_chunking(chunking, f"{where}chunkingConfig")
-        display = _check_display_name(display_name, f"{where}displayName")
+        display = check_display_name(display_name, f"{where}displayName")
         project = identity.project
         if size > MAX_UPLOAD_BYTES:
             raise invalid_argument(f"The document is {size} bytes; a File Search document may be at most "
@@ -389,7 +389,7 @@ class FileSearchStores:
 
     # -- importFile ------------------------------------------------------------------------------------
     def import_file(self, identity: Identity, store_name: str, body: Any) -> dict:
-        data = _fields(body, camel_fields("fileName", "customMetadata", "chunkingConfig"))
+        data = request_fields(body, camel_fields("fileName", "customMetadata", "chunkingConfig"))
         file_name = data.get("fileName")
         if not isinstance(file_name, str) or not file_name:
             raise invalid_argument("fileName is required: the Files API file to import (files/...).", "fileName")

@@ -23,15 +23,15 @@ from ..generation import file_search
 from ..http import Context, json_response, parse_json
 from ..routing import route
 from . import files as files_api
-from .file_search_stores import MAX_UPLOAD_BYTES, VERSIONS, _check_display_name, _fields, camel_fields
+from .file_search_stores import MAX_UPLOAD_BYTES, VERSIONS, camel_fields, check_display_name, request_fields
 
 METADATA_FIELDS = camel_fields("displayName", "mimeType", "customMetadata", "chunkingConfig")
 
 
 def _metadata(raw: bytes) -> dict:
     """The UploadToFileSearchStoreRequest, checked up front (so a bad field fails before any bytes)."""
-    data = _fields(parse_json(raw), METADATA_FIELDS)
-    _check_display_name(data.get("displayName"), "displayName")
+    data = request_fields(parse_json(raw), METADATA_FIELDS)
+    check_display_name(data.get("displayName"), "displayName")
     file_search.check_custom_metadata(data.get("customMetadata"))
     file_search.check_chunking(data.get("chunkingConfig"))
     if data.get("mimeType") is not None and not isinstance(data["mimeType"], str):
