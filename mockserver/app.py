@@ -25,6 +25,7 @@ from .resources import logs
 from .resources import media_generation, url_media
 from .resources import interactions
 from .resources import answers, dynamic, environments, file_registration, generated_files
+from .resources import file_search_stores, file_search_upload
 from . import live
 from .routing import Router
 from .store import Store
@@ -44,6 +45,8 @@ RESOURCES = [
     openai_compat,
     logs,
     media_generation,
+    file_search_stores,
+    file_search_upload,
     live,           # the Live API: ephemeral tokens here, its WebSocket route below
     interactions,   # the Interactions API, agents and webhooks (their own error body: Route.render_error)
     generated_files,

@@ -35,6 +35,9 @@ DEFAULTS: dict[str, Any] = {
         "defaultTtlSeconds": 3600.0,
         "implicitWindowSeconds": 300.0,
     },
+    "fileSearch": {
+        "processingSeconds": 0.0,            # a File Search document is STATE_PENDING this long after it is added
+    },
     "tunedModel": {
         "trainingSeconds": 60.0,
     },

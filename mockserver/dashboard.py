@@ -264,6 +264,16 @@ class StateBuilder:
         return [{"project": env.project, "id": env.id, "mode": env.mode, "fileCount": len(env.files),
                  "created": self.store.timestamp(env.created)}
                 for env in (backend.records() if backend is not None else [])]
+    def file_search_stores(self) -> list[dict]:
+        backend = self.backend("file_search_stores")
+        rows = []
+        for record in (backend.records() if backend is not None else []):
+            body = backend.render_store(record)
+            rows.append({"project": record.project, "name": record.name, "displayName": body.get("displayName", ""),
+                         "embeddingModel": record.embedding_model, "createTime": body.get("createTime"),
+                         **{key: int(body.get(key, 0)) for key in ("activeDocumentsCount", "pendingDocumentsCount",
+                                                                   "failedDocumentsCount", "sizeBytes")}})
+        return rows
 
     def logs(self, projects: list[dict]) -> list[dict]:
         backend = self.backend("logs")
@@ -320,6 +330,7 @@ class StateBuilder:
             "corpora": self.section("corpora", self.corpora, []),
             "modelOperations": self.section("modelOperations", self.model_operations, []),
             "environments": self.section("environments", self.environments, []),
+            "fileSearchStores": self.section("fileSearchStores", self.file_search_stores, []),
             "logs": self.section("logs", lambda: self.logs(projects), []),
             "usage": self.section("usage", self.usage, None),
             "interactions": self.section("interactions", lambda: interactions_view.interactions(self.store), []),
@@ -569,7 +580,14 @@ SCRIPT = r"""
       h("h3", {}, "Corpora"),
       table(["name", "display name", "created", "permissions"], state.corpora.map((c) =>
         h("tr", {"data-name": c.name}, h("td", {}, c.name), h("td", {class: "text"}, c.displayName), h("td", {}, c.createTime),
-          h("td", {class: "text"}, grants(c.permissions)))), "no corpora")];
+          h("td", {class: "text"}, grants(c.permissions)))), "no corpora"),
+      h("h3", {}, "File Search stores"),
+      table(["name", "display name", "documents (active / pending / failed)", "bytes", "embedding model", "project"],
+        (state.fileSearchStores || []).map((s) =>
+          h("tr", {"data-name": s.name}, h("td", {}, s.name), h("td", {class: "text"}, s.displayName),
+            h("td", {}, s.activeDocumentsCount + " / " + s.pendingDocumentsCount + " / " + s.failedDocumentsCount),
+            h("td", {}, String(s.sizeBytes)), h("td", {}, s.embeddingModel), h("td", {}, s.project))),
+        "no File Search stores")];
   }
 
   function operations() {

@@ -10,7 +10,7 @@ from .auth import Identity
 from .errors import missing_resource
 from .generation import engine
 from .generation.engine import MediaInfo
-from .resources import url_media
+from .resources import file_search_stores, url_media
 
 
 def _file_resolver(store, identity: Identity, cached: dict | None, request: dict):
@@ -49,6 +49,13 @@ def _override(store, identity: Identity, model: dict, request: dict, method: str
     return rules.answer_for(identity, model, request, method) if rules else None
 
 
+def _retriever(store, identity: Identity):
+    """The File Search retrieval for this caller, as builtin_tools.run_tools calls it."""
+    def retrieve(tool: dict, where: str, query: str):
+        return file_search_stores.retrieve(store, identity, tool, query, where)
+    return retrieve
+
+
 def generate(store, identity: Identity, model: dict, request: dict, *, override: dict | None = None,
              method: str = "generateContent") -> dict:
     cached = _cache_prefix(store, identity, model, request)
@@ -59,7 +66,8 @@ def generate(store, identity: Identity, model: dict, request: dict, *, override:
     probe = caches.implicit_lookup(identity, model, request, resolve_file) if caches and cached is None else None
     response = engine.generate_content(model, request, seed=store.seed, resolve_file=resolve_file,
                                        cached=_engine_prefix(cached), override=override,
-                                       implicit_cached_tokens=probe.tokens if probe else 0)
+                                       implicit_cached_tokens=probe.tokens if probe else 0,
+                                       retrieve=_retriever(store, identity))
     if probe is not None:
         caches.implicit_remember(probe)
     quotas.record(store, identity, model, response.get("usageMetadata"))   # the usage ledger

@@ -191,6 +191,29 @@ OPERATIONS: dict[tuple[str, str, str | None], Operation] = {
     ("POST", "models/{model}:generateAnswer", None): Operation(
         "Answer a question from passages (attributed question answering)", "GenerateAnswerRequest",
         "GenerateAnswerResponse"),
+    # File Search stores
+    ("POST", "fileSearchStores", None): Operation("Create a File Search store", "FileSearchStore", "FileSearchStore"),
+    ("GET", "fileSearchStores", None): Operation("List File Search stores", response="ListFileSearchStoresResponse",
+                                                 query=PAGED),
+    ("GET", "fileSearchStores/{store}", None): Operation("Get a File Search store", response="FileSearchStore"),
+    ("DELETE", "fileSearchStores/{store}", None): Operation("Delete a File Search store", response="Empty",
+                                                            query=("force",)),
+    ("POST", "fileSearchStores/{store}:importFile", None): Operation(
+        "Import a Files API file into a File Search store", "ImportFileRequest", "Operation"),
+    ("POST", "fileSearchStores/{store}:uploadToFileSearchStore", "upload"): Operation(
+        "Upload a document into a File Search store", "UploadToFileSearchStoreRequest", "Operation",
+        media="upload"),
+    ("POST", "fileSearchStores/{store}:uploadToFileSearchStore", None): Operation(
+        "Upload a document into a File Search store (metadata URI: answers 400, the bytes go to the upload URI)"),
+    ("GET", "fileSearchStores/{store}/documents", None): Operation("List a store's documents",
+                                                                   response="ListDocumentsResponse", query=PAGED),
+    ("GET", "fileSearchStores/{store}/documents/{document}", None): Operation("Get a document", response="Document"),
+    ("DELETE", "fileSearchStores/{store}/documents/{document}", None): Operation(
+        "Delete a document", response="Empty", query=("force",)),
+    ("GET", "fileSearchStores/{store}/operations/{operation}", None): Operation(
+        "Get an importFile operation", response="Operation"),
+    ("GET", "fileSearchStores/{store}/upload/operations/{operation}", None): Operation(
+        "Get an upload operation", response="Operation"),
     # permissions (tuned models and corpora alike)
     **{key: value for parent, param in (("tunedModels", "tuned"), ("corpora", "corpus")) for key, value in {
         ("POST", f"{parent}/{{{param}}}/permissions", None): Operation("Grant a permission", "Permission",

@@ -105,6 +105,29 @@ class World:
     def corpus(self) -> str:
         return self._once("corpus", lambda: self._post("corpora", {"displayName": "c"})["name"])
 
+    @property
+    def file_search_store(self) -> str:
+        return self._once("file_search_store", lambda: self._post("fileSearchStores", {"displayName": "s"})["name"])
+
+    @property
+    def upload_operation(self) -> str:
+        def make():
+            answer = self.http.post(f"/upload/v1beta/{self.file_search_store}:uploadToFileSearchStore",
+                                    content=b"hello world", headers={"Content-Type": "text/plain"})
+            assert answer.status_code == 200, answer.text
+            return answer.json()["name"]
+        return self._once("upload_operation", make)
+
+    @property
+    def document(self) -> str:
+        return self._once("document", lambda: self.http.get(f"/v1beta/{self.upload_operation}")
+                          .json()["response"]["documentName"])
+
+    @property
+    def import_operation(self) -> str:
+        return self._once("import_operation", lambda: self._post(f"{self.file_search_store}:importFile",
+                                                                 {"fileName": self.file})["name"])
+
     def permission(self, parent: str) -> str:
         return self._once(f"permission:{parent}", lambda: self._post(f"{parent}/permissions", {
             "granteeType": "USER", "emailAddress": "friend@example.com", "role": "READER"})["name"])
@@ -300,6 +323,28 @@ CASES: list[Case] = [
     Case("POST", "models/{model}:generateAnswer", path="models/aqa:generateAnswer", response="GenerateAnswerResponse",
          body={"contents": [{"parts": [{"text": "What colour is the sky?"}]}], "answerStyle": "ABSTRACTIVE",
                "inlinePassages": {"passages": [{"id": "p1", "content": {"parts": [{"text": "The sky is blue."}]}}]}}),
+    # File Search stores
+    Case("POST", "fileSearchStores", body={"displayName": "s"}, response="FileSearchStore"),
+    Case("GET", "fileSearchStores", path=having("file_search_store", "fileSearchStores"),
+         response="ListFileSearchStoresResponse"),
+    Case("GET", "fileSearchStores/{store}", path=lambda w: w.file_search_store, response="FileSearchStore"),
+    Case("DELETE", "fileSearchStores/{store}", path=lambda w: w.file_search_store, response="Empty"),
+    Case("POST", "fileSearchStores/{store}:importFile", path=lambda w: f"{w.file_search_store}:importFile",
+         body=lambda w: {"fileName": w.file}, response="Operation"),
+    Case("POST", "fileSearchStores/{store}:uploadToFileSearchStore", media="upload",
+         path=lambda w: f"{w.file_search_store}:uploadToFileSearchStore", content=b"hello",
+         headers={"Content-Type": "text/plain"}, response="Operation"),
+    Case("POST", "fileSearchStores/{store}:uploadToFileSearchStore",
+         path=lambda w: f"{w.file_search_store}:uploadToFileSearchStore", body={}, kind="any"),
+    Case("GET", "fileSearchStores/{store}/documents", path=(
+        lambda w: (w.document, f"{w.file_search_store}/documents")[1]), response="ListDocumentsResponse"),
+    Case("GET", "fileSearchStores/{store}/documents/{document}", path=lambda w: w.document, response="Document"),
+    Case("DELETE", "fileSearchStores/{store}/documents/{document}", path=lambda w: w.document,
+         params={"force": "true"}, response="Empty"),
+    Case("GET", "fileSearchStores/{store}/operations/{operation}", path=lambda w: w.import_operation,
+         response="Operation"),
+    Case("GET", "fileSearchStores/{store}/upload/operations/{operation}", path=lambda w: w.upload_operation,
+         response="Operation"),
     # permissions
     *[case for parent, param, made, perm in (
         ("tunedModels", "tuned", lambda w: w.tuned, lambda w: w.tuned_permission),

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import invalid_argument
-from . import grounding, tools_code
+from . import file_search, grounding, tools_code
 from .tokens import count_text
 
 # Every built-in tool field of the v1beta Tool message, with the name its errors use.
@@ -51,9 +51,11 @@ class ToolPlan:
     widget: bool = False
     circulate: bool = False              # return toolCall / toolResponse parts (grounding.py)
     names: list[str] = field(default_factory=list)
+    file_search: list[tuple[dict, str]] = field(default_factory=list)   # each fileSearch tool and its field
 
     def __bool__(self) -> bool:
-        return bool(self.search or self.retrieval is not None or self.urls or self.code or self.maps)
+        return bool(self.search or self.retrieval is not None or self.urls or self.code or self.maps
+                    or self.file_search)
 
 
 def _supported(model: dict) -> tuple[str, ...]:
@@ -104,6 +106,8 @@ def plan_tools(model: dict, tools: Any, tool_config: Any, *, functions: bool, js
             elif name == "googleMaps":
                 plan.maps = True
                 plan.widget = plan.widget or bool(value.get("enableWidget"))
+            elif name == "fileSearch":
+                plan.file_search.append((value, where))
     if not plan.names:
         return plan
     config = tool_config if isinstance(tool_config, dict) else {}
@@ -211,13 +215,25 @@ class ToolRun:
     code: dict | None = None
     maps_queries: list[str] = field(default_factory=list)
     tool_use_tokens: int = 0
+    retrieved: list[file_search.Retrieved] | None = None   # what fileSearch found (None: no fileSearch tool)
+    keep_text: bool = False                                 # a scripted answer: grounded, not rewritten
 
 
-def run_tools(plan: ToolPlan, digest: bytes, prompt: str, hints: list[str], script: dict | None) -> ToolRun:
-    """Run the request's built-in tools once: deterministic from the digest, or as a rule scripted them."""
+def run_tools(plan: ToolPlan, digest: bytes, prompt: str, hints: list[str], script: dict | None,
+              retrieve: Any = None) -> ToolRun:
+    """Run the request's built-in tools once: deterministic from the digest, or as a rule scripted them.
+    `retrieve(tool, field, query)`: the File Search retrieval of the caller's stores (inference.py)."""
     script = script or {}
     rng = random.Random(int.from_bytes(digest[16:24], "little"))
     run = ToolRun(plan)
+    if plan.file_search:
+        if retrieve is None:
+            raise invalid_argument("File Search is not available on this path.", plan.file_search[0][1])
+        run.retrieved = []
+        for tool, where in plan.file_search:
+            run.retrieved.extend(retrieve(tool, where, prompt))
+        run.retrieved.sort(key=lambda item: -item.score)
+        run.tool_use_tokens += file_search.tool_tokens(run.retrieved)
     if plan.search or plan.retrieval is not None:
         run.search = grounding.search(plan.retrieval, rng, prompt, hints, script.get("googleSearch"))
         run.tool_use_tokens += run.search.tokens
@@ -260,6 +276,11 @@ def apply(run: ToolRun, candidate: dict, digest: bytes) -> int:
             candidate["groundingMetadata"] = metadata
     if run.urls:
         candidate["urlContextMetadata"] = {"urlMetadata": run.urls}
+    if run.retrieved is not None:
+        grounded, delta = file_search.ground(parts, run.retrieved, rewrite=not run.keep_text)
+        added += delta
+        if grounded and "groundingMetadata" not in candidate:
+            candidate["groundingMetadata"] = grounded
     return added
 
 

@@ -399,14 +399,15 @@ def _override_part(override: dict) -> dict:
 
 def generate_content(model: dict, request: dict, *, seed: int, resolve_file: ResolveFile | None,
                      cached: dict | None = None, override: dict | None = None,
-                     implicit_cached_tokens: int = 0) -> dict:
+                     implicit_cached_tokens: int = 0, retrieve=None) -> dict:
     """A GenerateContentResponse (camelCase JSON) for a normalised GenerateContentRequest.
 
     `cached`: an explicit cache's {"contents", "systemInstruction", "tools", "toolConfig"}, used as the
     prompt prefix. `override`: {"text"} | {"functionCall"} | {"json"} returned verbatim (finishReason
     STOP, consistent usage), with or without {"tools"}: what the built-in tools find (builtin_tools.py).
     `implicit_cached_tokens`: prefix tokens served from the implicit cache (usage
-    only). Raises ApiError (400 naming the field) for invalid requests.
+    only). `retrieve`: the File Search retrieval a `fileSearch` tool runs (builtin_tools.run_tools).
+    Raises ApiError (400 naming the field) for invalid requests.
     """
     check_method(model, "generateContent")
     plan = plan_request(model, request, cached)
@@ -457,7 +458,8 @@ def generate_content(model: dict, request: dict, *, seed: int, resolve_file: Res
 
     tool_use_tokens = 0
     if tool_plan:
-        run = builtin_tools.run_tools(tool_plan, digest, prompt, hints, tool_script)
+        run = builtin_tools.run_tools(tool_plan, digest, prompt, hints, tool_script, retrieve)
+        run.keep_text = override is not None
         for candidate in candidates:
             candidates_tokens += builtin_tools.apply(run, candidate, digest)
         tool_use_tokens = run.tool_use_tokens

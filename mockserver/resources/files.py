@@ -113,6 +113,7 @@ class Upload:
     hasher: Any = field(default_factory=hashlib.sha256)
     busy: bool = False
     file_name: str | None = None   # set once finalised
+    finish: Any = None             # an upload to another resource: called with the upload at finalize, its JSON answer
 
     @property
     def project(self) -> str:
@@ -714,6 +715,29 @@ class FileStore:
         finally:
             upload.busy = False
 
+    def finish_upload(self, upload: Upload) -> dict:
+        """Hand a complete upload to its `finish` (an upload to another resource, e.g. a File Search store);
+        its answer is the final JSON. The upload must be claimed (busy) by the caller; it is released here."""
+        try:
+            if upload.declared is not None and upload.received != upload.declared:
+                raise upload_error(invalid_argument(
+                    f"The upload was finalized after {upload.received} bytes, but {upload.declared} were "
+                    f"declared; send the rest from offset {upload.received}.", "X-Goog-Upload-Command"),
+                    "active", upload.received)
+            upload.mime_type = resolve_mime(upload.mime_type, upload.chunk_mime, upload.path,
+                                            upload.file_hint or upload.display_name)
+            try:
+                answer = upload.finish(upload)
+            except ApiError as error:
+                self.cancel_upload(upload)
+                raise upload_error(error, "final") from None
+            with self.lock:
+                upload.file_name = answer.get("name") or upload.id
+                upload.touched = self.store.now()
+            return answer
+        finally:
+            upload.busy = False
+
     def store_bytes(self, identity: Identity, metadata: dict, part: Path, *, size: int, sha256_hex: str,
                     mime_type: str | None, base_url: str) -> dict:
         """A File from bytes already received at `part` (the multipart and raw media uploads)."""
@@ -1025,6 +1049,10 @@ async def _chunk(ctx: Context, upload_id: str) -> Response:
     if "finalize" not in commands:
         return Response(b"", 200, headers=_upload_headers(
             "active", **{"X-Goog-Upload-Size-Received": str(upload.received)}))
+    if upload.finish is not None:
+        answer = await run_in_threadpool(files.finish_upload, upload)
+        return json_response(answer, headers=_upload_headers(
+            "final", **{"X-Goog-Upload-Size-Received": str(upload.received)}))
     file = await run_in_threadpool(files.finalize_upload, upload)
     return json_response({"file": file}, headers=_upload_headers(
         "final", **{"X-Goog-Upload-Size-Received": str(upload.received)}))
