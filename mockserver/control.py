@@ -15,9 +15,12 @@ from .errors import ApiError, invalid_argument, not_found
 from .http import api_key, error_response, json_response, parse_json, read_body
 from .quotas import bare_model, check_rate_limit_config
 from .resources import logs
+from .journal import SOURCES, render, search_text
+from .journal_routes import journal_routes
 from .wire import paginate, page_size, parse_time
 
-JOURNAL_FILTERS = ("project", "path", "model", "status", "method", "pageSize", "pageToken")
+JOURNAL_FILTERS = ("project", "path", "model", "status", "method", "since", "until", "text", "source",
+                   "unmatched", "bodies", "pageSize", "pageToken")
 STATE_IMPORT_LIMIT = 4 * 1024 ** 3   # an exported state carries its files' bytes
 
 
@@ -90,7 +93,8 @@ def routes(store, access=None) -> list[Route]:
             store.journal.clear()
             return json_response({})
         query = request.query_params
-        entries = _filter_journal(store.journal.entries(), query)
+        bodies = _flag(query, "bodies")
+        entries = [render(entry, bodies) for entry in _filter_journal(store.journal.raw(), query)]
         body = {"requests": entries, "dropped": store.journal.dropped}
         if query.get("pageSize") or query.get("pageToken"):
             body["requests"], token = paginate(entries, page_size(query.get("pageSize"), 100, 10_000),
@@ -170,6 +174,7 @@ def routes(store, access=None) -> list[Route]:
         Route("/config", config, methods=["GET", "PATCH"]),
         Route("/whoami", whoami, methods=["GET"]),
         Route("/requests", requests, methods=["GET", "DELETE"]),
+        *journal_routes(store),
         Route("/rules", rules, methods=["GET", "POST", "DELETE"]),
         Route("/rules/{item}", rule, methods=["GET", "DELETE"]),
         Route("/faults", faults, methods=["GET", "POST", "DELETE"]),
@@ -228,4 +233,22 @@ def _filter_journal(entries: list[dict], query) -> list[dict]:
     if query.get("method"):
         method = query["method"].upper()
         tests.append(lambda e: (e.get("method") or "").upper() == method)
+    for name, later in (("since", True), ("until", False)):
+        if query.get(name):
+            bound = parse_time(query[name], name)
+            tests.append((lambda e, b=bound: e["time"] >= b) if later else (lambda e, b=bound: e["time"] <= b))
+    if query.get("text"):
+        text = query["text"].lower()
+        tests.append(lambda e: text in search_text(e))
+    if query.get("source"):
+        if query["source"] not in SOURCES:
+            raise invalid_argument(f"source must be one of {', '.join(SOURCES)}.", "source")
+        source = query["source"]
+        tests.append(lambda e: e.get("source", "replay" if e.get("replayed") else "emulated") == source)
+    if _flag(query, "unmatched"):
+        tests.append(lambda e: bool(e.get("unmatched")))
     return [entry for entry in entries if all(test(entry) for test in tests)]
+
+
+def _flag(query, name: str) -> bool:
+    return (query.get(name) or "").lower() in ("true", "1", "yes")

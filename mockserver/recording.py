@@ -44,6 +44,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from starlette.requests import Request
 from starlette.responses import Response
 
+from . import capture
 from .wire import sse_events
 
 REDACTED = "REDACTED"
@@ -339,8 +340,12 @@ def replaying(dispatch, cassettes: "Cassettes | str | Path", store):
 
     async def replay_first(request: Request) -> Response:
         answer = await cassettes.answer(request)
-        if answer is None:
-            return await dispatch(request)
+        if answer is None:   # emulated: the journal says no cassette matched it
+            response = await dispatch(request)
+            entry = request.scope.get(capture.ENTRY_KEY)
+            if entry is not None:
+                entry["unmatched"] = True
+            return response
         from .http import api_key
         project = None
         try:
@@ -348,9 +353,10 @@ def replaying(dispatch, cassettes: "Cassettes | str | Path", store):
             project = store.keys.identify(key).project if key else None
         except Exception:
             project = None
-        store.journal.add({"time": store.now(), "method": request.method, "path": request.scope["path"],
-                           "project": project, "model": None, "status": answer.status_code, "replayed": True})
-        return answer
+        return capture.finish(store, None, request, answer, {
+            "time": store.now(), "method": request.method, "path": request.scope["path"][:2048],
+            "project": project, "model": None, "status": answer.status_code, "replayed": True,
+            "source": "replay"})
 
     replay_first.cassettes = cassettes
     return replay_first
