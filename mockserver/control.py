@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import dashboard, persistence, safe_regex, tiers
+from . import dashboard, pacing, persistence, safe_regex, tiers
 from .errors import ApiError, invalid_argument, not_found
 from .http import api_key, error_response, json_response, parse_json, read_body
 from .quotas import bare_model, check_rate_limit_config
@@ -77,6 +77,7 @@ def routes(store, access=None) -> list[Route]:
         if request.method == "PATCH":
             body = await _json_body(request, store)
             check_rate_limit_config(body.get("rateLimits"))
+            pacing.check_models(body.get("stream"))
             return json_response(store.config.patch(body))
         return json_response(store.config.as_dict())
 

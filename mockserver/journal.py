@@ -304,3 +304,67 @@ def search_text(entry: dict) -> str:
             pieces.append(json.dumps(message))
         pieces.append(part.get("query") or "")
     return "\n".join(pieces).lower()
+
+
+# -- one line of it (the access log's --log-bodies) ----------------------------------------------------
+
+LINE_CHARS = 80
+# Secrets a prompt or answer may carry: Google API keys and ephemeral tokens.
+_SECRETS = re.compile(r"AIza[0-9A-Za-z_\-]{20,}|auth_tokens/[0-9A-Za-z_\-]+")
+
+
+def _short(text: str) -> str:
+    text = _SECRETS.sub(REDACTED, " ".join(text.split()))
+    text = text if len(text) <= LINE_CHARS else text[:LINE_CHARS - 3] + "..."
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _texts(value: Any) -> list[str]:
+    """The answer's text: Gemini's candidates' parts, OpenAI's choices (message or delta)."""
+    if not isinstance(value, dict):
+        return []
+    out: list[str] = []
+    for candidate in value.get("candidates") or ():
+        for part in ((candidate or {}).get("content") or {}).get("parts") or ():
+            if isinstance(part, dict) and isinstance(part.get("text"), str) and not part.get("thought"):
+                out.append(part["text"])
+            elif isinstance(part, dict) and part.get("functionCall"):
+                out.append(f"[functionCall {part['functionCall'].get('name')}]")
+    for choice in value.get("choices") or ():
+        message = (choice or {}).get("message") or (choice or {}).get("delta") or {}
+        if isinstance(message.get("content"), str):
+            out.append(message["content"])
+    return out
+
+
+def _prompt(body: Any) -> str:
+    if not isinstance(body, dict):
+        return ""
+    from .rules import prompt_text
+    text = prompt_text(body)
+    messages = body.get("messages")
+    if not text and isinstance(messages, list) and messages and isinstance(messages[-1], dict):
+        content = messages[-1].get("content")
+        text = content if isinstance(content, str) else ""
+    return text
+
+
+def one_line(entry: dict | None) -> str:
+    """`prompt="..." answer="..."` (or `error="..."`) of a journaled call, each cut short, keys redacted."""
+    if not entry:
+        return ""
+    request = decode_body((entry.get("request") or {}).get("body"))
+    response = entry.get("response") or {}
+    pieces = []
+    prompt = _prompt(request)
+    if prompt:
+        pieces.append(f"prompt={_short(prompt)}")
+    message = error_message(entry)
+    if message:
+        pieces.append(f"error={_short(message)}")
+    else:
+        answers = [text for event in sse_payloads(response.get("events") or ()) for text in _texts(event)] \
+            if response.get("events") is not None else _texts(decode_body(response.get("body")))
+        if answers:
+            pieces.append(f"answer={_short(''.join(answers))}")
+    return " ".join(pieces)

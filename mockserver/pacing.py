@@ -50,7 +50,12 @@ class Pace:
     async def wait(self, tokens: int) -> None:
         seconds = min(self.delay(tokens), MAX_SECONDS)
         if seconds > 0:
-            await asyncio.sleep(seconds)
+            await sleep(seconds)
+
+
+async def sleep(seconds: float) -> None:
+    """The real clock's wait (a stream's pace is delivery, not emulated time)."""
+    await asyncio.sleep(seconds)
 
 
 def check(pace: Any, where: str) -> dict:
@@ -68,6 +73,14 @@ def check(pace: Any, where: str) -> dict:
             raise invalid_argument(f"{where}.{key} must be a number from 0 to 10000.", f"{where}.{key}")
         out[key] = float(value)
     return out
+
+
+def check_models(stream: Any) -> None:
+    """The per-model paces of a config patch's `stream` section (an open map the config cannot check)."""
+    models = stream.get("models") if isinstance(stream, dict) else None
+    if isinstance(models, dict):
+        for name, pace in models.items():
+            check(pace, f"stream.models.{name}")
 
 
 def pace_for(config, model: str | None, rule_pace: dict | None = None) -> Pace | None:

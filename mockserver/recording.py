@@ -34,6 +34,7 @@ import base64
 import contextlib
 import hashlib
 import json
+import logging
 import re
 import threading
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ from starlette.responses import Response
 from . import capture
 from .wire import sse_events
 
+log = logging.getLogger("gemini_mockserver")
 REDACTED = "REDACTED"
 CASSETTE_VERSION = 1
 SECRET_HEADERS = frozenset({"x-goog-api-key", "authorization", "proxy-authorization", "cookie", "set-cookie"})
@@ -345,6 +347,8 @@ def replaying(dispatch, cassettes: "Cassettes | str | Path", store):
             entry = request.scope.get(capture.ENTRY_KEY)
             if entry is not None:
                 entry["unmatched"] = True
+            log.warning("no cassette matched %s %s: answered by the emulator", request.method,
+                        request.scope["path"][:300])
             return response
         from .http import api_key
         project = None

@@ -16,6 +16,9 @@ error becomes that request's error in the results; latency is not applied there)
      "latencyMs": 0, "times": null,
      "tools": {"googleSearch": {"sources": [...]}, "urlContext": {...}, "codeExecution": {...}, ...}}
 
+`pace` ({"tokensPerSecond", "firstTokenSeconds"}) streams the matched calls' answers at that pace
+(pacing.py); it goes with a `respond` or alone. A call a rule answered is journaled with `source: rule`.
+
 `tools` scripts what the request's built-in tools find (see generation/builtin_tools.py); it goes with a
 `respond` or alone (the answer is then generated, grounded on the scripted results).
 
