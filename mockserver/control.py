@@ -58,7 +58,9 @@ def routes(store, access=None) -> list[Route]:
             body = await _json_body(request, store)
             if "advanceSeconds" in body and "now" in body:
                 raise invalid_argument("Give either advanceSeconds or now, not both.", "advanceSeconds")
-            if "advanceSeconds" in body:
+            if body.get("reset") is True and len(body) == 1:   # back to the real time
+                store.clock.reset()
+            elif "advanceSeconds" in body:
                 seconds = body["advanceSeconds"]
                 if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
                     raise invalid_argument("advanceSeconds must be a number.", "advanceSeconds")
@@ -69,7 +71,7 @@ def routes(store, access=None) -> list[Route]:
                 _check_clock_target(when, "now")
                 store.clock.set(when)
             else:
-                raise invalid_argument("Give advanceSeconds or now.", "advanceSeconds")
+                raise invalid_argument("Give advanceSeconds, now, or reset: true.", "advanceSeconds")
         return json_response(clock_state())
 
     @_endpoint
