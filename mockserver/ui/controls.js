@@ -80,7 +80,7 @@
       browse.project ? "none in this project" : "no project yet");
     const detail = items.find((item) => item.name === browse.detail);
     body.replaceChildren(h("div", {class: "form"}, "project ", pick, tabs), list,
-      detail ? [h("h3", {}, detail.name), h("pre", {class: "json", id: "browse-detail"}, JSON.stringify(detail, null, 2))] : null);
+      ...(detail ? [h("h3", {}, detail.name), h("pre", {class: "json", id: "browse-detail"}, JSON.stringify(detail, null, 2))] : []));
   }
 
   document.addEventListener("DOMContentLoaded", () => {

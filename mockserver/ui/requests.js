@@ -198,13 +198,13 @@
       if (prompt) rule.match.prompt = prompt.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").slice(0, 200);
       document.dispatchEvent(new CustomEvent("mock:script", {detail: rule}));
     }}, "script the next answer");
-    pane.replaceChildren(
+    pane.replaceChildren(...[
       h("div", {class: "form"}, h("strong", {}, "#" + entry.id + " " + entry.method + " " + entry.status),
         entry.source ? h("span", {class: "badge " + entry.source}, entry.source + (entry.rule ? " " + entry.rule : "")) : null,
         copy, script, h("button", {type: "button", onclick: () => { pane.hidden = true; selected = null; draw(); }}, "close")),
       h("p", {class: "text"}, entry.path), entry.error ? h("p", {class: "error-message"}, entry.error) : null,
       h("pre", {id: "curl", class: "muted"}, entry.curl),
-      side("request", entry.request || {}), side("response", entry.response || {}));
+      side("request", entry.request || {}), side("response", entry.response || {})].flat(Infinity).filter((x) => x));
   }
 
   document.addEventListener("DOMContentLoaded", () => {
