@@ -116,7 +116,7 @@ def create_app(config: Config | dict | None = None, *, keys: KeyRing | None = No
                 quotas.CALL.reset(token)
         if call is not None:
             quotas.settle(store, call, response.status_code)   # charge or not; TPM; cache storage
-        return capture.finish(store, call, request, response, {
+        return await capture.finish(store, call, request, response, {
             "time": store.now(),  # epoch seconds; the journal formats it when read
             "method": request.method,
             "path": _clip(request.scope["path"]),

@@ -31,8 +31,10 @@ SECRET_HEADERS = frozenset({b"x-goog-api-key", b"authorization", b"cookie", b"x-
                             b"proxy-authorization"})
 SECRET_QUERY = re.compile(r"(?i)(^|&)(key|access_token)=[^&]*")
 ENTRY_OVERHEAD = 512        # what an entry costs besides its bodies, for the byte bound
-# A base64 string this long (a media part's `data`) is left out of a body that is over the entry cap.
-_LONG_BASE64 = re.compile(rb'"(data|bytesBase64Encoded|b64_json)"\s*:\s*"([A-Za-z0-9+/=_-]{1024,})"')
+# A string this long under one of these keys (a media part's base64 `data`) is left out of a body that is
+# over the entry cap. Found with bytes.find (C speed: a 20 MB body takes milliseconds, not a regex's 80 ms).
+MEDIA_KEYS = (b'"data"', b'"bytesBase64Encoded"', b'"b64_json"')
+MEDIA_CHARS = 1024
 SOURCES = ("emulated", "rule", "replay", "fault")
 
 
@@ -53,9 +55,36 @@ def clip_body(body: bytes | None, limit: int) -> tuple[bytes | None, int]:
     size = len(body)
     if size <= limit:
         return body, size
-    body = _LONG_BASE64.sub(lambda m: b'"' + m.group(1) + b'":"[' + str(len(m.group(2))).encode()
-                            + b' base64 characters left out]"', body)
+    body = without_media(body)
     return (body if len(body) <= limit else body[:limit]), size
+
+
+def without_media(body: bytes) -> bytes:
+    """`body` with every long string under a MEDIA_KEYS key replaced by a note of its length."""
+    spans = []
+    for key in MEDIA_KEYS:
+        at = body.find(key)
+        while at >= 0:
+            start = at + len(key)
+            while start < len(body) and body[start] in b" \t\r\n:":
+                start += 1
+            if start >= len(body) or body[start] != 0x22:   # not a string value
+                at = body.find(key, start)
+                continue
+            end = body.find(b'"', start + 1)
+            if end < 0:
+                break
+            if end - start - 1 >= MEDIA_CHARS:
+                spans.append((start + 1, end))
+            at = body.find(key, end)
+    if not spans:
+        return body
+    pieces, last = [], 0
+    for start, end in sorted(spans):
+        pieces += [body[last:start], b"[%d base64 characters left out]" % (end - start)]
+        last = end
+    pieces.append(body[last:])
+    return b"".join(pieces)
 
 
 class Entry(dict):

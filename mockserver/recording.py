@@ -357,7 +357,7 @@ def replaying(dispatch, cassettes: "Cassettes | str | Path", store):
             project = store.keys.identify(key).project if key else None
         except Exception:
             project = None
-        return capture.finish(store, None, request, answer, {
+        return await capture.finish(store, None, request, answer, {
             "time": store.now(), "method": request.method, "path": request.scope["path"][:2048],
             "project": project, "model": None, "status": answer.status_code, "replayed": True,
             "source": "replay"})
