@@ -58,7 +58,9 @@ def routes(store, access=None) -> list[Route]:
             body = await _json_body(request, store)
             if "advanceSeconds" in body and "now" in body:
                 raise invalid_argument("Give either advanceSeconds or now, not both.", "advanceSeconds")
-            if body.get("reset") is True and len(body) == 1:   # back to the real time
+            if "reset" in body and (body["reset"] is not True or len(body) > 1):
+                raise invalid_argument("reset takes true, alone: the clock goes back to the real time.", "reset")
+            if "reset" in body:   # back to the real time
                 store.clock.reset()
             elif "advanceSeconds" in body:
                 seconds = body["advanceSeconds"]

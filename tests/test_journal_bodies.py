@@ -183,3 +183,26 @@ def test_the_new_journal_routes_keep_the_control_plane_protection(gemini_mock, p
     refused = httpx.get(gemini_mock.base_url + path, headers={"Origin": "https://evil.example"})
     assert_envelope(refused, 403, "PERMISSION_DENIED")
     assert "access-control-allow-origin" not in refused.headers
+
+
+def test_replay_marks_replayed_and_unmatched_requests_and_says_so(tmp_path, caplog):
+    from starlette.testclient import TestClient
+    from gemini_mockserver.app import create_app
+    (tmp_path / "0000.json").write_text(json.dumps({
+        "request": {"method": "GET", "path": "/v1beta/batches/b1", "query": []},
+        "response": {"status": 200, "headers": {"content-type": "application/json"},
+                     "body": {"name": "batches/b1", "metadata": {"state": "BATCH_STATE_RUNNING"}}}}))
+    app = create_app(replay=str(tmp_path))
+    try:
+        with TestClient(app, headers={"x-goog-api-key": "k"}) as http, caplog.at_level("WARNING", "gemini_mockserver"):
+            assert http.get("/v1beta/batches/b1").json()["metadata"]["state"] == "BATCH_STATE_RUNNING"
+            assert http.post(f"/v1beta/models/{MODEL}:countTokens",
+                             json={"contents": [{"parts": [{"text": "no tape"}]}]}).status_code == 200
+            replayed, emulated = http.get("/_mock/requests", params={"bodies": "true"}).json()["requests"]
+            unmatched = http.get("/_mock/requests", params={"unmatched": "true"}).json()["requests"]
+        assert replayed["source"] == "replay" and replayed["response"]["body"]["name"] == "batches/b1"
+        assert emulated["source"] == "emulated" and emulated["unmatched"] is True
+        assert [e["id"] for e in unmatched] == [emulated["id"]]
+        assert f"no cassette matched POST /v1beta/models/{MODEL}:countTokens" in caplog.text
+    finally:
+        app.state.store.close()
