@@ -143,3 +143,28 @@ def test_clock_exact_time_reset_and_the_state_browser_actions(page, server, api)
     page.click("#clock-set")
     expect(page.locator("#notice")).to_contain_text("INVALID_ARGUMENT: Invalid value at 'now'")   # the error, shown
     shot(page, "6-clock")
+
+
+def test_a_paced_stream_arrives_piece_by_piece_in_the_browser(page, server):
+    """What a front end sees with a configured pace: the events arrive in separate reads, the first one
+    after the time to first token (only lower bounds on time: the sleeps guarantee them)."""
+    server.store.config.patch({"stream": {"models": {MODEL: {"tokensPerSecond": 20.0, "firstTokenSeconds": 0.4}}}})
+    opened(page, server)
+    reads = page.evaluate("""async ([model, key]) => {
+        const started = performance.now();
+        const response = await fetch(`/v1beta/models/${model}:streamGenerateContent?alt=sse`, {
+            method: "POST", headers: {"x-goog-api-key": key, "Content-Type": "application/json"},
+            body: JSON.stringify({contents: [{parts: [{text: "tell a long story about the sea"}]}]})});
+        const reader = response.body.getReader();
+        const out = [];
+        for (;;) {
+            const {value, done} = await reader.read();
+            if (done) return out;
+            out.push({at: performance.now() - started, text: new TextDecoder().decode(value)});
+        }
+    }""", [MODEL, KEY])
+    events = sum(read["text"].count("data: ") for read in reads)
+    assert events > 2 and len(reads) >= 2                 # piece by piece, not in one go
+    assert reads[0]["at"] >= 400                            # the time to first token, on the real clock
+    entry = server.store.journal.entries(bodies=True)[-1]
+    assert len(entry.events) == events                      # and the journal kept each event
