@@ -168,3 +168,23 @@ def test_a_paced_stream_arrives_piece_by_piece_in_the_browser(page, server):
     assert reads[0]["at"] >= 400                            # the time to first token, on the real clock
     entry = server.store.journal.entries(bodies=True)[-1]
     assert len(entry.events) == events                      # and the journal kept each event
+
+
+def test_generated_speech_gets_a_player(page, server, api):
+    server.store.config.patch({"limits": {"journalEntryBytes": 4 * 1024 * 1024}})
+    opened(page, server)
+    spoken = api.post("/v1beta/models/gemini-2.5-flash-preview-tts:generateContent", json={
+        "contents": [{"parts": [{"text": "Say: hello there"}]}], "generationConfig": {"responseModalities": ["AUDIO"]}})
+    assert spoken.status_code == 200, spoken.text
+    mime = spoken.json()["candidates"][0]["content"]["parts"][0]["inlineData"]["mimeType"]
+    page.locator("#request-list tr.req").first.click()
+    player = page.locator("#detail .media audio")
+    sync_api.expect(player).to_have_count(1)
+    sync_api.expect(page.locator("#detail .media")).to_contain_text(mime)
+    duration = player.evaluate("""audio => new Promise((resolve) => {
+        if (audio.readyState >= 1) resolve(audio.duration);
+        audio.addEventListener("loadedmetadata", () => resolve(audio.duration));
+        audio.addEventListener("error", () => resolve(-1));
+    })""")
+    assert duration > 0                                     # the browser decoded the PCM as WAV
+    shot(page, "7-audio-player")

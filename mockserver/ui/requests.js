@@ -130,14 +130,32 @@
     return out;
   }
 
+  // Raw 16-bit little-endian PCM (the Live API's and speech output's audio/pcm;rate=24000, audio/L16) wrapped
+  // in a WAV header, so the browser's player takes it.
+  function pcmAsWav(mimeType, data) {
+    const rate = Number((/rate=(\d+)/.exec(mimeType) || [0, 24000])[1]);
+    const pcm = atob(data);
+    const header = new DataView(new ArrayBuffer(44));
+    const text = (at, word) => { for (let i = 0; i < 4; i++) header.setUint8(at + i, word.charCodeAt(i)); };
+    text(0, "RIFF"); header.setUint32(4, 36 + pcm.length, true); text(8, "WAVE"); text(12, "fmt ");
+    header.setUint32(16, 16, true); header.setUint16(20, 1, true); header.setUint16(22, 1, true);
+    header.setUint32(24, rate, true); header.setUint32(28, rate * 2, true); header.setUint16(32, 2, true);
+    header.setUint16(34, 16, true); text(36, "data"); header.setUint32(40, pcm.length, true);
+    let head = "";
+    for (let i = 0; i < 44; i++) head += String.fromCharCode(header.getUint8(i));
+    return "data:audio/wav;base64," + btoa(head + pcm);
+  }
+
   function mediaView(list) {
     const h = ui.h;
     return list.map((m) => {
-      const complete = /^[A-Za-z0-9+/=_-]+$/.test(m.data);
+      const complete = /^[A-Za-z0-9+/=]+$/.test(m.data);
       const url = "data:" + m.mimeType + ";base64," + m.data;
       if (complete && m.mimeType.startsWith("image/")) return h("div", {class: "media"}, h("img", {src: url, alt: m.mimeType}));
-      if (complete && m.mimeType.startsWith("audio/") && !m.mimeType.includes("pcm")) {
-        return h("div", {class: "media"}, h("audio", {controls: true, src: url}));
+      if (complete && m.mimeType.startsWith("audio/")) {
+        const raw = /audio\/(pcm|l16)/i.test(m.mimeType);
+        return h("div", {class: "media"}, h("audio", {controls: true, src: raw ? pcmAsWav(m.mimeType, m.data) : url}),
+          h("span", {class: "muted"}, " " + m.mimeType));
       }
       return h("div", {class: "media muted"}, m.mimeType + ": " + m.data.length + " base64 characters" +
         (complete ? "" : " (left out of the journal)"));
