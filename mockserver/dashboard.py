@@ -32,6 +32,7 @@ from .access import PUBLIC_ASSETS
 from .auth import Identity
 from .state_browser import browser_routes
 from .http import json_response
+from .journal import render
 from .wire import parse_time
 
 log = logging.getLogger("gemini_mockserver.dashboard")
@@ -132,7 +133,7 @@ class StateBuilder:
         found: set[str] = set()
         listed = self.store.keys.listed or {}
         found.update(identity.project for identity in listed.values())
-        found.update(entry["project"] for entry in self.store.journal.entries() if entry.get("project"))
+        found.update(entry["project"] for entry in self.store.journal.raw() if entry.get("project"))
         for name in ("files", "batches", "caches", "logs"):
             backend = self.backend(name)
             if backend is not None:
@@ -164,9 +165,9 @@ class StateBuilder:
 
     # -- resources ---------------------------------------------------------------------------------
     def journal(self) -> dict:
-        entries = self.store.journal.entries()
-        return {"requests": list(reversed(entries[-JOURNAL_ROWS:])), "total": len(entries),
-                "dropped": self.store.journal.dropped}
+        entries = self.store.journal.raw()   # only the rows shown are rendered
+        return {"requests": [render(entry, False) for entry in reversed(entries[-JOURNAL_ROWS:])],
+                "total": len(entries), "dropped": self.store.journal.dropped}
 
     def files(self, ids: list[str]) -> list[dict]:
         backend = self.backend("files")
