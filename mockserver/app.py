@@ -23,6 +23,8 @@ from .resources import corpora, legacy, permissions, tuned_models
 from .resources import openai_compat
 from .resources import logs
 from .resources import media_generation, url_media
+from .resources import interactions
+from .resources import answers, dynamic, environments, file_registration, generated_files
 from . import live
 from .routing import Router
 from .store import Store
@@ -43,6 +45,12 @@ RESOURCES = [
     logs,
     media_generation,
     live,           # the Live API: ephemeral tokens here, its WebSocket route below
+    interactions,   # the Interactions API, agents and webhooks (their own error body: Route.render_error)
+    generated_files,
+    file_registration,
+    dynamic,
+    answers,
+    environments,
 ]
 
 # Backends with no API routes of their own: scripted rules and faults, rate limits and the usage ledger,
@@ -61,6 +69,14 @@ JOURNAL_TEXT_CHARS = 2048
 
 def _clip(text: str | None) -> str | None:
     return text if text is None or len(text) <= JOURNAL_TEXT_CHARS else text[:JOURNAL_TEXT_CHARS] + "..."
+
+
+def _renderer(item, call):
+    """How an error is answered: the route's own error body (Interactions), the OpenAI layer's, or the
+    Google envelope."""
+    if item is not None and item.render_error is not None:
+        return item.render_error
+    return openai_compat.error_response if call is not None and call.openai else error_response
 
 
 def create_store(config: Config | None = None, keys: KeyRing | None = None, state_dir=None, *,
@@ -91,7 +107,7 @@ def create_app(config: Config | dict | None = None, *, keys: KeyRing | None = No
     router = Router(routes)
 
     async def dispatch(request: Request) -> Response:
-        ctx = call = token = None
+        ctx = call = token = item = None
         try:
             item, version, params = router.match(request.method, request.scope["path"])
             ctx = Context(request, store, version, params)
@@ -103,14 +119,14 @@ def create_app(config: Config | dict | None = None, *, keys: KeyRing | None = No
             quotas.admit(store, call)                 # rate limits, and the usage ledger's count
             response = await rules.finish_response(call, await item.handler(ctx))
         except ApiError as error:
-            response = (openai_compat.error_response if call is not None and call.openai else error_response)(error)
+            response = _renderer(item, call)(error)
         except ClientDisconnect:   # the client went away mid-body: nobody reads the answer, and no bug
-            response = error_response(ApiError(499, "CANCELLED", "The client closed the request."))
+            response = _renderer(item, call)(ApiError(499, "CANCELLED", "The client closed the request."))
         except Exception:  # a 500 is always a bug: log it, keep it, answer the envelope
             detail = traceback.format_exc()
             log.error("internal error on %s %s\n%s", request.method, request.scope["path"], detail)
             store.internal_errors.append(detail)
-            response = error_response(ApiError(500, "INTERNAL", "Internal error encountered."))
+            response = _renderer(item, call)(ApiError(500, "INTERNAL", "Internal error encountered."))
         finally:
             if token is not None:
                 quotas.CALL.reset(token)

@@ -40,6 +40,14 @@ DEFAULTS: dict[str, Any] = {
     "tunedModel": {
         "trainingSeconds": 60.0,
     },
+    "interactions": {
+        "backgroundSeconds": 5.0,            # a background interaction is in_progress this long
+        "deepResearchSeconds": 120.0,        # a Deep Research agent run takes this long
+    },
+    "webhooks": {
+        "maxAttempts": 5,                    # a delivery is tried this often before the webhook is disabled
+        "retrySeconds": 1.0,                 # the first retry's delay on the clock; it doubles each time
+    },
     "rateLimits": {
         "enabled": True,                     # false: no rate limit anywhere
         "derivedKeys": False,                # limit the keys the server derives itself too (keys-file keys always are)

@@ -33,6 +33,7 @@ from .auth import Identity
 from .state_browser import browser_routes
 from .http import json_response
 from .journal import render
+from .resources.interactions import dashboard as interactions_view
 from .wire import parse_time
 
 log = logging.getLogger("gemini_mockserver.dashboard")
@@ -260,6 +261,17 @@ class StateBuilder:
                          "createTime": body.get("createTime"), "permissions": self._grants(corpus)})
         return rows
 
+    def model_operations(self) -> list[dict]:
+        backend = self.backend("video_operations")
+        return [{"project": project, "name": op.name, "model": op.model, "done": self.now >= op.done_time,
+                 "doneEpoch": op.done_time} for project, op in (backend.records() if backend is not None else [])]
+
+    def environments(self) -> list[dict]:
+        backend = self.backend("environments")
+        return [{"project": env.project, "id": env.id, "mode": env.mode, "fileCount": len(env.files),
+                 "created": self.store.timestamp(env.created)}
+                for env in (backend.records() if backend is not None else [])]
+
     def logs(self, projects: list[dict]) -> list[dict]:
         backend = self.backend("logs")
         if backend is None:
@@ -313,8 +325,12 @@ class StateBuilder:
             "caches": self.section("caches", lambda: self.caches(ids), []),
             "tunedModels": self.section("tunedModels", self.tuned_models, []),
             "corpora": self.section("corpora", self.corpora, []),
+            "modelOperations": self.section("modelOperations", self.model_operations, []),
+            "environments": self.section("environments", self.environments, []),
             "logs": self.section("logs", lambda: self.logs(projects), []),
             "usage": self.section("usage", self.usage, None),
+            "interactions": self.section("interactions", lambda: interactions_view.interactions(self.store), []),
+            "webhookDeliveries": self.section("webhookDeliveries", lambda: interactions_view.deliveries(self.store), []),
         }
         state["errors"] = self.errors
         return state

@@ -31,6 +31,7 @@ class Operation:
     stream: the answer is a stream of `response` messages (SSE with `alt=sse`, else a JSON array).
     media: "download" (raw bytes with `alt=media`), "upload" (raw, multipart or resumable upload).
     openai: the OpenAI-compatible layer (its own shapes, not in the recorded schemas).
+    interactions: the Interactions API, agents and webhooks (snake_case shapes and their own error body).
     """
     summary: str
     request: str | None = None
@@ -39,10 +40,12 @@ class Operation:
     media: str | None = None
     openai: bool = False
     query: tuple[str, ...] = ()
+    interactions: bool = False
 
 
 PAGED = ("pageSize", "pageToken")
 _OAI = dict(openai=True)
+_IX = dict(interactions=True)
 
 # (method, template, media prefix) -> Operation. Every route of app.RESOURCES must be here (a test checks).
 OPERATIONS: dict[tuple[str, str, str | None], Operation] = {
@@ -93,6 +96,8 @@ OPERATIONS: dict[tuple[str, str, str | None], Operation] = {
     ("POST", "models/{model}:predict", None): Operation("Generate images (Imagen)", "PredictRequest", "PredictResponse"),
     ("POST", "models/{model}:predictLongRunning", None): Operation(
         "Generate videos (Veo): a long-running operation", "PredictLongRunningRequest", "Operation"),
+    ("GET", "models/{model}/operations", None): Operation(
+        "List a model's operations", response="ListOperationsResponse", query=PAGED),
     ("GET", "models/{model}/operations/{operation}", None): Operation("Poll a video operation", response="Operation"),
     ("GET", "files/{uri:path}:download", None): Operation(
         "Download a generated file named by its full uri", response="DownloadFileResponse", media="download",
@@ -158,6 +163,34 @@ OPERATIONS: dict[tuple[str, str, str | None], Operation] = {
     ("GET", "corpora", None): Operation("List corpora", response="ListCorporaResponse", query=PAGED),
     ("GET", "corpora/{corpus}", None): Operation("Get a corpus", response="Corpus"),
     ("DELETE", "corpora/{corpus}", None): Operation("Delete a corpus", response="Empty", query=("force",)),
+    ("GET", "corpora/{corpus}/operations/{operation}", None): Operation("Get a corpus operation",
+                                                                      response="Operation"),
+    # generatedFiles, files:register, dynamic models, attributed answers (generated_files.py,
+    # file_registration.py, dynamic.py, answers.py); GeneratedFile and RegisterFiles* are not recorded messages
+    ("GET", "generatedFiles", None): Operation("List the files the service generated", query=PAGED),
+    ("GET", "generatedFiles/{file}/operations/{operation}", None): Operation(
+        "Get the operation that generated a file", response="Operation"),
+    ("POST", "files:register", None): Operation("Register Cloud Storage files"),
+    ("POST", "dynamic/{model}:generateContent", None): Operation(
+        "Generate a response (dynamic model name)", "GenerateContentRequest", "GenerateContentResponse"),
+    ("POST", "dynamic/{model}:streamGenerateContent", None): Operation(
+        "Generate a response as a stream (dynamic model name)", "GenerateContentRequest",
+        "GenerateContentResponse", stream=True, query=("alt",)),
+    # environments (environments.py): the Interactions API's snake_case shapes, not recorded messages
+    ("POST", "environments", None): Operation("Create an environment"),
+    ("GET", "environments", None): Operation("List environments", query=("mode", "page_size", "page_token")),
+    ("GET", "environments/{environment}", None): Operation("Get an environment"),
+    ("DELETE", "environments/{environment}", None): Operation("Delete an environment"),
+    ("GET", "environments/{environment}/files/{path:path}", None): Operation(
+        "List or download an environment's files", query=("alt", "recursive", "page_size", "page_token")),
+    ("POST", "environments:create", None): Operation("Create an environment (custom-verb path)"),
+    ("GET", "environments:list", None): Operation("List environments (custom-verb path)",
+                                                  query=("mode", "page_size", "page_token")),
+    ("GET", "environments/{environment}:get", None): Operation("Get an environment (custom-verb path)"),
+    ("DELETE", "environments/{environment}:delete", None): Operation("Delete an environment (custom-verb path)"),
+    ("POST", "models/{model}:generateAnswer", None): Operation(
+        "Answer a question from passages (attributed question answering)", "GenerateAnswerRequest",
+        "GenerateAnswerResponse"),
     # permissions (tuned models and corpora alike)
     **{key: value for parent, param in (("tunedModels", "tuned"), ("corpora", "corpus")) for key, value in {
         ("POST", f"{parent}/{{{param}}}/permissions", None): Operation("Grant a permission", "Permission",
@@ -187,6 +220,23 @@ OPERATIONS: dict[tuple[str, str, str | None], Operation] = {
     ("GET", "openai/batches/{id:path}", None): Operation("Get a batch (OpenAI-compatible)", **_OAI),
     # the Live API's ephemeral tokens (the WebSocket endpoints are not OpenAPI operations)
     ("POST", "auth_tokens", None): Operation("Create an ephemeral token for Live API sessions"),
+    # the Interactions API, agents and webhooks (resources/interactions/)
+    ("POST", "interactions", None): Operation("Create an interaction (JSON, or SSE events with stream=true)", **_IX),
+    ("GET", "interactions/{id}", None): Operation("Get an interaction (SSE events with stream=true)", **_IX,
+                                                  query=("stream", "last_event_id", "include_input")),
+    ("DELETE", "interactions/{id}", None): Operation("Delete an interaction", **_IX),
+    ("POST", "interactions/{id}/cancel", None): Operation("Cancel a background interaction", **_IX),
+    ("GET", "agents", None): Operation("List agents", **_IX),
+    ("POST", "agents", None): Operation("Create an agent", **_IX),
+    ("GET", "agents/{id}", None): Operation("Get an agent", **_IX),
+    ("DELETE", "agents/{id}", None): Operation("Delete an agent", **_IX),
+    ("GET", "webhooks", None): Operation("List webhooks", **_IX),
+    ("POST", "webhooks", None): Operation("Create a webhook", **_IX),
+    ("GET", "webhooks/{id}", None): Operation("Get a webhook", **_IX),
+    ("PATCH", "webhooks/{id}", None): Operation("Update a webhook", **_IX),
+    ("DELETE", "webhooks/{id}", None): Operation("Delete a webhook", **_IX),
+    ("POST", "webhooks/{id}:ping", None): Operation("Send a ping delivery", **_IX),
+    ("POST", "webhooks/{id}:rotateSigningSecret", None): Operation("Rotate a webhook's signing secret", **_IX),
 }
 
 # Catch-all routes that only answer 404 in their layer's shape: not operations of the API.
@@ -222,8 +272,17 @@ ERROR_SCHEMA = {
     }},
 }
 OPENAI_SCHEMA = {"type": "object", "description": "A body of the OpenAI-compatible layer (OpenAI's own shapes)."}
+INTERACTIONS_SCHEMA = {"type": "object", "description": "A body of the Interactions API (google-genai's snake_case "
+                                                         "Interaction, Agent and Webhook shapes)."}
+INTERACTIONS_ERROR_SCHEMA = {
+    "type": "object", "required": ["error"], "additionalProperties": False,
+    "properties": {"error": {"type": "object", "required": ["code", "message"], "additionalProperties": False,
+                             "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}
 
 _QUERY_DOCS = {
+    "stream": ("boolean", "`true`: the interaction's events as server-sent events."),
+    "last_event_id": ("string", "Resume the event stream after this event id."),
+    "include_input": ("boolean", "`true`: the interaction's input is in the answer."),
     "pageSize": ("integer", "The most items a page holds."),
     "pageToken": ("string", "The nextPageToken of the previous page."),
     "alt": ("string", "`sse` for server-sent events (streams), `media` for the bytes (downloads)."),
@@ -293,6 +352,12 @@ def _parameters(template: str, op: Operation) -> list[dict]:
 
 
 def _responses(version: str, op: Operation) -> dict:
+    if op.interactions:
+        ok = {"description": "OK", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InteractionsBody"}},
+                                               "text/event-stream": {"schema": {"type": "string"}}}}
+        return {"200": ok, "default": {"description": "An error: {\"error\": {\"code\": <string>, \"message\"}}.",
+                                       "content": {"application/json": {"schema": {
+                                           "$ref": "#/components/schemas/InteractionsError"}}}}}
     if op.openai:
         ok = {"description": "OK", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OpenAIBody"}}}}
     elif op.stream:
@@ -322,6 +387,8 @@ def _responses(version: str, op: Operation) -> dict:
 
 
 def _request_body(version: str, op: Operation) -> dict | None:
+    if op.interactions:
+        return {"required": False, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InteractionsBody"}}}}
     if op.openai:
         return {"required": False, "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/OpenAIBody"}},
@@ -371,7 +438,8 @@ def build(routes: Iterable[Route]) -> dict:
             item[method] = operation
             names = roots.setdefault(version, set())
             names.update(n for n in (op.request, op.response) if n)
-    schemas: dict[str, dict] = {"Error": ERROR_SCHEMA, "OpenAIBody": OPENAI_SCHEMA}
+    schemas: dict[str, dict] = {"Error": ERROR_SCHEMA, "OpenAIBody": OPENAI_SCHEMA,
+                                "InteractionsBody": INTERACTIONS_SCHEMA, "InteractionsError": INTERACTIONS_ERROR_SCHEMA}
     for version in sorted(roots):
         names = sorted(roots[version])
         defs = json_schema(version, names[0])["$defs"] if names else {}

@@ -54,7 +54,7 @@ GENERATE, EMBED = "generate", "embed"
 # API methods that run a model, and the family of quotas each counts against.
 INFERENCE_METHODS = {
     "generateContent": GENERATE, "streamGenerateContent": GENERATE,
-    "generateText": GENERATE, "generateMessage": GENERATE,
+    "generateText": GENERATE, "generateMessage": GENERATE, "generateAnswer": GENERATE,
     "embedContent": EMBED, "batchEmbedContents": EMBED, "embedText": EMBED, "batchEmbedText": EMBED,
 }
 # The OpenAI-compatible layer's model-running paths: (method name, family).
@@ -202,6 +202,11 @@ async def describe_call(ctx) -> Call:
         name = body.get("model") if isinstance(body.get("model"), str) else None
         call.stream = call.method == "chat.completions" and body.get("stream") is True
         tuned = bool(name and name.startswith("tunedModels/"))
+    elif request.method == "POST" and resource == "interactions":   # a model interaction (agents: no model)
+        body = await _peek_json(ctx)
+        name = body.get("model") if isinstance(body.get("model"), str) else None
+        call.method, call.family = "interactions.create", GENERATE
+        call.stream = body.get("stream") is True
     else:
         last = resource.rsplit("/", 1)[-1]
         if ":" in last:

@@ -31,6 +31,7 @@ class Route:
     versions: tuple[str, ...] = GEMINI_VERSIONS
     media: str | None = None        # "upload" or "download" for the media paths
     auth: bool = True               # False: the handler authorises the call itself (upload chunks)
+    render_error: Callable[[ApiError], Response] | None = None   # an API with its own error body (Interactions)
 
 
 def route(method: str, template: str, handler: Handler, **options) -> Route:

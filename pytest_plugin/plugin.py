@@ -311,6 +311,16 @@ class GeminiMock:
         """This test's requests that ran a model with no rule answering (or that no cassette matched)."""
         return verify.unmatched(self.requests)
 
+    def interactions(self) -> list[dict]:
+        """This test's stored interactions as GET /interactions/{id} answers them (timeline included)."""
+        from gemini_mockserver.resources.interactions.backend import view
+        return [view(self.store, record, timeline=True) for record in self.store.interactions.all(self.project)]
+
+    def webhook_deliveries(self) -> list[dict]:
+        """This test's webhook deliveries: event, message id, attempts, each attempt's status, and body."""
+        from gemini_mockserver.resources.interactions.webhooks import describe
+        return [d for d in describe(self.store) if d["project"] == self.project]
+
     def set_tier(self, tier: str, *, api_key: str | None = None) -> str:
         """Move the project of `api_key` (the test's key by default) to `tier` ("free", "tier1", "tier2",
         "tier3") at once, as PATCH /_mock/tier does: enabling billing or a promotion; returns the project."""

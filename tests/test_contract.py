@@ -97,6 +97,11 @@ class World:
                           .json()["operations"][0]["name"])
 
     @property
+    def environment(self) -> str:
+        return self._once("environment", lambda: self._post("environments", {
+            "sources": [{"type": "inline", "content": "x", "target": "a.txt"}]})["id"])
+
+    @property
     def corpus(self) -> str:
         return self._once("corpus", lambda: self._post("corpora", {"displayName": "c"})["name"])
 
@@ -209,6 +214,8 @@ CASES: list[Case] = [
          body={"instances": [{"prompt": "a tree"}], "parameters": {"sampleCount": 1}}, response="PredictResponse"),
     Case("POST", "models/{model}:predictLongRunning", path="models/veo-3.1-generate-preview:predictLongRunning",
          body={"instances": [{"prompt": "waves"}]}, response="Operation"),
+    Case("GET", "models/{model}/operations", path="models/veo-3.1-generate-preview/operations",
+         response="ListOperationsResponse"),
     Case("GET", "models/{model}/operations/{operation}", response="Operation",
          path=lambda w: w.http.post("/v1beta/models/veo-3.1-generate-preview:predictLongRunning",
                                     json={"instances": [{"prompt": "waves"}]}).json()["name"]),
@@ -270,6 +277,29 @@ CASES: list[Case] = [
     Case("GET", "corpora", path=having("corpus", "corpora"), response="ListCorporaResponse"),
     Case("GET", "corpora/{corpus}", path=lambda w: w.corpus, response="Corpus"),
     Case("DELETE", "corpora/{corpus}", path=lambda w: w.corpus, response="Empty"),
+    Case("GET", "corpora/{corpus}/operations/{operation}", path=lambda w: f"{w.corpus}/operations/none",
+         kind="any"),   # the emulator's corpora start no operations: a 404 envelope
+    # generatedFiles, files:register, dynamic models, attributed answers
+    Case("GET", "generatedFiles", path=having("generated", "generatedFiles")),
+    Case("GET", "generatedFiles/{file}/operations/{operation}", kind="any",
+         path=lambda w: f"generatedFiles/{w.generated.split('/')[1]}/operations/none"),
+    Case("POST", "files:register", body={"uris": ["gs://bucket/object"]}, kind="any"),
+    Case("POST", "dynamic/{model}:generateContent", path=f"dynamic/{MODEL}:generateContent", body=PROMPT,
+         response="GenerateContentResponse"),
+    Case("POST", "dynamic/{model}:streamGenerateContent", path=f"dynamic/{MODEL}:streamGenerateContent",
+         body=PROMPT, params={"alt": "sse"}, response="GenerateContentResponse", kind="stream"),
+    Case("POST", "environments", body={"sources": [{"type": "inline", "content": "x", "target": "a.txt"}]}),
+    Case("GET", "environments"),
+    Case("GET", "environments/{environment}", path=lambda w: f"environments/{w.environment}"),
+    Case("DELETE", "environments/{environment}", path=lambda w: f"environments/{w.environment}"),
+    Case("GET", "environments/{environment}/files/{path:path}", path=lambda w: f"environments/{w.environment}/files/a.txt"),
+    Case("POST", "environments:create", body={}),
+    Case("GET", "environments:list"),
+    Case("GET", "environments/{environment}:get", path=lambda w: f"environments/{w.environment}:get"),
+    Case("DELETE", "environments/{environment}:delete", path=lambda w: f"environments/{w.environment}:delete"),
+    Case("POST", "models/{model}:generateAnswer", path="models/aqa:generateAnswer", response="GenerateAnswerResponse",
+         body={"contents": [{"parts": [{"text": "What colour is the sky?"}]}], "answerStyle": "ABSTRACTIVE",
+               "inlinePassages": {"passages": [{"id": "p1", "content": {"parts": [{"text": "The sky is blue."}]}}]}}),
     # permissions
     *[case for parent, param, made, perm in (
         ("tunedModels", "tuned", lambda w: w.tuned, lambda w: w.tuned_permission),
@@ -315,6 +345,43 @@ CASES: list[Case] = [
          response="batch"),
     # the Live API's ephemeral tokens: AuthToken is no recorded message (tests/test_live_tokens.py checks it)
     Case("POST", "auth_tokens", body={"uses": 1}),
+]
+
+
+def _interaction(world: World, background: bool = False) -> str:
+    return world._once(f"interaction:{background}", lambda: world._post("interactions", {
+        "model": "gemini-3.6-flash", "input": "hi", "background": background})["id"])
+
+
+def _webhook(world: World) -> str:
+    return world._once("webhook", lambda: world._post("webhooks", {
+        "uri": "https://example.com/hook", "subscribed_events": ["batch.succeeded"]})["id"])
+
+
+def _agent(world: World) -> str:
+    return world._once("agent", lambda: world._post("agents", {
+        "id": "contract-agent", "base_agent": "deep-research-pro-preview-12-2025"})["id"])
+
+
+# The Interactions API, agents and webhooks: snake_case shapes no recorded message describes
+# (tests/test_interactions*.py and tests/test_webhooks.py check them through the SDKs).
+CASES += [
+    Case("POST", "interactions", body={"model": "gemini-3.6-flash", "input": "hi"}),
+    Case("GET", "interactions/{id}", path=lambda w: f"interactions/{_interaction(w)}"),
+    Case("DELETE", "interactions/{id}", path=lambda w: f"interactions/{_interaction(w)}"),
+    Case("POST", "interactions/{id}/cancel", path=lambda w: f"interactions/{_interaction(w, True)}/cancel"),
+    Case("GET", "agents"),
+    Case("POST", "agents", body={"id": "contract-made", "base_agent": "deep-research-pro-preview-12-2025"}),
+    Case("GET", "agents/{id}", path="agents/deep-research-pro-preview-12-2025"),
+    Case("DELETE", "agents/{id}", path=lambda w: f"agents/{_agent(w)}"),
+    Case("GET", "webhooks"),
+    Case("POST", "webhooks", body={"uri": "https://example.com/hook", "subscribed_events": ["batch.failed"]}),
+    Case("GET", "webhooks/{id}", path=lambda w: f"webhooks/{_webhook(w)}"),
+    Case("PATCH", "webhooks/{id}", path=lambda w: f"webhooks/{_webhook(w)}", body={"state": "disabled"}),
+    Case("DELETE", "webhooks/{id}", path=lambda w: f"webhooks/{_webhook(w)}"),
+    Case("POST", "webhooks/{id}:ping", path=lambda w: f"webhooks/{_webhook(w)}:ping"),
+    Case("POST", "webhooks/{id}:rotateSigningSecret", path=lambda w: f"webhooks/{_webhook(w)}:rotateSigningSecret",
+         body={}),
 ]
 # Catch-alls that only answer 404 in their layer's shape.
 CATCH_ALLS = [Case(method, "openai/{rest:path}", path="openai/no/such/thing", kind="404")

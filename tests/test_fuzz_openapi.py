@@ -45,6 +45,16 @@ MODELS = ["gemini-2.5-flash", "gemini-2.0-flash", "gemini-embedding-001", "text-
 _ENVELOPE_KEYS = {"code", "message", "status", "details"}
 
 
+def interactions_error_problems(body: Any) -> list[str]:
+    """Problems of `body` as the Interactions API's error body: {"error": {"code": <string>, "message"}}."""
+    error = body.get("error") if isinstance(body, dict) and set(body) == {"error"} else None
+    if not isinstance(error, dict) or set(error) != {"code", "message"}:
+        return [f"not an Interactions error body: {str(body)[:200]}"]
+    if not isinstance(error["code"], str) or not isinstance(error["message"], str) or not error["message"]:
+        return [f"Interactions error code or message malformed: {str(body)[:200]}"]
+    return []
+
+
 def envelope_problems(body: Any, code: int, *, openai: bool = False) -> list[str]:
     """Problems of `body` as the error envelope of HTTP `code` (on the OpenAI-compatible layer the
     envelope comes in a one-element list, as the real layer answers)."""
@@ -102,6 +112,7 @@ class Expect:
     download: bool = False
     upload: bool = False
     openai: bool = False
+    interactions: bool = False
 
 
 def expect_of(operation: dict) -> Expect:
@@ -111,6 +122,8 @@ def expect_of(operation: dict) -> Expect:
     name = ref.rsplit("/", 1)[-1]
     if name == "OpenAIBody":
         return Expect(openai=True)
+    if name == "InteractionsBody":
+        return Expect(interactions=True, stream=True)
     version, _, message = name.partition(".")
     return Expect(version or None, message or None, stream="text/event-stream" in ok,
                   download="application/octet-stream" in ok and "requestBody" not in operation,
@@ -136,6 +149,8 @@ def answer_problems(expect: Expect, status: int, headers, content: bytes) -> lis
             body = strict_json(content)
         except ValueError:
             return [f"HTTP {status} answered a non-JSON body ({ctype}): {content[:200]!r}"]
+        if expect.interactions:
+            return interactions_error_problems(body)
         return envelope_problems(body, status, openai=expect.openai)
     if ctype == "text/event-stream" or (expect.stream and content.lstrip().startswith(b"[")):
         try:

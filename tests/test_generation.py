@@ -95,6 +95,7 @@ def test_split_text_round_trips_and_counts(text):
         prefix = truncate_text(text, n)
         assert text.startswith(prefix)
         assert count_text(prefix) <= n
+        assert "".join(split_text(text, n)) == "".join(pieces[:n])   # a limited split is the same prefix
 
 
 def test_composed_text_knows_its_token_count():

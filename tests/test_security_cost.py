@@ -151,6 +151,34 @@ def test_a_schema_that_fits_still_answers_valid_json(client):
     assert len(value) >= 500 and all(len(item) >= 20 for item in value)
 
 
+def test_a_huge_answer_cut_by_max_output_tokens_costs_only_what_is_shown(client):
+    # 20,000 required properties in each of 8 candidates: made whole, this took seconds a candidate. Only the
+    # part before the cut is made, and it is the same prefix as a longer cut of the same answer.
+    schema = {"type": "object", "properties": {"a": {"type": "number"}}, "required": ["a"], "minProperties": 20000}
+    texts = {}
+    for limit in (40, 400):
+        response = client.post(GENERATE, headers=KEY, json=_json_request(
+            "responseJsonSchema", schema, candidateCount=8, maxOutputTokens=limit,
+            thinkingConfig={"thinkingBudget": 0}))   # no thoughts: the whole limit goes to the answer
+        assert response.status_code == 200, response.text
+        candidates = response.json()["candidates"]
+        assert len(candidates) == 8 and {c["finishReason"] for c in candidates} == {"MAX_TOKENS"}
+        texts[limit] = [c["content"]["parts"][0]["text"] for c in candidates]
+    for short, long in zip(texts[40], texts[400]):
+        assert long.startswith(short) and len(long) > len(short)
+
+
+def test_candidates_share_the_value_budget(client):
+    # Without maxOutputTokens each candidate would be whole: candidateCount may not multiply the work.
+    schema = {"type": "object", "properties": {"a": {"type": "number"}}, "required": ["a"], "minProperties": 20000}
+    one = client.post(GENERATE, headers=KEY, json=_json_request("responseJsonSchema", schema))
+    assert one.status_code == 200, one.text
+    assert len(json.loads(one.json()["candidates"][0]["content"]["parts"][0]["text"])) == 20000
+    many = client.post(GENERATE, headers=KEY, json=_json_request("responseJsonSchema", schema, candidateCount=3))
+    assert_envelope(many, 400, "INVALID_ARGUMENT", field="generationConfig.responseJsonSchema")
+    assert "all its candidates together" in many.json()["error"]["message"]
+
+
 def test_large_valid_body_does_not_block_other_clients(live):
     # ~7 MB of valid turns: seconds of parsing, validation and token counting, all off the event loop.
     body = json.dumps({"contents": [{"role": "user", "parts": [{"text": f"turn {i} about the garden"}]}

@@ -222,11 +222,18 @@ def check_schema_cost(schema: Any, dialect: str, field: str, budget: int, resolv
 
 
 class OutputMeter:
-    """Counts the values a generator makes; `lean` once the answer has used its budget of characters."""
+    """Counts the values a generator makes; `lean` once the answer has used its budget of characters.
 
-    def __init__(self, budget: int, field: str | None) -> None:
+    `stop`: characters past which the answer is cut anyway (by its maxOutputTokens): once `cut`, the generator
+    makes nothing more, since no client would see it. `tally`: values made by all the answers of a request,
+    shared by its candidates, so candidateCount cannot multiply the work past MAX_VALUES."""
+
+    def __init__(self, budget: int, field: str | None, *, stop: int | None = None,
+                 tally: list[int] | None = None) -> None:
         self.budget = budget
         self.field = field
+        self.stop = stop
+        self.tally = tally if tally is not None else [0]
         self.values = 0
         self.chars = 0
 
@@ -234,11 +241,16 @@ class OutputMeter:
     def lean(self) -> bool:
         return self.chars > self.budget
 
+    @property
+    def cut(self) -> bool:
+        return self.stop is not None and self.chars > self.stop
+
     def value(self) -> None:
         self.values += 1
+        self.tally[0] += 1
         self.chars += 2
-        if self.values > MAX_VALUES:
-            self.refuse(f"an answer of more than {MAX_VALUES} values")
+        if self.tally[0] > MAX_VALUES:
+            self.refuse(f"an answer of more than {MAX_VALUES} values (all its candidates together)")
 
     def text(self, text: str) -> None:
         self.chars += len(text)

@@ -39,6 +39,7 @@ from typing import Any, Callable
 
 from ..errors import invalid_argument
 from . import builtin_tools, gemini3, media_output, structured
+from .budget import CHARS_PER_TOKEN
 from .counting import (Counts, canonical_json, check_audio_limit, count_content, count_content_list, count_tools,
                        part_tokens)
 from .embeddings import batch_embed_contents, embed_content
@@ -234,7 +235,8 @@ def _choose_function(plan: Plan, prompt: str, answered: bool, rng: random.Random
 
 
 def _function_args(plan: Plan, decl: dict, rng: random.Random, hints: list[str]) -> dict:
-    limits = {"budget": plan.output_chars or None, "field": (plan.declaration_fields or {}).get(decl["name"])}
+    limits = {"budget": plan.output_chars or None, "field": (plan.declaration_fields or {}).get(decl["name"]),
+              "tally": plan.values_made}
     if decl.get("parametersJsonSchema") is not None:
         value = structured.value_for_schema(decl["parametersJsonSchema"], rng, dialect=structured.JSON_SCHEMA,
                                             hints=hints, **limits)
@@ -262,12 +264,28 @@ def _thought_tokens(plan: Plan, rng: random.Random) -> int:
     return tokens
 
 
-def _structured_text(plan: Plan, rng: random.Random, hints: list[str]) -> str:
+def _structured_text(plan: Plan, rng: random.Random, hints: list[str], cut_tokens: int | None) -> str:
+    """The JSON answer. With `cut_tokens` (the answer's maxOutputTokens) only what can show before the cut
+    is made, so a schema that asks for a huge value costs what the client sees (a prefix of the whole)."""
     if plan.mime == "text/x.enum":
         return str(rng.choice(plan.schema["enum"]))
     if plan.schema is not None:
+        # The generator stops at `stop` characters by its own count, which is at least half the JSON it made
+        # (budget.OutputMeter), while a cut of `cut_tokens` tokens keeps at most CHARS_PER_TOKEN characters
+        # a token in the ordinary case; the check below covers the rest by making the whole value.
+        stop = cut_tokens * CHARS_PER_TOKEN * 2 if cut_tokens is not None else None
+        state = rng.getstate()
         value = structured.value_for_schema(plan.schema, rng, dialect=plan.dialect, hints=hints,
-                                            budget=plan.output_chars or None, field=plan.schema_field)
+                                            budget=plan.output_chars or None, field=plan.schema_field,
+                                            stop=stop, tally=plan.values_made)
+        if stop is not None:
+            text = json.dumps(value, ensure_ascii=False)
+            if len(truncate_text(text, cut_tokens)) <= stop // 2:
+                return text
+            rng.setstate(state)
+            value = structured.value_for_schema(plan.schema, rng, dialect=plan.dialect, hints=hints,
+                                                budget=plan.output_chars or None, field=plan.schema_field,
+                                                tally=plan.values_made)
     else:
         summary, _ = compose(rng, 12, hints[:2])
         value = {"topic": hints[0] if hints else "answer", "summary": summary}
@@ -321,7 +339,7 @@ def _candidate(index: int, plan: Plan, digest: bytes, prompt: str, hints: list[s
             answer, reason = part, "STOP"
     else:
         if plan.schema is not None or plan.mime in ("application/json", "text/x.enum"):
-            text = _structured_text(plan, rng, hints)
+            text = _structured_text(plan, rng, hints, budget)
             tokens = count_text(text)
         else:
             text, tokens = compose(rng, rng.randint(*NATURAL_TOKENS), hints)

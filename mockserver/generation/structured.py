@@ -54,13 +54,15 @@ _HINT_KEYS = ("location", "city", "country", "place", "query", "search", "name",
 
 def value_for_schema(schema: Any, rng: random.Random, *, dialect: str = OPENAPI,
                      hints: list[str] | tuple[str, ...] = (), budget: int | None = None,
-                     field: str | None = None) -> Any:
+                     field: str | None = None, stop: int | None = None, tally: list[int] | None = None) -> Any:
     """A JSON value valid against `schema` (a dict, or a JSON Schema boolean), chosen by `rng`.
 
     `budget`: characters the answer may hold (see budget.py); past it only what the schema requires is
-    added, and a value far over it is a 400 naming `field`."""
+    added, and a value far over it is a 400 naming `field`. `stop`: characters past which the answer will be
+    cut (maxOutputTokens): from there on nothing is made (nulls stand in), so the value is valid only up to
+    that point. `tally`: a count of values shared by the candidates of one request (see OutputMeter)."""
     meter = cost.OutputMeter(budget if budget is not None else cost.DEFAULT_OUTPUT_TOKENS * cost.CHARS_PER_TOKEN,
-                             field)
+                             field, stop=stop, tally=tally)
     return _Generator(schema, rng, dialect, list(hints), meter).value(schema, 0, "")
 
 
@@ -162,6 +164,8 @@ class _Generator:
     # -- values ------------------------------------------------------------------------------------
 
     def value(self, schema: Any, depth: int, key: str) -> Any:
+        if self.meter.cut:   # past what the client will see: make nothing more
+            return None
         self.meter.value()
         if depth > HARD_DEPTH:   # required properties that recurse without end
             self.meter.refuse(f"a value nested more than {HARD_DEPTH} levels deep")
@@ -227,7 +231,7 @@ class _Generator:
             branch = self.resolve(branches[i])
             candidate = _merge(base, branch) if base and isinstance(branch, dict) else branch
             value = self.value(candidate, depth, key)
-            if combinator == "anyOf" or self._exactly_one(branches, value):
+            if combinator == "anyOf" or self.meter.cut or self._exactly_one(branches, value):
                 return value
         return value
 
@@ -281,6 +285,8 @@ class _Generator:
                 chosen.remove(optional.pop())
         result = {}
         for name in chosen:
+            if self.meter.cut:
+                break
             if self.meter.lean and name not in required_set:   # over budget: only what is required
                 continue
             result[name] = self.value(properties[name], depth + 1, name)
@@ -289,7 +295,7 @@ class _Generator:
         if self.dialect == OPENAPI and not properties and "additionalProperties" not in schema:
             additional = {}   # an OBJECT without properties is a free-form object (the API takes it)
         for name in required:
-            if name not in result:
+            if name not in result and not self.meter.cut:
                 result[name] = self.value(additional if isinstance(additional, dict) else True, depth + 1, name)
         wanted = minimum
         if not properties and isinstance(additional, dict) and depth < SOFT_DEPTH and not self.meter.lean:
@@ -297,7 +303,7 @@ class _Generator:
         if maximum is not None:
             wanted = min(wanted, maximum)
         extra_index = 1
-        while len(result) < wanted and additional is not False:
+        while len(result) < wanted and additional is not False and not self.meter.cut:
             name = f"{rng.choice(NOUNS)}_{extra_index}"
             extra_index += 1
             if name in result or name in properties:
@@ -328,7 +334,7 @@ class _Generator:
         result: list = []
         seen: set[str] = set()
         attempts = 0
-        while len(result) < length and attempts < length * 8 + 8:
+        while len(result) < length and attempts < length * 8 + 8 and not self.meter.cut:
             attempts += 1
             index = len(result)
             item_schema = prefix[index] if index < len(prefix) else items
@@ -692,7 +698,14 @@ def _emit(parsed, rng: random.Random, out: list[str], groups: dict[int, str], ro
         elif op in _REPEATS:
             low, high, sub = arg
             high = low + _MAX_REPEAT_EXTRA if high == _MAXREPEAT else min(high, low + _MAX_REPEAT_EXTRA)
-            for _ in range(rng.randint(low, max(low, high))):
+            count = rng.randint(low, max(low, high))
+            if all(sub_op == _LITERAL for sub_op, _ in sub):   # `a{100000}`: one string, the same steps
+                room[0] -= count * len(sub)
+                if room[0] < 0:
+                    raise ValueError("the pattern's string grows past its budget")
+                out.append("".join(chr(code) for _, code in sub) * count)
+                continue
+            for _ in range(count):
                 _emit(sub, rng, out, groups, room)
         elif op == _ATOMIC:
             _emit(arg, rng, out, groups, room)

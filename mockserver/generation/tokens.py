@@ -51,11 +51,14 @@ def count_text(text: str) -> int:
     return total
 
 
-def split_text(text: str) -> list[str]:
-    """`text` cut into one-token pieces; joining them gives `text` back exactly."""
+def split_text(text: str, limit: int | None = None) -> list[str]:
+    """`text` cut into one-token pieces; joining them gives `text` back exactly. With `limit`, only the first
+    `limit` pieces (truncating a long answer costs what is kept, not the whole text)."""
     pieces: list[str] = []
     last = 0
     for match in _TOKEN_RE.finditer(text):
+        if limit is not None and len(pieces) >= limit:
+            return pieces[:limit]
         start, end = match.span()
         if match.group(1) is not None and end - start > FIRST_PIECE:
             cut = start + FIRST_PIECE
@@ -71,7 +74,7 @@ def split_text(text: str) -> list[str]:
             pieces[-1] += text[last:]
         else:
             pieces.append(text[last:])
-    return pieces
+    return pieces if limit is None else pieces[:limit]
 
 
 def truncate_text(text: str, max_tokens: int) -> str:
@@ -80,7 +83,7 @@ def truncate_text(text: str, max_tokens: int) -> str:
         return ""
     if count_text(text) <= max_tokens:
         return text
-    return "".join(split_text(text)[:max_tokens])
+    return "".join(split_text(text, max_tokens))
 
 
 def __getattr__(name: str):

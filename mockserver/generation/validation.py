@@ -6,7 +6,7 @@ Every error names the offending field in camelCase (`generationConfig.candidateC
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dataclass_field
 from typing import Any
 
 from ..errors import ApiError, invalid_argument
@@ -53,6 +53,7 @@ class Plan:
     declarations: tuple = ()
     declaration_fields: dict | None = None   # function name -> the field of its parameter schema
     allowed: tuple[str, ...] | None = None
+    values_made: list[int] = dataclass_field(default_factory=lambda: [0])   # structured values, all candidates (budget.py)
 
 
 def model_name(model: dict) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from starlette.responses import Response
 
 from ..auth import Identity
-from ..errors import already_exists, invalid_argument
+from ..errors import already_exists, invalid_argument, not_found
 from ..http import Context, json_response
 from ..persistence import build, fields_of
 from ..routing import route
@@ -110,6 +110,12 @@ class Corpora:
             body["nextPageToken"] = following
         return body
 
+    def get_operation(self, identity: Identity, name: str, op_id: str) -> dict:
+        """`corpora/{id}/operations/{op}`: the corpus must be visible (else the usual 403). No method the
+        emulator serves starts a corpus operation, so every operation id is NOT_FOUND."""
+        self._fetch(identity, name, READER)
+        raise not_found(f"Operation {name}/operations/{op_id} not found.")
+
     def delete(self, identity: Identity, name: str, force: bool = False) -> None:
         with self.store.lock:
             self._fetch(identity, name, OWNER)
@@ -165,9 +171,15 @@ async def delete_corpus(ctx: Context) -> Response:
     return json_response({})
 
 
+async def get_corpus_operation(ctx: Context) -> Response:
+    return json_response(ctx.store.corpora.get_operation(ctx.identity, f"corpora/{ctx.params['corpus']}",
+                                                         ctx.params["operation"]))
+
+
 ROUTES = [
     route("POST", "corpora", create_corpus, versions=VERSIONS),
     route("GET", "corpora", list_corpora, versions=VERSIONS),
     route("GET", "corpora/{corpus}", get_corpus, versions=VERSIONS),
     route("DELETE", "corpora/{corpus}", delete_corpus, versions=VERSIONS),
+    route("GET", "corpora/{corpus}/operations/{operation}", get_corpus_operation, versions=VERSIONS),
 ]

@@ -30,7 +30,9 @@ from ..errors import ApiError, invalid_argument, missing_resource
 from ..generation import images, video
 from ..generation.counting import canonical_json
 from ..http import Context, json_response
+from ..persistence import build, fields_of
 from ..routing import route
+from ..wire import page_size, paginate
 from .files import base_url, bytes_response
 
 IMAGEN_SIZES_1K = {"1:1": (1024, 1024), "3:4": (896, 1280), "4:3": (1280, 896), "9:16": (768, 1408),
@@ -191,6 +193,44 @@ class VideoOperations:
         return {"name": operation.name, "done": True,
                 "response": {"@type": RESPONSE_TYPE, "generateVideoResponse": {"generatedSamples": samples}}}
 
+    def list(self, identity: Identity, model_id: str, size: int, token: str | None, base: str) -> dict:
+        """`models/{m}/operations`: the project's operations of that model, oldest first, each as GET shows
+        it (ListOperationsResponse)."""
+        with self.lock:
+            ids = [op_id for op_id, op in self._operations.get(identity.project, {}).items()
+                   if op.model == f"models/{model_id}"]
+        page, following = paginate(ids, size, token)
+        body: dict = {"operations": [self.get(identity, model_id, op_id, base) for op_id in page]}
+        if following:
+            body["nextPageToken"] = following
+        return body
+
+    def records(self) -> list[tuple[str, VideoOperation]]:
+        """(project, operation) of every operation (for the dashboard)."""
+        with self.lock:
+            return [(project, op) for project, ops in self._operations.items() for op in ops.values()]
+
+    def made_file(self, identity: Identity, file_id: str, op_id: str) -> VideoOperation | None:
+        """The operation `op_id` if it made the generated file `file_id` (generated_files.py)."""
+        with self.lock:
+            operation = self._operations.get(identity.project, {}).get(op_id)
+        return operation if operation is not None and file_id in operation.files else None
+
+    # -- state export and import (persistence.py) ----------------------------------------------------
+    def export_state(self) -> dict:
+        with self.lock:
+            return {"operations": {project: {op_id: fields_of(op, digest=op.digest.hex(), files=list(op.files))
+                                             for op_id, op in ops.items()}
+                                   for project, ops in self._operations.items()}}
+
+    def import_state(self, data: dict) -> None:
+        with self.lock:
+            self._operations = {
+                project: {op_id: build(VideoOperation, item, digest=bytes.fromhex(item["digest"]),
+                                       files=list(item.get("files") or []))
+                          for op_id, item in ops.items()}
+                for project, ops in (data.get("operations") or {}).items()}
+
 
 def register(store) -> None:
     store.register("video_operations", VideoOperations(store))
@@ -216,6 +256,14 @@ async def get_operation(ctx: Context) -> Response:
     return json_response(body)
 
 
+async def list_operations(ctx: Context) -> Response:
+    model = ctx.store.models.get(ctx.params["model"], version=ctx.version)   # the catalog's 404 if unknown
+    size = page_size(ctx.query("pageSize"), 10, 100)
+    body = await ctx.work(ctx.store.video_operations.list, ctx.identity, model["name"].split("/", 1)[1],
+                          size, ctx.query("pageToken"), base_url(ctx))
+    return json_response(body)
+
+
 async def download_by_uri(ctx: Context) -> Response:
     """google-genai's `files.download(file=video)` takes the file id out of an `https://` uri only; for an
     emulator on plain http it puts the whole uri where the id goes (`files/http://host/v1beta/files/ID
@@ -231,6 +279,7 @@ async def download_by_uri(ctx: Context) -> Response:
 ROUTES = [
     route("POST", "models/{model}:predict", predict),
     route("POST", "models/{model}:predictLongRunning", predict_long_running),
+    route("GET", "models/{model}/operations", list_operations),
     route("GET", "models/{model}/operations/{operation}", get_operation),
     route("GET", "files/{uri:path}:download", download_by_uri),
 ]

@@ -131,6 +131,17 @@
           h("td", {class: "text"}, grants(c.permissions)))), "no corpora")];
   }
 
+  function operations() {
+    return [h("h3", {}, "Model operations"),
+      table(["project", "name", "model", "state"], state.modelOperations.map((o) =>
+        h("tr", {"data-name": o.name}, h("td", {}, o.project), h("td", {}, o.name), h("td", {}, o.model),
+          h("td", {class: "state"}, o.done ? "done" : "running (done " + relative(o.doneEpoch) + ")"))), "no model operations"),
+      h("h3", {}, "Environments"),
+      table(["project", "id", "mode", "files", "created"], state.environments.map((e) =>
+        h("tr", {"data-name": e.id}, h("td", {}, e.project), h("td", {}, e.id), h("td", {}, e.mode),
+          h("td", {}, e.fileCount), h("td", {}, e.created))), "no environments")];
+  }
+
   function tokens(usage) {
     if (!usage || usage.totalTokenCount === undefined) return "";
     return (usage.promptTokenCount || 0) + " in / " + (usage.candidatesTokenCount || 0) + " out";
@@ -223,8 +234,20 @@
             u.pricing ? h("p", {class: "muted"}, String(u.pricing)) : null];
   }
 
+  function interactions() {
+    return [table(["project", "id", "model / agent", "status", "created", "previous", "steps"], state.interactions.map((i) =>
+      h("tr", {"data-name": i.id, class: "interaction"}, h("td", {}, i.project), h("td", {}, i.id), h("td", {}, i.model),
+        h("td", {class: "state"}, i.status + (i.background ? " (background)" : "")), h("td", {}, i.created),
+        h("td", {}, i.previous || ""), h("td", {class: "text"}, i.steps.join("\n")))), "no stored interactions"),
+      h("h3", {}, "Webhook deliveries"),
+      table(["project", "webhook", "event", "message", "attempts", "statuses"], state.webhookDeliveries.map((d) =>
+        h("tr", {"data-name": d.id}, h("td", {}, d.project), h("td", {}, d.webhook), h("td", {}, d.event), h("td", {}, d.id),
+          h("td", {}, d.attempts + (d.done ? "" : " (retrying)")), h("td", {}, d.log.map((l) => l.status).join(", ")))),
+        "no deliveries")];
+  }
+
   // The request list (requests.js) and the controls (controls.js) draw themselves.
-  const SECTIONS = {projects, files, batches, caches, tuned, logs, usage};
+  const SECTIONS = {projects, files, batches, caches, tuned, operations, logs, usage, interactions};
   const drawn = {};
 
   function draw() {

@@ -1,0 +1,101 @@
+"""The server-sent events of a streamed interaction, and resuming them from an event id.
+
+Event types and fields are google-genai 3.6.1's `InteractionSSEEvent` union (`_gaos/types/interactions/`):
+`interaction.created` {interaction}, `interaction.status_update` {interaction_id, status},
+`step.start` {index, step}, `step.delta` {index, delta}, `step.stop` {index}, `interaction.completed`
+{interaction}, `error` {error}; each has an `event_id` a client passes back as `last_event_id` to resume
+after it. The streamed created / completed interactions carry no steps (the steps come as events), and a
+stream skips the input step. The deltas of a model output concatenate to its text; a function call's
+arguments come as one `arguments_delta` of JSON; a thought's summary and signature as `thought_summary` and
+`thought_signature` deltas.
+
+The events are computed from the stored interaction, so a stream read again (GET with `stream=true`)
+yields the same events with the same ids. A background interaction still in progress streams what exists so
+far (created and in_progress), and the client resumes once it is done.
+"""
+from __future__ import annotations
+
+import json
+
+from ...errors import invalid_argument
+from .backend import Interaction, view
+
+# A model output's text streams in pieces of about this many characters, cut after a space.
+DELTA_CHARS = 48
+
+
+def _pieces(text: str) -> list[str]:
+    pieces, start = [], 0
+    while start < len(text):
+        end = min(len(text), start + DELTA_CHARS)
+        if end < len(text):
+            space = text.rfind(" ", start + 1, end)
+            end = space + 1 if space > start else end
+        pieces.append(text[start:end])
+        start = end
+    return pieces or [""]
+
+
+def _step_events(index: int, step: dict) -> list[dict]:
+    kind = step["type"]
+    if kind == "model_output":
+        events = [{"event_type": "step.start", "index": index, "step": {"type": "model_output"}}]
+        for item in step.get("content") or ():
+            if item.get("type") == "text":
+                events += [{"event_type": "step.delta", "index": index, "delta": {"type": "text", "text": piece}}
+                           for piece in _pieces(item["text"])]
+            else:
+                events.append({"event_type": "step.delta", "index": index, "delta": dict(item)})
+    elif kind == "thought":
+        events = [{"event_type": "step.start", "index": index, "step": {"type": "thought"}}]
+        for item in step.get("summary") or ():
+            events.append({"event_type": "step.delta", "index": index,
+                           "delta": {"type": "thought_summary", "content": item}})
+        if step.get("signature"):
+            events.append({"event_type": "step.delta", "index": index,
+                           "delta": {"type": "thought_signature", "signature": step["signature"]}})
+    elif kind == "function_call":
+        start = {key: value for key, value in step.items() if key != "arguments"} | {"arguments": {}}
+        events = [{"event_type": "step.start", "index": index, "step": start},
+                  {"event_type": "step.delta", "index": index,
+                   "delta": {"type": "arguments_delta",
+                             "arguments": json.dumps(step.get("arguments") or {}, ensure_ascii=False)}}]
+    else:   # server-side tool calls and results come whole
+        events = [{"event_type": "step.start", "index": index, "step": dict(step)}]
+    events.append({"event_type": "step.stop", "index": index})
+    return events
+
+
+def all_events(store, record: Interaction) -> list[dict]:
+    """Every event of the interaction as it stands now, with their ids."""
+    status = record.status(store.now())
+    created = view(store, record, timeline=False, steps=False) | {"status": "in_progress"}
+    created.pop("usage", None)
+    events = [{"event_type": "interaction.created", "interaction": created},
+              {"event_type": "interaction.status_update", "interaction_id": record.id, "status": "in_progress"}]
+    if status in ("completed", "requires_action"):
+        for index, step in enumerate(record.steps):
+            events += _step_events(index, step)
+    if status != "in_progress":
+        events.append({"event_type": "interaction.status_update", "interaction_id": record.id, "status": status})
+        events.append({"event_type": "interaction.completed",
+                       "interaction": view(store, record, timeline=False, steps=False) | {"steps": []}})
+    for n, event in enumerate(events):
+        event["event_id"] = f"{record.id}.{n}"
+    return events
+
+
+def events_after(store, record: Interaction, last_event_id: str | None) -> list[dict]:
+    events = all_events(store, record)
+    if not last_event_id:
+        return events
+    prefix, _, number = last_event_id.rpartition(".")
+    if prefix != record.id or not number.isdigit() or int(number) >= len(events):
+        raise invalid_argument(f"last_event_id {last_event_id!r} is not an event of interaction {record.id}.",
+                               "last_event_id")
+    return events[int(number) + 1:]
+
+
+def sse(events: list[dict]) -> list[bytes]:
+    return [b"event: " + e["event_type"].encode() + b"\ndata: " + json.dumps(e, ensure_ascii=False).encode()
+            + b"\n\n" for e in events]

@@ -1,0 +1,82 @@
+"""HTTP skin of the Interactions API: `/{version}/interactions[/{id}[/cancel]]`, and its error shape.
+
+Paths and verbs are google-genai 3.6.1's (`_gaos/interactions.py`): POST /interactions (JSON, or
+`text/event-stream` when the body says `stream: true`), GET /interactions/{id}?stream=&include_input=
+&last_event_id=, POST /interactions/{id}/cancel, DELETE /interactions/{id}.
+
+Errors are not the classic Google envelope: the SDK's error model (`_gaos/types/interactions/error.py`) is
+`{"error": {"code": "<string>", "message"}}`, with the codes of ai.google.dev/gemini-api/docs/api-errors
+(invalid_request, authentication, permission_denied, not_found, model_not_found, rate_limit_exceeded, ...).
+"""
+from __future__ import annotations
+
+from starlette.responses import Response, StreamingResponse
+
+from ...errors import ApiError
+from ...http import Context, dumps, json_response, parse_json
+from . import events
+from .backend import LEGACY_REVISION_BEFORE, error_code, legacy, view
+
+def error_response(error: ApiError) -> Response:
+    """The Interactions error body for any ApiError (also those the app raises before the handler runs)."""
+    return json_response({"error": {"code": error_code(error), "message": error.message}}, error.code,
+                         error.headers)
+
+
+def _legacy(ctx: Context) -> bool:
+    revision = ctx.request.headers.get("api-revision")
+    return bool(revision) and revision < LEGACY_REVISION_BEFORE
+
+
+def _answer(ctx: Context, body: dict) -> Response:
+    return json_response(legacy(body) if _legacy(ctx) else body)
+
+
+def _stream(chunks: list[bytes]) -> Response:
+    async def send():   # async, so Starlette does not hand each chunk to a worker thread
+        for chunk in chunks:
+            yield chunk
+    return StreamingResponse(send(), media_type="text/event-stream")
+
+
+async def _body(ctx: Context) -> dict:
+    body = parse_json(await ctx.body())
+    if not isinstance(body, dict):
+        raise ApiError(400, "INVALID_ARGUMENT", "The request body must be a JSON object.")
+    return body
+
+
+def _model_error(error: ApiError, body: dict) -> ApiError:
+    """An unknown model answers model_not_found naming it."""
+    if error.code == 404 and body.get("model"):
+        return ApiError(404, "NOT_FOUND", f"models/{str(body['model']).removeprefix('models/')} is not found.")
+    return error
+
+
+async def create(ctx: Context) -> Response:
+    body = await _body(ctx)
+    try:
+        record = await ctx.work(ctx.store.interactions.create, ctx.identity, body)
+    except ApiError as error:
+        raise _model_error(error, body) from None
+    if body.get("stream") is True:
+        return _stream(events.sse(events.all_events(ctx.store, record)))
+    return _answer(ctx, view(ctx.store, record, timeline=False))
+
+
+async def get(ctx: Context) -> Response:
+    record = ctx.store.interactions.find(ctx.project, ctx.params["id"])
+    if (ctx.query("stream") or "").lower() == "true":
+        return _stream(events.sse(events.events_after(ctx.store, record, ctx.query("last_event_id"))))
+    include_input = (ctx.query("include_input") or "").lower() == "true"
+    return _answer(ctx, view(ctx.store, record, timeline=True, include_input=include_input))
+
+
+async def cancel(ctx: Context) -> Response:
+    record = ctx.store.interactions.cancel(ctx.project, ctx.params["id"])
+    return _answer(ctx, view(ctx.store, record, timeline=False))
+
+
+async def delete(ctx: Context) -> Response:
+    ctx.store.interactions.delete(ctx.project, ctx.params["id"])
+    return Response(dumps({}), media_type="application/json")
