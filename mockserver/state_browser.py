@@ -118,6 +118,18 @@ KINDS: list[Kind] = [
 ]
 
 
+def _interactions(store, who: Identity) -> list:
+    from .resources.interactions.backend import view
+    return [{"name": record.id, **view(store, record, timeline=True)}
+            for record in store.interactions.all(who.project)]
+
+
+KINDS.append(Kind("interactions", "Interactions", "interactions", _interactions,
+                  lambda store: set(store.interactions.projects()),
+                  {"cancel": lambda store, who, name: store.interactions.cancel(who.project, name),
+                   "delete": lambda store, who, name: store.interactions.delete(who.project, name)}))
+
+
 def register(kind: Kind) -> None:
     """Add a resource family to the browser (a module's `register(store)` may call it)."""
     KINDS[:] = [known for known in KINDS if known.name != kind.name] + [kind]

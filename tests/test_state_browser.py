@@ -72,3 +72,13 @@ def test_the_clock_goes_back_to_real_time(gemini_mock, control):
     assert_envelope(control.post("/_mock/clock", json={"reset": True, "now": "2030-01-01T00:00:00Z"}), 400,
                     "INVALID_ARGUMENT", field="reset")
     assert_envelope(control.post("/_mock/clock", json={"reset": "yes"}), 400, "INVALID_ARGUMENT", field="reset")
+
+
+def test_interactions_are_browsed_and_deleted(gemini_mock, control):
+    made = httpx.post(gemini_mock.base_url + "/v1beta/interactions", headers={"x-goog-api-key": gemini_mock.api_key},
+                      json={"model": MODEL, "input": "hello"})
+    assert made.status_code == 200, made.text
+    base = f"/_mock/browse/{gemini_mock.project}/interactions"
+    items = control.get(base).json()["items"]
+    assert [item["name"] for item in items] == [made.json()["id"]] and items[0]["status"] == "completed"
+    assert control.post(base + "/delete", json={"name": made.json()["id"]}).json() == {"items": []}
