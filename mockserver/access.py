@@ -34,7 +34,8 @@ from .http import error_response
 CONTROL_PREFIX = "/_mock"
 TOKEN_HEADER = "x-mock-control-token"
 DASHBOARD_PAGE = "/_mock/ui"
-PUBLIC_ASSETS = frozenset({"/_mock/ui/app.js", "/_mock/ui/app.css"})   # static code, no state in them
+PUBLIC_ASSETS = frozenset({"/_mock/ui/app.js", "/_mock/ui/app.css",   # static code, no state in them
+                           "/_mock/ui/requests.js", "/_mock/ui/controls.js"})
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 DEFAULT_PORTS = {"http": 80, "https": 443}
 

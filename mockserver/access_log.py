@@ -3,7 +3,8 @@
     POST /v1beta/models/gemini-2.5-flash:generateContent model=gemini-2.5-flash 200 3.1 ms
 
 The line carries the method, the path (never the query string, where `?key=` would sit, nor any
-header, so no API key is ever printed), the model the path names, the status and the latency in
+header, so no API key is ever printed; with `--log-bodies`, a short `prompt="..." answer="..."` from the
+journal, with anything shaped like a key redacted), the model the path names, the status and the latency in
 milliseconds from the request's arrival to its last byte. It is written to stderr, so the start-up lines on
 stdout stay easy to read for scripts. The latency is measured on the real monotonic clock: it describes the
 process, not emulated state.
@@ -38,9 +39,10 @@ def format_line(method: str, path: str, status: int, millis: float) -> str:
 class AccessLog:
     """ASGI middleware writing `format_line` for every HTTP request once its answer is sent."""
 
-    def __init__(self, app, stream: TextIO | None = None) -> None:
+    def __init__(self, app, stream: TextIO | None = None, bodies: bool = False) -> None:
         self.app = app
         self.stream = stream
+        self.bodies = bodies   # --log-bodies: the prompt and the answer in one short line (journal.one_line)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -58,7 +60,12 @@ class AccessLog:
             millis = (time.perf_counter() - started) * 1000
             stream = self.stream or sys.stderr
             try:
-                stream.write(format_line(scope["method"], scope.get("path", ""), code, millis) + "\n")
+                line = format_line(scope["method"], scope.get("path", ""), code, millis)
+                if self.bodies:
+                    from .journal import one_line
+                    summary = one_line(scope.get("gemini_mock.entry"))
+                    line += f" {summary}" if summary else ""
+                stream.write(line + "\n")
                 stream.flush()
             except (OSError, ValueError):   # the terminal went away: serving goes on
                 pass

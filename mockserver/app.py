@@ -11,7 +11,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute, request_response
 
-from . import control, landing, openapi, persistence, quotas, recording, rules, tiers, timeouts
+from . import capture, control, landing, openapi, persistence, quotas, recording, rules, tiers, timeouts
 from .access import AccessMiddleware, ControlAccess
 from .auth import KeyRing
 from .config import Config
@@ -135,7 +135,7 @@ def create_app(config: Config | dict | None = None, *, keys: KeyRing | None = No
                 quotas.CALL.reset(token)
         if call is not None:
             quotas.settle(store, call, response.status_code)   # charge or not; TPM; cache storage
-        store.journal.add({
+        return await capture.finish(store, call, request, response, {
             "time": store.now(),  # epoch seconds; the journal formats it when read
             "method": request.method,
             "path": _clip(request.scope["path"]),
@@ -144,7 +144,6 @@ def create_app(config: Config | dict | None = None, *, keys: KeyRing | None = No
                            else ctx.params.get("model") if ctx is not None else None),
             "status": response.status_code,
         })
-        return response
 
     if replay is not None:
         dispatch = recording.replaying(dispatch, replay, store)

@@ -99,6 +99,8 @@ PORT = Option("--port", "port to bind; 0 picks a free one", type=port_number, de
 LOG_LEVEL = Option("--log-level", f"uvicorn's log level ({', '.join(LOG_LEVELS)})", type=log_level,
                    default="warning")
 QUIET = Option("--quiet", "no access-log line per request", switch=True, default=False)
+LOG_BODIES = Option("--log-bodies", "add a one-line summary of the prompt and the answer to each access-log line "
+                    "(keys redacted)", switch=True, default=False)
 
 SERVE_OPTIONS: list[Option] = [
     HOST,
@@ -123,6 +125,9 @@ SERVE_OPTIONS: list[Option] = [
            "was lost)", switch=True, default=False),
     LOG_LEVEL,
     QUIET,
+    LOG_BODIES,
+    Option("--realistic", "stream answers at a realistic pace (time to first token, tokens per second; "
+           "config `stream`) instead of all at once", switch=True, default=False),
     Option("--retired-models", "what a model the real service has shut down does (by the emulator's clock): "
            "serve = keeps answering, with a warning; refuse = 404 as the real service answers",
            type=lambda value: _choice(value, ("serve", "refuse")), default="serve", metavar="{serve,refuse}"),
@@ -369,6 +374,9 @@ def serve(args: argparse.Namespace) -> int:
         overrides["models"]["catalog"] = check_catalog(args.catalog)
     if args.read_timeout is not None:
         overrides["limits"] = {"headerSeconds": args.read_timeout, "bodyIdleSeconds": args.read_timeout}
+    if args.realistic:
+        from .pacing import REALISTIC
+        overrides["stream"] = dict(REALISTIC)
     access = control_access(args)
     _show_warnings()
     sock = bind_or_explain(args.host, args.port)
@@ -391,7 +399,7 @@ def serve(args: argparse.Namespace) -> int:
     served = app
     if not args.quiet:
         from .access_log import AccessLog
-        served = AccessLog(app)
+        served = AccessLog(app, bodies=args.log_bodies)
     try:
         from .timeouts import uvicorn_options
         _run(_uvicorn_server(served, url, lines, args.log_level, **uvicorn_options(app), **tls_options), sock)

@@ -15,6 +15,8 @@ DEFAULTS: dict[str, Any] = {
     "limits": {
         "requestBytes": 20 * 1024 * 1024,   # bodies over this are refused before parsing
         "journalEntries": 10_000,            # the request journal keeps this many, newest last
+        "journalBytes": 64 * 1024 ** 2,      # ... and this many bytes of bodies in all (oldest dropped first)
+        "journalEntryBytes": 64 * 1024,      # ... and this much of each body (media left out first)
         "headerSeconds": 10.0,               # a connection's request headers must be complete by then
         "bodyIdleSeconds": 30.0,             # a request body may pause this long between pieces (then 408)
     },
@@ -58,6 +60,11 @@ DEFAULTS: dict[str, Any] = {
         "ttlSeconds": 55 * 24 * 3600.0,      # a log expires 55 days after the call it records
         "maxPerProject": 1000,               # logs a project may keep in datasets
     },
+    "stream": {                              # the pace of streamed answers (pacing.py); 0: as fast as possible
+        "tokensPerSecond": 0.0,
+        "firstTokenSeconds": 0.0,
+        "models": {},                        # {model: {"tokensPerSecond", "firstTokenSeconds"}}
+    },
     "models": {
         "retired": "serve",                  # serve | refuse: what a model the real service shut down does
         "catalog": "",                       # a catalog file (`catalog record`); empty: the shipped one
@@ -69,7 +76,7 @@ CHOICES = {"models.retired": ("serve", "refuse")}
 
 
 # Maps whose keys are the caller's to choose (merged without the key and type checks).
-OPEN_MAPS = {"rateLimits.overrides"}
+OPEN_MAPS = {"rateLimits.overrides", "stream.models"}
 
 
 def deep_merge(base: dict, patch: dict, *, strict: bool = True, path: str = "") -> dict:

@@ -10,14 +10,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import dashboard, persistence, safe_regex, tiers
+from . import dashboard, pacing, persistence, safe_regex, tiers
 from .errors import ApiError, invalid_argument, not_found
 from .http import api_key, error_response, json_response, parse_json, read_body
 from .quotas import bare_model, check_rate_limit_config
 from .resources import logs
+from .journal import SOURCES, render, search_text
+from .journal_routes import journal_routes
 from .wire import paginate, page_size, parse_time
 
-JOURNAL_FILTERS = ("project", "path", "model", "status", "method", "pageSize", "pageToken")
+JOURNAL_FILTERS = ("project", "path", "model", "status", "method", "since", "until", "text", "source",
+                   "unmatched", "bodies", "pageSize", "pageToken")
 STATE_IMPORT_LIMIT = 4 * 1024 ** 3   # an exported state carries its files' bytes
 
 
@@ -55,7 +58,11 @@ def routes(store, access=None) -> list[Route]:
             body = await _json_body(request, store)
             if "advanceSeconds" in body and "now" in body:
                 raise invalid_argument("Give either advanceSeconds or now, not both.", "advanceSeconds")
-            if "advanceSeconds" in body:
+            if "reset" in body and (body["reset"] is not True or len(body) > 1):
+                raise invalid_argument("reset takes true, alone: the clock goes back to the real time.", "reset")
+            if "reset" in body:   # back to the real time
+                store.clock.reset()
+            elif "advanceSeconds" in body:
                 seconds = body["advanceSeconds"]
                 if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
                     raise invalid_argument("advanceSeconds must be a number.", "advanceSeconds")
@@ -66,7 +73,7 @@ def routes(store, access=None) -> list[Route]:
                 _check_clock_target(when, "now")
                 store.clock.set(when)
             else:
-                raise invalid_argument("Give advanceSeconds or now.", "advanceSeconds")
+                raise invalid_argument("Give advanceSeconds, now, or reset: true.", "advanceSeconds")
         return json_response(clock_state())
 
     @_endpoint
@@ -74,6 +81,7 @@ def routes(store, access=None) -> list[Route]:
         if request.method == "PATCH":
             body = await _json_body(request, store)
             check_rate_limit_config(body.get("rateLimits"))
+            pacing.check_models(body.get("stream"))
             return json_response(store.config.patch(body))
         return json_response(store.config.as_dict())
 
@@ -90,7 +98,8 @@ def routes(store, access=None) -> list[Route]:
             store.journal.clear()
             return json_response({})
         query = request.query_params
-        entries = _filter_journal(store.journal.entries(), query)
+        bodies = _flag(query, "bodies")
+        entries = [render(entry, bodies) for entry in _filter_journal(store.journal.raw(), query)]
         body = {"requests": entries, "dropped": store.journal.dropped}
         if query.get("pageSize") or query.get("pageToken"):
             body["requests"], token = paginate(entries, page_size(query.get("pageSize"), 100, 10_000),
@@ -170,6 +179,7 @@ def routes(store, access=None) -> list[Route]:
         Route("/config", config, methods=["GET", "PATCH"]),
         Route("/whoami", whoami, methods=["GET"]),
         Route("/requests", requests, methods=["GET", "DELETE"]),
+        *journal_routes(store),
         Route("/rules", rules, methods=["GET", "POST", "DELETE"]),
         Route("/rules/{item}", rule, methods=["GET", "DELETE"]),
         Route("/faults", faults, methods=["GET", "POST", "DELETE"]),
@@ -228,4 +238,22 @@ def _filter_journal(entries: list[dict], query) -> list[dict]:
     if query.get("method"):
         method = query["method"].upper()
         tests.append(lambda e: (e.get("method") or "").upper() == method)
+    for name, later in (("since", True), ("until", False)):
+        if query.get(name):
+            bound = parse_time(query[name], name)
+            tests.append((lambda e, b=bound: e["time"] >= b) if later else (lambda e, b=bound: e["time"] <= b))
+    if query.get("text"):
+        text = query["text"].lower()
+        tests.append(lambda e: text in search_text(e))
+    if query.get("source"):
+        if query["source"] not in SOURCES:
+            raise invalid_argument(f"source must be one of {', '.join(SOURCES)}.", "source")
+        source = query["source"]
+        tests.append(lambda e: e.get("source", "replay" if e.get("replayed") else "emulated") == source)
+    if _flag(query, "unmatched"):
+        tests.append(lambda e: bool(e.get("unmatched")))
     return [entry for entry in entries if all(test(entry) for test in tests)]
+
+
+def _flag(query, name: str) -> bool:
+    return (query.get(name) or "").lower() in ("true", "1", "yes")

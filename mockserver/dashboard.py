@@ -20,14 +20,19 @@ from __future__ import annotations
 
 import logging
 import traceback
+from functools import lru_cache
+from importlib import resources
 from typing import Any, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .access import PUBLIC_ASSETS
 from .auth import Identity
+from .state_browser import browser_routes
 from .http import json_response
+from .journal import render
 from .resources.interactions import dashboard as interactions_view
 from .wire import parse_time
 
@@ -39,8 +44,10 @@ EXCERPT = 240
 PAID = ("tier1", "tier2", "tier3")
 RANK = {"free": 0, "tier1": 1, "tier2": 2, "tier3": 3}
 
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
-       "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+# Media previews (an image, an audio player) show a journaled body's base64 data as a data: URL.
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
+       "media-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+MEDIA_TYPES = {"js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8"}
 HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",
            "Referrer-Policy": "no-referrer"}
 
@@ -127,7 +134,7 @@ class StateBuilder:
         found: set[str] = set()
         listed = self.store.keys.listed or {}
         found.update(identity.project for identity in listed.values())
-        found.update(entry["project"] for entry in self.store.journal.entries() if entry.get("project"))
+        found.update(entry["project"] for entry in self.store.journal.raw() if entry.get("project"))
         for name in ("files", "batches", "caches", "logs"):
             backend = self.backend(name)
             if backend is not None:
@@ -159,9 +166,9 @@ class StateBuilder:
 
     # -- resources ---------------------------------------------------------------------------------
     def journal(self) -> dict:
-        entries = self.store.journal.entries()
-        return {"requests": list(reversed(entries[-JOURNAL_ROWS:])), "total": len(entries),
-                "dropped": self.store.journal.dropped}
+        entries = self.store.journal.raw()   # only the rows shown are rendered
+        return {"requests": [render(entry, False) for entry in reversed(entries[-JOURNAL_ROWS:])],
+                "total": len(entries), "dropped": self.store.journal.dropped}
 
     def files(self, ids: list[str]) -> list[dict]:
         backend = self.backend("files")
@@ -347,405 +354,28 @@ def state(store) -> dict:
 
 # -- routes ---------------------------------------------------------------------------------------------
 
+@lru_cache(maxsize=None)
+def asset(name: str) -> bytes:
+    """A file of the page, shipped in the package (`ui/`) and read once."""
+    return (resources.files(__package__) / "ui" / name).read_bytes()
+
+
 def routes(store) -> list[Route]:
     async def page(request: Request) -> Response:
-        return Response(PAGE, media_type="text/html; charset=utf-8", headers=HEADERS)
+        return Response(asset("index.html"), media_type="text/html; charset=utf-8", headers=HEADERS)
 
-    async def script(request: Request) -> Response:
-        return Response(SCRIPT, media_type="text/javascript; charset=utf-8", headers=HEADERS)
-
-    async def styles(request: Request) -> Response:
-        return Response(STYLES, media_type="text/css; charset=utf-8", headers=HEADERS)
+    def static(name: str, media_type: str):
+        async def serve(request: Request) -> Response:
+            return Response(asset(name), media_type=media_type, headers=HEADERS)
+        return serve
 
     async def current(request: Request) -> Response:
         return json_response(state(store), headers={"Cache-Control": "no-store"})
 
     return [
         Route("/ui", page, methods=["GET"]),
-        Route("/ui/app.js", script, methods=["GET"]),
-        Route("/ui/app.css", styles, methods=["GET"]),
+        *(Route(path.removeprefix("/_mock"), static(path.rsplit("/", 1)[1], MEDIA_TYPES[path.rsplit(".", 1)[1]]),
+                methods=["GET"]) for path in sorted(PUBLIC_ASSETS)),
         Route("/ui/state", current, methods=["GET"]),
+        *browser_routes(store),
     ]
-
-
-# -- the page -------------------------------------------------------------------------------------------
-
-PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>gemini-mockserver dashboard</title>
-<link rel="stylesheet" href="ui/app.css">
-<script src="ui/app.js" defer></script>
-</head>
-<body>
-<header>
-  <h1>gemini-mockserver</h1>
-  <div class="clock">mock time <strong id="now">&hellip;</strong></div>
-  <div class="controls">
-    <button type="button" data-advance="3600" id="advance-1h">advance 1 h</button>
-    <button type="button" data-advance="172800" id="advance-48h">advance 48 h</button>
-    <button type="button" data-advance="4752000" id="advance-55d">advance 55 days</button>
-    <label><input type="checkbox" id="live" checked> live</label>
-  </div>
-</header>
-<div id="notice" role="status" hidden></div>
-<div id="errors" hidden></div>
-<nav>
-  <a href="#projects">projects</a> <a href="#journal">requests</a> <a href="#files">files</a>
-  <a href="#batches">batches</a> <a href="#caches">caches</a> <a href="#tuned">tuned models</a> <a href="#operations">operations</a>
-  <a href="#logs">logs &amp; datasets</a> <a href="#usage">usage</a> <a href="#interactions">interactions</a>
-</nav>
-<main>
-  <section id="projects"><h2>Projects</h2><div class="body"></div></section>
-  <section id="journal"><h2>Requests</h2><div class="body"></div></section>
-  <section id="files"><h2>Files</h2><div class="body"></div></section>
-  <section id="batches"><h2>Batches</h2><div class="body"></div></section>
-  <section id="caches"><h2>Caches</h2><div class="body"></div></section>
-  <section id="tuned"><h2>Tuned models &amp; corpora</h2><div class="body"></div></section>
-  <section id="operations"><h2>Model operations &amp; environments</h2><div class="body"></div></section>
-  <section id="logs"><h2>Logs &amp; datasets</h2><div class="body"></div></section>
-  <section id="usage"><h2>Usage</h2><div class="body"></div></section>
-  <section id="interactions"><h2>Interactions &amp; webhook deliveries</h2><div class="body"></div></section>
-</main>
-<noscript>This page needs JavaScript; the same state is at <code>/_mock/ui/state</code>.</noscript>
-</body>
-</html>
-"""
-
-STYLES = """
-:root { --fg: #1f2328; --muted: #656d76; --line: #d0d7de; --bg: #f6f8fa; --accent: #0969da; }
-body { font: 14px/1.45 system-ui, sans-serif; color: var(--fg); margin: 0; }
-header { display: flex; gap: 1.5em; align-items: center; padding: .6em 1em; background: var(--bg);
-         border-bottom: 1px solid var(--line); position: sticky; top: 0; z-index: 1; flex-wrap: wrap; }
-header h1 { font-size: 1.1em; margin: 0; }
-nav { padding: .4em 1em; border-bottom: 1px solid var(--line); }
-nav a { margin-right: .8em; color: var(--accent); }
-main { padding: 0 1em 3em; }
-section h2 { font-size: 1em; margin: 1.4em 0 .4em; }
-h3 { font-size: .95em; margin: 1em 0 .3em; }
-table { border-collapse: collapse; width: 100%; font-size: .92em; }
-th, td { border-bottom: 1px solid var(--line); padding: .25em .5em; text-align: left; vertical-align: top; }
-th { color: var(--muted); font-weight: 600; }
-td.text { max-width: 28em; overflow-wrap: anywhere; }
-.empty { color: var(--muted); font-style: italic; }
-.state { font-family: ui-monospace, monospace; }
-.muted { color: var(--muted); }
-.rating-THUMBS_UP { color: #1a7f37; } .rating-THUMBS_DOWN { color: #cf222e; }
-button { cursor: pointer; }
-button[aria-pressed="true"] { background: #ddf4ff; border-color: var(--accent); font-weight: 600; }
-#notice { margin: .5em 1em; padding: .4em .8em; border: 1px solid var(--line); background: #fff8c5; }
-#errors { margin: .5em 1em; padding: .4em .8em; border: 1px solid #cf222e; color: #cf222e; }
-.form { margin: .5em 0; display: flex; gap: .5em; align-items: center; flex-wrap: wrap; }
-pre { background: var(--bg); padding: .6em; overflow: auto; }
-"""
-
-SCRIPT = r"""
-"use strict";
-(function () {
-  const BASE = location.pathname.replace(/\/ui\/?$/, "");
-  // The control token, when the server needs one: given to the page as ?token=, sent as a header.
-  const TOKEN = new URLSearchParams(location.search).get("token");
-  const AUTH = TOKEN ? {"X-Mock-Control-Token": TOKEN} : {};
-  const selected = new Map();   // project -> Set of log names picked for a dataset
-  const drafts = new Map();     // log name -> comment being written
-  const forms = new Map();      // project -> {name, shared} of the dataset form
-  let state = null;
-  let busy = false;
-
-  // Every node is built here; text always goes in as a text node, never as HTML.
-  function h(tag, props, ...children) {
-    const el = document.createElement(tag);
-    for (const [key, value] of Object.entries(props || {})) {
-      if (value === undefined || value === null || value === false) continue;
-      if (key === "class") el.className = value;
-      else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
-      else if (key === "checked" || key === "value" || key === "disabled") el[key] = value;
-      else el.setAttribute(key, String(value));
-    }
-    for (const child of children.flat(Infinity)) {
-      if (child === undefined || child === null || child === false) continue;
-      el.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-    return el;
-  }
-
-  function table(headers, rows, empty) {
-    if (!rows.length) return h("p", {class: "empty"}, empty || "none");
-    return h("table", {},
-      h("thead", {}, h("tr", {}, headers.map((x) => h("th", {}, x)))),
-      h("tbody", {}, rows));
-  }
-
-  function relative(epoch) {
-    if (epoch === null || epoch === undefined || !state) return "";
-    const delta = Math.round(epoch - state.epochSeconds), a = Math.abs(delta);
-    let text;
-    if (a < 60) text = a + " s";
-    else if (a < 3600) text = Math.floor(a / 60) + " min";
-    else if (a < 2 * 86400) text = Math.floor(a / 3600) + " h " + Math.floor((a % 3600) / 60) + " min";
-    else text = Math.floor(a / 86400) + " d " + Math.floor((a % 86400) / 3600) + " h";
-    return delta >= 0 ? "in " + text : text + " ago";
-  }
-
-  function notice(text) {
-    const el = document.getElementById("notice");
-    el.textContent = text || "";
-    el.hidden = !text;
-  }
-
-  async function call(method, path, body) {
-    const options = {method, headers: {...AUTH}};
-    if (body !== undefined) {
-      options.headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(body);
-    }
-    const response = await fetch(BASE + path, options);
-    const data = await response.json().catch(() => ({}));
-    if (!response.ok) {
-      const error = data.error || {};
-      notice((error.status || response.status) + ": " + (error.message || "request failed"));
-      throw new Error(error.message || "request failed");
-    }
-    notice("");
-    return data;
-  }
-
-  async function act(method, path, body) {
-    let ok = true;
-    try { await call(method, path, body); } catch (e) { ok = false; /* shown in the notice */ }
-    await refresh(true);
-    return ok;
-  }
-
-  const enc = encodeURIComponent;
-  const projectPath = (project) => "/projects/" + enc(project);
-  const tail = (name) => name.split("/").pop();
-
-  // -- sections ------------------------------------------------------------------------------------
-  function projects() {
-    return table(["project", "tier", "e-mail", "logging"], state.projects.map((p) => h("tr", {"data-project": p.project},
-      h("td", {}, p.project), h("td", {}, p.tier), h("td", {}, p.emails.join(", ")),
-      h("td", {}, p.loggingAvailable
-        ? [p.loggingEnabled ? "on " : "off ",
-           h("button", {type: "button", class: "logging-toggle",
-                        onclick: () => act("PATCH", projectPath(p.project) + "/logging", {enabled: !p.loggingEnabled})},
-             p.loggingEnabled ? "turn logging off" : "turn logging on")]
-        : h("span", {class: "muted"}, "free tier: no logging")))), "no project has called yet");
-  }
-
-  function journal() {
-    const j = state.journal;
-    return [h("p", {class: "muted"}, j.total + " requests kept" + (j.dropped ? ", " + j.dropped + " dropped" : "") + "; newest first"),
-      table(["time", "method", "path", "project", "model", "status"], j.requests.map((r) => h("tr", {},
-        h("td", {}, r.time), h("td", {}, r.method), h("td", {class: "text"}, r.path), h("td", {}, r.project || ""),
-        h("td", {}, r.model || ""), h("td", {}, r.status))), "no requests yet")];
-  }
-
-  function files() {
-    return table(["project", "name", "display name", "type", "bytes", "state", "expires"], state.files.map((f) =>
-      h("tr", {"data-name": f.name}, h("td", {}, f.project), h("td", {}, f.name), h("td", {class: "text"}, f.displayName || ""),
-        h("td", {}, f.mimeType), h("td", {}, f.sizeBytes), h("td", {class: "state"}, f.state),
-        h("td", {title: f.expirationTime}, relative(f.expireEpoch)))), "no files");
-  }
-
-  function batches() {
-    return table(["project", "name", "display name", "model", "state", "requests (ok / failed / pending)", "next", "expires"],
-      state.batches.map((b) => h("tr", {"data-name": b.name, class: "batch"},
-        h("td", {}, b.project), h("td", {}, b.name), h("td", {class: "text"}, b.displayName),
-        h("td", {}, b.model), h("td", {class: "state"}, b.state),
-        h("td", {}, b.requestCount + " (" + b.successfulRequestCount + " / " + b.failedRequestCount + " / " + b.pendingRequestCount + ")"),
-        h("td", {}, b.next ? b.next.state.replace("BATCH_STATE_", "") + " " + relative(b.next.epoch) : (b.endTime ? "ended " + b.endTime : "")),
-        h("td", {}, b.done ? "" : relative(b.expireEpoch)))), "no batches");
-  }
-
-  function caches() {
-    return table(["project", "name", "display name", "model", "tokens", "expires"], state.caches.map((c) =>
-      h("tr", {"data-name": c.name}, h("td", {}, c.project), h("td", {}, c.name), h("td", {class: "text"}, c.displayName),
-        h("td", {}, c.model), h("td", {}, c.totalTokenCount), h("td", {title: c.expireTime, class: "expires"}, relative(c.expireEpoch)))),
-      "no caches");
-  }
-
-  function grants(list) {
-    return list.map((g) => g.role + " " + (g.emailAddress || g.granteeType)).join(", ");
-  }
-
-  function tuned() {
-    return [h("h3", {}, "Tuned models"),
-      table(["name", "display name", "base model", "state", "owner project", "permissions"], state.tunedModels.map((t) =>
-        h("tr", {"data-name": t.name}, h("td", {}, t.name), h("td", {class: "text"}, t.displayName), h("td", {}, t.baseModel),
-          h("td", {class: "state"}, t.state + (t.readyEpoch ? " (ready " + relative(t.readyEpoch) + ")" : "")),
-          h("td", {}, t.project), h("td", {class: "text"}, grants(t.permissions)))), "no tuned models"),
-      h("h3", {}, "Corpora"),
-      table(["name", "display name", "created", "permissions"], state.corpora.map((c) =>
-        h("tr", {"data-name": c.name}, h("td", {}, c.name), h("td", {class: "text"}, c.displayName), h("td", {}, c.createTime),
-          h("td", {class: "text"}, grants(c.permissions)))), "no corpora"),
-      h("h3", {}, "File Search stores"),
-      table(["name", "display name", "documents (active / pending / failed)", "bytes", "embedding model", "project"],
-        (state.fileSearchStores || []).map((s) =>
-          h("tr", {"data-name": s.name}, h("td", {}, s.name), h("td", {class: "text"}, s.displayName),
-            h("td", {}, s.activeDocumentsCount + " / " + s.pendingDocumentsCount + " / " + s.failedDocumentsCount),
-            h("td", {}, String(s.sizeBytes)), h("td", {}, s.embeddingModel), h("td", {}, s.project))),
-        "no File Search stores")];
-  }
-
-  function operations() {
-    return [h("h3", {}, "Model operations"),
-      table(["project", "name", "model", "state"], state.modelOperations.map((o) =>
-        h("tr", {"data-name": o.name}, h("td", {}, o.project), h("td", {}, o.name), h("td", {}, o.model),
-          h("td", {class: "state"}, o.done ? "done" : "running (done " + relative(o.doneEpoch) + ")"))), "no model operations"),
-      h("h3", {}, "Environments"),
-      table(["project", "id", "mode", "files", "created"], state.environments.map((e) =>
-        h("tr", {"data-name": e.id}, h("td", {}, e.project), h("td", {}, e.id), h("td", {}, e.mode),
-          h("td", {}, e.fileCount), h("td", {}, e.created))), "no environments")];
-  }
-
-  function tokens(usage) {
-    if (!usage || usage.totalTokenCount === undefined) return "";
-    return (usage.promptTokenCount || 0) + " in / " + (usage.candidatesTokenCount || 0) + " out";
-  }
-
-  function logRow(project, entry) {
-    const picked = selected.get(project) || new Set();
-    const rating = (entry.feedback || {}).rating;
-    const draft = drafts.has(entry.name) ? drafts.get(entry.name) : ((entry.feedback || {}).comment || "");
-    const path = projectPath(project) + "/logs/" + enc(tail(entry.name)) + ":feedback";
-    const comment = h("input", {type: "text", class: "comment", placeholder: "comment", value: draft,
-      "data-log": entry.name, oninput: (e) => drafts.set(entry.name, e.target.value)});
-    return h("tr", {"data-name": entry.name, class: "log"},
-      h("td", {}, h("input", {type: "checkbox", class: "pick", checked: picked.has(entry.name),
-        "aria-label": "select " + entry.name,
-        onchange: (e) => { const s = selected.get(project) || new Set(); e.target.checked ? s.add(entry.name) : s.delete(entry.name); selected.set(project, s); }})),
-      h("td", {}, entry.createTime), h("td", {}, entry.method), h("td", {}, entry.model),
-      h("td", {}, entry.httpStatus + " " + entry.status), h("td", {}, tokens(entry.usageMetadata)), h("td", {}, entry.latency),
-      h("td", {class: "text prompt"}, entry.prompt), h("td", {class: "text answer"}, entry.answer),
-      h("td", {class: "keep"}, entry.datasets.length ? "kept in " + entry.datasets.length + " dataset(s)" : relative(entry.expireEpoch)),
-      h("td", {class: "feedback"},
-        h("span", {class: "rating rating-" + (rating || "none")}, rating ? rating.replace("THUMBS_", "thumbs ").toLowerCase() : "no rating"), " ",
-        h("button", {type: "button", class: "thumbs-up", title: "thumbs up (press again to clear)",
-          "aria-pressed": String(rating === "THUMBS_UP"),
-          onclick: () => act("POST", path, {rating: rating === "THUMBS_UP" ? "RATING_UNSPECIFIED" : "THUMBS_UP"})}, "\u{1F44D} up"),
-        h("button", {type: "button", class: "thumbs-down", title: "thumbs down (press again to clear)",
-          "aria-pressed": String(rating === "THUMBS_DOWN"),
-          onclick: () => act("POST", path, {rating: rating === "THUMBS_DOWN" ? "RATING_UNSPECIFIED" : "THUMBS_DOWN"})}, "\u{1F44E} down"),
-        " ", comment,
-        h("button", {type: "button", class: "save-comment",
-          onclick: () => { const text = comment.value; drafts.delete(entry.name); act("POST", path, {comment: text}); }}, "save")));
-  }
-
-  function datasetForm(project) {
-    const form = forms.get(project) || {name: "", shared: true};
-    forms.set(project, form);
-    const name = h("input", {type: "text", class: "dataset-name", placeholder: "dataset name", value: form.name,
-      oninput: (e) => { form.name = e.target.value; }});
-    const shared = h("input", {type: "checkbox", class: "dataset-shared", checked: form.shared,
-      onchange: (e) => { form.shared = e.target.checked; }});
-    return h("div", {class: "form"}, name, h("label", {}, shared, " share with Google"),
-      h("button", {type: "button", class: "create-dataset", onclick: () => {
-        const logs = Array.from(selected.get(project) || []);
-        act("POST", projectPath(project) + "/datasets", {displayName: name.value, shared: shared.checked, logs})
-          .then((ok) => { if (ok) { selected.delete(project); forms.delete(project); refresh(true); } });
-      }}, "create dataset from selected logs"));
-  }
-
-  function logs() {
-    if (!state.logs.length) return h("p", {class: "empty"}, "no paid-tier project: logging is only for projects with billing enabled");
-    return state.logs.map((p) => h("div", {class: "log-project", "data-project": p.project},
-      h("h3", {}, p.project + " \u2014 logging " + (p.enabled ? "on" : "off") + "; " + p.retained + " of " + p.limit + " logs kept in datasets"),
-      table(["", "time", "method", "model", "status", "tokens", "latency", "prompt", "answer", "expires", "feedback"],
-        p.logs.map((entry) => logRow(p.project, entry)), p.enabled ? "no logs yet" : "no logs (turn logging on)"),
-      datasetForm(p.project),
-      table(["dataset", "display name", "shared", "logs", "created", ""], p.datasets.map((d) =>
-        h("tr", {"data-name": d.name, class: "dataset"}, h("td", {}, d.name), h("td", {class: "text"}, d.displayName || ""),
-          h("td", {class: "shared"}, d.shared ? "shared" : "not shared"), h("td", {}, d.logCount), h("td", {}, d.createTime),
-          h("td", {},
-            h("button", {type: "button", class: "toggle-shared",
-              onclick: () => act("PATCH", projectPath(p.project) + "/datasets/" + enc(tail(d.name)), {shared: !d.shared})},
-              d.shared ? "stop sharing" : "share"), " ",
-            h("button", {type: "button", class: "delete-dataset",
-              onclick: () => act("DELETE", projectPath(p.project) + "/datasets/" + enc(tail(d.name)))}, "delete")))),
-        "no datasets")));
-  }
-
-  function usage() {
-    const u = state.usage;
-    if (u === null || u === undefined) return h("p", {class: "empty"}, "usage is not tracked by this server");
-    if (!Array.isArray(u.projects)) return h("pre", {}, JSON.stringify(u, null, 2));
-    const money = (x) => (typeof x === "number" ? "$" + x.toFixed(6) : "");
-    const rows = [];
-    for (const p of u.projects) {
-      rows.push(h("tr", {"data-project": p.project, class: "usage-project"},
-        h("td", {}, p.project), h("td", {}, "all models"), h("td", {}, p.tier), h("td", {}, p.requests),
-        h("td", {}, p.failedRequests), h("td", {}, p.rateLimitedRequests), h("td", {}, p.inputTokens),
-        h("td", {}, p.cachedTokens), h("td", {}, p.outputTokens), h("td", {}, money(p.costUsd)),
-        h("td", {}, money(p.paidTierCostUsd))));
-      for (const m of p.models || []) {
-        rows.push(h("tr", {class: "usage-model"},
-          h("td", {}, ""), h("td", {}, m.model), h("td", {}, ""), h("td", {}, m.requests),
-          h("td", {}, m.failedRequests), h("td", {}, m.rateLimitedRequests), h("td", {}, m.inputTokens),
-          h("td", {}, m.cachedTokens), h("td", {}, m.outputTokens), h("td", {}, money(m.costUsd)),
-          h("td", {}, money(m.paidTierCostUsd))));
-      }
-    }
-    return [table(["project", "model", "tier", "requests", "failed", "rate-limited", "input tokens", "cached",
-                   "output tokens", "cost", "at paid prices"], rows, "no usage yet"),
-            u.pricing ? h("p", {class: "muted"}, String(u.pricing)) : null];
-  }
-
-  function interactions() {
-    return [table(["project", "id", "model / agent", "status", "created", "previous", "steps"], state.interactions.map((i) =>
-      h("tr", {"data-name": i.id, class: "interaction"}, h("td", {}, i.project), h("td", {}, i.id), h("td", {}, i.model),
-        h("td", {class: "state"}, i.status + (i.background ? " (background)" : "")), h("td", {}, i.created),
-        h("td", {}, i.previous || ""), h("td", {class: "text"}, i.steps.join("\n")))), "no stored interactions"),
-      h("h3", {}, "Webhook deliveries"),
-      table(["project", "webhook", "event", "message", "attempts", "statuses"], state.webhookDeliveries.map((d) =>
-        h("tr", {"data-name": d.id}, h("td", {}, d.project), h("td", {}, d.webhook), h("td", {}, d.event), h("td", {}, d.id),
-          h("td", {}, d.attempts + (d.done ? "" : " (retrying)")), h("td", {}, d.log.map((l) => l.status).join(", ")))),
-        "no deliveries")];
-  }
-
-  const SECTIONS = {projects, journal, files, batches, caches, tuned, operations, logs, usage, interactions};
-  const drawn = {};
-
-  function draw() {
-    document.getElementById("now").textContent = state.now;
-    const errors = document.getElementById("errors");
-    const failed = Object.entries(state.errors || {});
-    errors.hidden = !failed.length;
-    errors.replaceChildren(...failed.map(([k, v]) => h("div", {}, "section " + k + " could not be read: " + v)));
-    const active = document.activeElement;
-    for (const [id, render] of Object.entries(SECTIONS)) {
-      const body = document.querySelector("#" + id + " .body");
-      // Do not redraw a section while something in it is being typed into.
-      if (active && active.tagName === "INPUT" && active.type === "text" && body.contains(active)) continue;
-      const content = render();
-      body.replaceChildren(...[content].flat());
-      drawn[id] = true;
-    }
-  }
-
-  async function refresh(force) {
-    if (busy && !force) return;
-    busy = true;
-    try {
-      const response = await fetch(BASE + "/ui/state", {cache: "no-store", headers: AUTH});
-      state = await response.json();
-      draw();
-      document.body.dataset.ready = "1";
-    } catch (e) {
-      notice("cannot reach the emulator: " + e.message);
-    } finally {
-      busy = false;
-    }
-  }
-
-  document.addEventListener("DOMContentLoaded", () => {
-    for (const button of document.querySelectorAll("[data-advance]")) {
-      button.addEventListener("click", () => act("POST", "/clock", {advanceSeconds: Number(button.dataset.advance)}));
-    }
-    refresh(true);
-    setInterval(() => { if (document.getElementById("live").checked) refresh(false); }, 1000);
-  });
-})();
-"""

@@ -234,7 +234,9 @@ async def read_body(request: Request, limit: int) -> bytes:
             chunks.append(chunk)
     if max(received, size or 0) > limit:
         raise _too_large(max(received, size or 0), limit)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    request.scope["gemini_mock.body"] = body   # for the journal (capture.py): a reference, not a copy
+    return body
 
 
 def _too_large(size: int, limit: int) -> ApiError:

@@ -120,6 +120,8 @@ class Call:
     cut_after: int | None = None      # from a streamCut fault: events sent before the error event
     cut_error: ApiError | None = None
     fault: str | None = None          # id of the fault that acted on the call
+    rule: str | None = None           # id of the scripted rule that answered it
+    pace: dict | None = None          # that rule's stream pace (pacing.py)
     counted: bool = False             # counted against the quota and in the ledger
     limited: bool = False             # recorded in a rate-limit window
     admitted_at: float | None = None  # when it entered its window (to take it out if refused later)

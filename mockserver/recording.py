@@ -34,6 +34,7 @@ import base64
 import contextlib
 import hashlib
 import json
+import logging
 import re
 import threading
 from dataclasses import dataclass, field
@@ -44,8 +45,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from starlette.requests import Request
 from starlette.responses import Response
 
+from . import capture
 from .wire import sse_events
 
+log = logging.getLogger("gemini_mockserver")
 REDACTED = "REDACTED"
 CASSETTE_VERSION = 1
 SECRET_HEADERS = frozenset({"x-goog-api-key", "authorization", "proxy-authorization", "cookie", "set-cookie"})
@@ -339,8 +342,14 @@ def replaying(dispatch, cassettes: "Cassettes | str | Path", store):
 
     async def replay_first(request: Request) -> Response:
         answer = await cassettes.answer(request)
-        if answer is None:
-            return await dispatch(request)
+        if answer is None:   # emulated: the journal says no cassette matched it
+            response = await dispatch(request)
+            entry = request.scope.get(capture.ENTRY_KEY)
+            if entry is not None:
+                entry["unmatched"] = True
+            log.warning("no cassette matched %s %s: answered by the emulator", request.method,
+                        request.scope["path"][:300])
+            return response
         from .http import api_key
         project = None
         try:
@@ -348,9 +357,10 @@ def replaying(dispatch, cassettes: "Cassettes | str | Path", store):
             project = store.keys.identify(key).project if key else None
         except Exception:
             project = None
-        store.journal.add({"time": store.now(), "method": request.method, "path": request.scope["path"],
-                           "project": project, "model": None, "status": answer.status_code, "replayed": True})
-        return answer
+        return await capture.finish(store, None, request, answer, {
+            "time": store.now(), "method": request.method, "path": request.scope["path"][:2048],
+            "project": project, "model": None, "status": answer.status_code, "replayed": True,
+            "source": "replay"})
 
     replay_first.cassettes = cassettes
     return replay_first

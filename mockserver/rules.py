@@ -16,6 +16,9 @@ error becomes that request's error in the results; latency is not applied there)
      "latencyMs": 0, "times": null,
      "tools": {"googleSearch": {"sources": [...]}, "urlContext": {...}, "codeExecution": {...}, ...}}
 
+`pace` ({"tokensPerSecond", "firstTokenSeconds"}) streams the matched calls' answers at that pace
+(pacing.py); it goes with a `respond` or alone. A call a rule answered is journaled with `source: rule`.
+
 `tools` scripts what the request's built-in tools find (see generation/builtin_tools.py); it goes with a
 `respond` or alone (the answer is then generated, grounded on the scripted results).
 
@@ -46,7 +49,7 @@ from typing import Any, AsyncIterator
 
 from starlette.responses import Response, StreamingResponse
 
-from . import safe_regex
+from . import pacing, safe_regex
 from .auth import Identity
 from .errors import ApiError, invalid_argument, not_found, reason_phrase, status_for_code
 from .generation import builtin_tools
@@ -57,7 +60,7 @@ from .quotas import CALL, Call, admit, bare_model, quota_error
 GENERATING_METHODS = frozenset({"generateContent", "streamGenerateContent", "generateText", "generateMessage",
                                 "bidiGenerateContent"})   # the Live API (live/session.py)
 RESPOND_KINDS = ("text", "functionCall", "json", "error")
-RULE_FIELDS = ("match", "respond", "latencyMs", "times", "tools")
+RULE_FIELDS = ("match", "respond", "latencyMs", "times", "tools", "pace")
 RULE_MATCH_FIELDS = ("model", "method", "prompt", "project")
 FAULT_KINDS = ("status", "latency", "streamCut")
 FAULT_FIELDS = ("kind", "code", "status", "message", "details", "retryDelay", "latencyMs", "chunkLatencyMs",
@@ -189,7 +192,7 @@ def prompt_text(request: Any) -> str:
 # -- scripted rules ---------------------------------------------------------------------------------
 
 class Rule:
-    __slots__ = ("id", "match", "methods", "pattern", "respond", "latency_ms", "times", "hits", "tools")
+    __slots__ = ("id", "match", "methods", "pattern", "respond", "latency_ms", "times", "hits", "tools", "pace")
 
     def __init__(self, rule_id: str, data: Any) -> None:
         data = _object(data, "rule")
@@ -229,7 +232,8 @@ class Rule:
                 respond = {"error": error_spec(respond["error"], "respond.error")}
         self.latency_ms = _number(data.get("latencyMs"), "latencyMs")
         self.tools = None if data.get("tools") is None else builtin_tools.check_script(data["tools"])
-        if respond is None and not self.latency_ms and self.tools is None:
+        self.pace = None if data.get("pace") is None else pacing.check(data["pace"], "pace")
+        if respond is None and not self.latency_ms and self.tools is None and self.pace is None:
             raise invalid_argument("A rule needs respond (text, functionCall, json or error), tools, latencyMs, "
                                    "or some of them.", "respond")
         self.id = rule_id
@@ -244,6 +248,8 @@ class Rule:
                 "latencyMs": self.latency_ms, "times": self.times, "hits": self.hits}
         if self.tools is not None:
             body["tools"] = copy.deepcopy(self.tools)
+        if self.pace is not None:
+            body["pace"] = dict(self.pace)
         return body
 
     @property
@@ -327,10 +333,13 @@ class Rules:
                     if rule.tools is not None and "error" not in (respond or {}):
                         respond = dict(respond or {}, tools=copy.deepcopy(rule.tools))
                     latency = rule.latency_ms
+                    matched, pace = rule.id, rule.pace
                     break
             else:
                 return None
         call = CALL.get()
+        if call is not None:
+            call.rule, call.pace = matched, pace
         if latency and call is not None and (call.family is not None or call.method == method):
             call.latency_ms += latency   # slept before the answer goes out (not in Batch API work)
         if respond is None:

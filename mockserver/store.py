@@ -25,6 +25,7 @@ from .auth import KeyRing
 from .clock import Clock
 from .config import Config
 from .integrity import TOMBSTONE
+from .journal import Journal
 from .wire import format_time
 
 _ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -34,46 +35,6 @@ class Backend(Protocol):
     def reset(self) -> None: ...
 
 
-class Journal:
-    """The last N requests (method, path, project, status, time); says how many it had to drop.
-
-    `capacity`: N, or a function giving it (the config's `limits.journalEntries`, so a change of the
-    config at run time resizes the journal at the next entry)."""
-
-    def __init__(self, capacity: int | Callable[[], int]) -> None:
-        self._capacity = capacity if callable(capacity) else (lambda: capacity)
-        self._entries: deque[dict] = deque(maxlen=self._wanted())
-        self.dropped = 0
-        self._lock = threading.Lock()
-
-    def _wanted(self) -> int:
-        try:
-            return max(0, int(self._capacity()))
-        except (TypeError, ValueError, OverflowError):
-            return 0
-
-    def add(self, entry: dict) -> None:
-        with self._lock:
-            wanted = self._wanted()
-            if wanted != self._entries.maxlen:
-                self.dropped += max(0, len(self._entries) - wanted)
-                self._entries = deque(self._entries, maxlen=wanted)
-            if len(self._entries) == self._entries.maxlen:
-                self.dropped += 1
-            self._entries.append(entry)
-
-    def entries(self) -> list[dict]:
-        """The entries, oldest first, with their times as RFC 3339 timestamps."""
-        with self._lock:
-            entries = list(self._entries)
-        return [{**entry, "time": format_time(entry["time"])} for entry in entries]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self.dropped = 0
-
-
 class Store:
     def __init__(self, config: Config | None = None, keys: KeyRing | None = None,
                  state_dir: str | Path | None = None, clock: Clock | None = None) -> None:
@@ -81,7 +42,8 @@ class Store:
         self.keys = keys or KeyRing()
         self.clock = clock or Clock()
         self.lock = threading.RLock()
-        self.journal = Journal(lambda: self.config["limits"]["journalEntries"])
+        self.journal = Journal(lambda: (self.config["limits"]["journalEntries"], self.config["limits"]["journalBytes"],
+                                        self.config["limits"]["journalEntryBytes"]))
         self._own_dir = state_dir is None
         self.data_dir = Path(state_dir) if state_dir else Path(tempfile.mkdtemp(prefix="gemini-mock-"))
         self.data_dir.mkdir(parents=True, exist_ok=True)

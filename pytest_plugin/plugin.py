@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import pytest
 
-from . import guard, sdk, session
+from . import guard, sdk, session, verify
 from .retired import RETIRED_MODES, RetiredCalls
 from .session import ENV_BASE_URL, ENV_CLEARED, ENV_KEYS
 
@@ -36,9 +36,10 @@ if TYPE_CHECKING:   # the server (and the whole emulator) is imported only when 
     from .server import LiveServer
 
 MARKER = "gemini"
-MARKER_HELP = (f"{MARKER}(seed=None, config=None, rules=None): settings of the emulated Gemini API for this "
-               "test (gemini_mock fixture): the seed of generated answers, a config patch "
-               "(as PATCH /_mock/config takes it), and scripted rules (as gemini_mock.rules.add takes them).")
+MARKER_HELP = (f"{MARKER}(seed=None, config=None, rules=None, strict=False): settings of the emulated Gemini API "
+               "for this test (gemini_mock fixture): the seed of generated answers, a config patch "
+               "(as PATCH /_mock/config takes it), scripted rules (as gemini_mock.rules.add takes them), and "
+               "strict mode (a request no rule matched fails the test).")
 
 SESSION: pytest.StashKey[session.LazyServer] = pytest.StashKey()
 ENVIRONMENT: pytest.StashKey[session.Environment] = pytest.StashKey()
@@ -226,6 +227,7 @@ class GeminiMock:
         self.base_url = server.base_url
         self.api_key = api_key
         self.rules = Rules(self)
+        self.strict = False   # True: a request no rule or cassette matched fails the test (verify.py)
         self._clients: list = []
         self._async_clients: list = []
         self._lock = threading.Lock()
@@ -284,9 +286,30 @@ class GeminiMock:
     # -- state ---------------------------------------------------------------------------------------
     @property
     def requests(self) -> list[dict]:
-        """The journal of this test's requests (those made with its key), oldest first."""
+        """The journal of this test's requests (those made with its key), oldest first: dicts as
+        GET /_mock/requests/{id} answers them, with `.request_json`, `.response_json` and `.events`."""
+        from gemini_mockserver.journal import render
         project = self.project
-        return [entry for entry in self.store.journal.entries() if entry.get("project") == project]
+        return [render(entry, True) for entry in self.store.journal.raw() if entry.get("project") == project]
+
+    def find_requests(self, *, model: str | None = None, method: str | None = None,
+                      http_method: str | None = None, path: str | None = None, status: int | None = None,
+                      body: Any = None) -> list[dict]:
+        """This test's requests matching a predicate (verify.py says what each argument matches)."""
+        predicate = dict(model=model, method=method, http_method=http_method, path=path, status=status, body=body)
+        return [entry for entry in self.requests if verify.matches(entry, **predicate)]
+
+    def verify(self, times: int | None = None, *, model: str | None = None, method: str | None = None,
+               http_method: str | None = None, path: str | None = None, status: int | None = None,
+               body: Any = None) -> list[dict]:
+        """Assert that exactly `times` of this test's requests (at least one when None) match the
+        predicate, as WireMock's verify does; returns them. Fails listing the requests that were made."""
+        predicate = dict(model=model, method=method, http_method=http_method, path=path, status=status, body=body)
+        return verify.verify(self.requests, times, predicate)
+
+    def unmatched_requests(self) -> list[dict]:
+        """This test's requests that ran a model with no rule answering (or that no cassette matched)."""
+        return verify.unmatched(self.requests)
 
     def interactions(self) -> list[dict]:
         """This test's stored interactions as GET /interactions/{id} answers them (timeline included)."""
@@ -519,9 +542,9 @@ test_key.__test__ = False  # not a test, whatever its name says
 
 def _apply_marker(mock: GeminiMock, marker) -> None:
     options = dict(marker.kwargs)
-    unknown = set(options) - {"seed", "config", "rules"}
+    unknown = set(options) - {"seed", "config", "rules", "strict"}
     if unknown or marker.args:
-        raise pytest.UsageError(f"@pytest.mark.{MARKER} takes seed=, config=, rules=; got "
+        raise pytest.UsageError(f"@pytest.mark.{MARKER} takes seed=, config=, rules=, strict=; got "
                                 f"{sorted(unknown) or list(marker.args)}")
     if options.get("config"):
         mock.configure(options["config"])
@@ -529,6 +552,8 @@ def _apply_marker(mock: GeminiMock, marker) -> None:
         mock.configure({"seed": int(options["seed"])})
     for rule in options.get("rules") or ():
         mock.rules.add(rule)
+    if "strict" in options:
+        mock.strict = bool(options["strict"])
 
 
 @pytest.fixture
@@ -553,6 +578,11 @@ def gemini_mock(gemini_server: "LiveServer", request: pytest.FixtureRequest,
         for marker in reversed(list(request.node.iter_markers(MARKER))):   # closest marker last, so it wins
             _apply_marker(mock, marker)
         yield mock
+        if mock.strict:
+            loose = mock.unmatched_requests()
+            if loose:
+                pytest.fail(f"strict mode: {len(loose)} request(s) no rule or cassette matched:\n"
+                            + verify.listing(loose), pytrace=False)
     finally:
         if mock is not None:
             mock.close()

@@ -55,7 +55,7 @@ def test_every_serve_flag_comes_from_the_environment_and_flags_win(tmp_path):
            "GEMINI_MOCK_CONTROL_TOKEN": "s3cret", "GEMINI_MOCK_ALLOW_HOST": "mock.internal, dev.box",
            "GEMINI_MOCK_RECOVER": "true", "GEMINI_MOCK_READ_TIMEOUT": "2.5",
            "GEMINI_MOCK_RETIRED_MODELS": "Refuse", "GEMINI_MOCK_CATALOG": str(tmp_path / "models.json"),
-           "GEMINI_MOCK_TLS": "false"}
+           "GEMINI_MOCK_TLS": "false", "GEMINI_MOCK_LOG_BODIES": "1", "GEMINI_MOCK_REALISTIC": "true"}
     assert {option.env for option in cli.SERVE_OPTIONS} == set(env)   # a new flag needs a line here
     args = cli.build_parser(env).parse_args(["serve"])
     assert (args.host, args.port, args.seed, args.log_level, args.quiet) == ("127.0.0.2", 9123, 7, "info", True)
@@ -64,6 +64,7 @@ def test_every_serve_flag_comes_from_the_environment_and_flags_win(tmp_path):
     assert (args.control_token, args.allow_host, args.recover) == ("s3cret", ["mock.internal", "dev.box"], True)
     assert args.read_timeout == 2.5
     assert (args.retired_models, args.catalog) == ("refuse", str(tmp_path / "models.json"))
+    assert (args.log_bodies, args.realistic) == (True, True)
     args = cli.build_parser(env).parse_args(["serve", "--port", "0", "--seed", "3", "--host", "::1",
                                              "--allow-host", "third.name"])
     assert (args.port, args.seed, args.host) == (0, 3, "::1")

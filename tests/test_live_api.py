@@ -317,9 +317,12 @@ def test_journal_shows_the_session_messages(gemini_mock):
         say(ws, "hi")
     entry = last_session(gemini_mock)
     assert entry["status"] == 200 and entry["model"] == "gemini-2.5-flash-native-audio-preview-12-2025"
-    kinds = [(m["from"], m["type"]) for m in entry["live"]["messages"]]
+    kinds = [(m["from"], m["type"]) for m in entry.events]
     assert kinds[:3] == [("client", "setup"), ("server", "setupComplete"), ("client", "clientContent")]
     assert ("server", "serverContent.turnComplete") in kinds
+    # the messages themselves are kept too (the per-entry cap allowing)
+    assert entry.events[0]["message"]["model"].endswith(AUDIO_MODEL.removeprefix("models/"))
+    assert entry.events[2]["message"]["turns"][0]["parts"][0]["text"] == "hi"
 
 
 # -- rules and faults ------------------------------------------------------------------------------------

@@ -26,6 +26,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..errors import ApiError
 from ..http import HEAVY_BODY_BYTES, off_loop
+from ..journal import redact_headers, redact_query
+from ..pacing import pace_for, tokens_in
 from ..rules import build_error
 from . import protocol
 from .session import LiveSession, SessionEnded
@@ -49,16 +51,21 @@ def _kind(message: dict) -> str:
 class _Record:
     """What the journal keeps of one session."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, body_limit: int = 0) -> None:
         self.path = path[:JOURNAL_PATH_CHARS]
         self.project: str | None = None
         self.model: str | None = None
         self.messages: list[dict] = []
         self.dropped = 0
+        self.room = body_limit   # bytes of message bodies the journal may still keep
 
-    def note(self, direction: str, kind: str) -> None:
+    def note(self, direction: str, kind: str, message: dict | None = None, size: int = 0) -> None:
         if len(self.messages) < JOURNAL_MESSAGES:
-            self.messages.append({"from": direction, "type": kind})
+            noted = {"from": direction, "type": kind}
+            if message is not None and 0 < size <= self.room:   # the message itself while there is room
+                noted["message"] = message
+                self.room -= size
+            self.messages.append(noted)
         else:
             self.dropped += 1
 
@@ -82,7 +89,7 @@ def _credential(ws: WebSocket, constrained: bool) -> str:
 
 async def live_endpoint(ws: WebSocket) -> None:
     store = ws.app.state.store
-    record = _Record(ws.scope.get("path", ""))
+    record = _Record(ws.scope.get("path", ""), store.journal.body_limit)
     code, reason, status = protocol.NORMAL_CLOSE, "", 200
     client_gone = False
     await ws.accept()
@@ -107,8 +114,10 @@ async def live_endpoint(ws: WebSocket) -> None:
     store.journal.add({
         "time": store.now(), "method": JOURNAL_METHOD, "path": record.path, "project": record.project,
         "model": record.model, "status": status,
-        "live": {"closeCode": code, "closeReason": reason, "messages": record.messages,
-                 "messagesDropped": record.dropped},
+        "live": {"closeCode": code, "closeReason": reason, "messagesDropped": record.dropped},
+        "request": {"headers": redact_headers(ws.scope.get("headers") or ()),
+                    "query": redact_query(ws.scope.get("query_string", b"").decode("latin-1"))},
+        "response": {"status": status, "messages": record.messages},
     })
 
 
@@ -129,7 +138,7 @@ async def _serve(ws: WebSocket, store, record: _Record) -> None:
             raise WebSocketDisconnect(frame.get("code", 1000))
         data = frame.get("text") if frame.get("text") is not None else frame.get("bytes") or b""
         kind, body = protocol.read_message(data, version)
-        record.note("client", kind)
+        record.note("client", kind, body, len(data))
         if session is None:
             if kind != "setup":
                 raise ApiError(400, "INVALID_ARGUMENT",
@@ -145,6 +154,7 @@ async def _serve(ws: WebSocket, store, record: _Record) -> None:
                 session = LiveSession(store, identity.project, version, identity=identity)
             record.model = str(body.get("model") or "")[:JOURNAL_PATH_CHARS] or None
             await _faults(store, identity, record, pacing)
+            pacing["pace"] = pace_for(store.config, record.model)
         heavy = len(data) >= HEAVY_BODY_BYTES
         for message in await off_loop(heavy, session.handle, kind, body):
             await _send(ws, message, record, pacing, store, identity)
@@ -176,5 +186,20 @@ async def _send(ws: WebSocket, message: dict, record: _Record, pacing: dict, sto
         pacing["cut"] = (left - 1, error)
     if pacing["latency"] and record.messages:
         await asyncio.sleep(pacing["latency"])
-    await ws.send_bytes(protocol.encode(message).encode("utf-8"))
-    record.note("server", _kind(message))
+    data = protocol.encode(message).encode("utf-8")
+    await pace_message(pacing, message, data)
+    await ws.send_bytes(data)
+    record.note("server", _kind(message), message, len(data))
+
+
+async def pace_message(pacing: dict, message: dict, data: bytes) -> None:
+    """The configured stream pace (pacing.py) before each message of a model turn; a turn's first waits
+    the time to first token."""
+    pace = pacing.get("pace")
+    if pace is None or "serverContent" not in message:
+        return
+    content = message["serverContent"]
+    if content.get("modelTurn") or content.get("outputTranscription"):
+        await pace.wait(tokens_in(data))
+    if content.get("turnComplete"):
+        pace.started = False   # the next turn waits for its first token again

@@ -1,0 +1,209 @@
+"""The dashboard's state browser: every project's resources of every kind, with detail views and actions.
+
+It is generic over backends: a resource family plugs in with one `Kind` in KINDS (or `register(kind)`),
+saying how to list a project's items (as the API renders them), which projects have some, and which
+actions an item takes (delete, cancel, expire now, ...). A kind whose backend is not registered is left
+out, so the browser follows whatever the store holds.
+
+    GET  /_mock/browse                                  {"kinds": [{name, label, actions}], "projects": [...]}
+    GET  /_mock/browse/{project}/{kind}                 {"items": [<resource>, ...]}
+    GET  /_mock/browse/{project}/{kind}?name=files/x    the resource
+    POST /_mock/browse/{project}/{kind}/{action}        {"name": "files/x"} -> {"items": [...]} after it
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .auth import Identity
+from .errors import ApiError, invalid_argument, not_found
+from .http import error_response, json_response, parse_json, read_body
+
+Items = Callable[[object, Identity], list]
+Action = Callable[[object, Identity, str], None]
+
+
+@dataclass
+class Kind:
+    name: str                                   # the URL word: files, batches, ...
+    label: str
+    backend: str                                # the store backend it needs
+    items: Items                                # (store, project identity) -> rendered resources
+    projects: Callable[[object], set] = lambda store: set()
+    actions: dict[str, Action] = field(default_factory=dict)
+
+
+def _stand_in(project: str) -> Identity:
+    """An identity naming only a project (the control plane acts for the project's owner)."""
+    return Identity(key="", project=project, email="")
+
+
+def _pages(list_page: Callable[[str | None], dict], field_name: str) -> list:
+    items, token = [], None
+    while True:
+        page = list_page(token)
+        items += page.get(field_name, [])
+        token = page.get("nextPageToken")
+        if not token:
+            return items
+
+
+def _expire_file(store, who: Identity, name: str) -> None:
+    with store.lock:
+        store.files.record_of(who, name).expire_time = store.now()
+    store.changed()
+
+
+def _expire_cache(store, who: Identity, name: str) -> None:
+    with store.lock:
+        store.caches._find(who, name).expire_time = store.now()
+    store.changed()
+
+
+def _expire_batch(store, who: Identity, name: str) -> None:
+    batches = store.batches
+    with batches.lock:
+        job = batches.job(who, name)
+        if job.final:
+            raise ApiError(400, "FAILED_PRECONDITION", f"Batch {name} has already ended ({job.final}).")
+        job.expiry_s = max(0.0, store.now() - job.created)
+    store.changed()
+
+
+def _owned(records: Callable[[object], list], render: Callable[[object, object], dict]) -> Items:
+    """Items of the backends that keep records by name with permissions (tuned models, corpora): those of
+    the project (a corpus names no project: every project's browser shows it)."""
+    def items(store, who: Identity) -> list:
+        return [render(store, record) for record in records(store)
+                if getattr(record, "project", who.project) == who.project]
+    return items
+
+
+def _drop(backend: str, table: str) -> Action:
+    """Delete a permissioned record as the control plane (its owner's e-mail is not the project's)."""
+    def delete(store, who: Identity, name: str) -> None:
+        with store.lock:
+            records = getattr(store.backends[backend], table)
+            record = records.get(name)
+            if record is None or getattr(record, "project", who.project) != who.project:
+                raise not_found(f"{name[:200]} was not found.")
+            del records[name]
+        store.changed()
+    return delete
+
+
+KINDS: list[Kind] = [
+    Kind("files", "Files", "files", lambda store, who: store.files.list_files(who),
+         lambda store: store.files.projects(),
+         {"delete": lambda store, who, name: store.files.delete_file(who, name), "expire": _expire_file}),
+    Kind("batches", "Batches", "batches",
+         lambda store, who: _pages(lambda token: store.batches.list(who, 1000, token), "operations"),
+         lambda store: store.batches.projects(),
+         {"cancel": lambda store, who, name: store.batches.cancel(who, name), "expire": _expire_batch,
+          "delete": lambda store, who, name: store.batches.delete(who, name)}),
+    Kind("caches", "Caches", "caches", lambda store, who: store.caches.list(who), lambda store: store.caches.projects(),
+         {"delete": lambda store, who, name: store.caches.delete(who, name), "expire": _expire_cache}),
+    Kind("tunedModels", "Tuned models", "tuned_models",
+         _owned(lambda store: store.tuned_models.records(),
+                lambda store, record: record.render(store.now(), store.seed)),
+         lambda store: {record.project for record in store.tuned_models.records()},
+         {"delete": _drop("tuned_models", "_models")}),
+    Kind("corpora", "Corpora", "corpora",
+         _owned(lambda store: store.corpora.records(), lambda store, record: record.render()),
+         actions={"delete": _drop("corpora", "_corpora")}),
+]
+
+
+def _interactions(store, who: Identity) -> list:
+    from .resources.interactions.backend import view
+    return [{"name": record.id, **view(store, record, timeline=True)}
+            for record in store.interactions.all(who.project)]
+
+
+KINDS.append(Kind("interactions", "Interactions", "interactions", _interactions,
+                  lambda store: set(store.interactions.projects()),
+                  {"cancel": lambda store, who, name: store.interactions.cancel(who.project, name),
+                   "delete": lambda store, who, name: store.interactions.delete(who.project, name)}))
+
+
+KINDS.append(Kind("fileSearchStores", "File Search stores", "file_search_stores",
+                  lambda store, who: _pages(lambda token: store.file_search_stores.list(who, 1000, token),
+                                            "fileSearchStores"),
+                  lambda store: {record.project for record in store.file_search_stores.records()},
+                  {"delete": lambda store, who, name: store.file_search_stores.delete(who, name, True)}))
+
+
+def register(kind: Kind) -> None:
+    """Add a resource family to the browser (a module's `register(store)` may call it)."""
+    KINDS[:] = [known for known in KINDS if known.name != kind.name] + [kind]
+
+
+def kinds(store) -> list[Kind]:
+    return [kind for kind in KINDS if kind.backend in store.backends]
+
+
+def projects(store) -> list[str]:
+    found = {identity.project for identity in (store.keys.listed or {}).values()}
+    found.update(entry.get("project") for entry in store.journal.raw())
+    for kind in kinds(store):
+        found.update(kind.projects(store))
+    return sorted(project for project in found if project)
+
+
+def _kind(store, name: str) -> Kind:
+    for kind in kinds(store):
+        if kind.name == name:
+            return kind
+    raise not_found(f"The state browser has no resource kind {name[:60]!r}.")
+
+
+def _item(items: list, name: str) -> dict:
+    for item in items:
+        if item.get("name") == name:
+            return item
+    raise not_found(f"{name[:200]} was not found.")
+
+
+def browser_routes(store) -> list[Route]:
+    def endpoint(handler):
+        async def wrapped(request: Request) -> Response:
+            try:
+                return json_response(await handler(request))
+            except ApiError as error:
+                return error_response(error)
+        return wrapped
+
+    async def index(request: Request) -> dict:
+        return {"kinds": [{"name": kind.name, "label": kind.label, "actions": sorted(kind.actions)}
+                          for kind in kinds(store)], "projects": projects(store)}
+
+    async def listing(request: Request) -> dict:
+        kind = _kind(store, request.path_params["kind"])
+        who = _stand_in(request.path_params["project"])
+        items = kind.items(store, who)
+        name = request.query_params.get("name")
+        return _item(items, name) if name else {"items": items}
+
+    async def act(request: Request) -> dict:
+        kind = _kind(store, request.path_params["kind"])
+        action = kind.actions.get(request.path_params["action"])
+        if action is None:
+            raise invalid_argument(f"{kind.label} take {', '.join(sorted(kind.actions)) or 'no action'}, not "
+                                   f"{request.path_params['action'][:40]!r}.", "action")
+        body = parse_json(await read_body(request, 64 * 1024))
+        name = body.get("name") if isinstance(body, dict) else None
+        if not isinstance(name, str) or not name:
+            raise invalid_argument("Give the item's name, e.g. {\"name\": \"files/abc\"}.", "name")
+        who = _stand_in(request.path_params["project"])
+        action(store, who, name)
+        return {"items": kind.items(store, who)}
+
+    return [
+        Route("/browse", endpoint(index), methods=["GET"]),
+        Route("/browse/{project}/{kind}", endpoint(listing), methods=["GET"]),
+        Route("/browse/{project}/{kind}/{action}", endpoint(act), methods=["POST"]),
+    ]
