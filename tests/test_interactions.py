@@ -129,11 +129,43 @@ def test_errors_use_the_interactions_error_body(client, http):
     assert isinstance(bad_key.json()["error"]["code"], str)
 
 
-def test_file_search_tool_is_refused_until_stores_exist(client):
-    with pytest.raises(errors.BadRequestError) as caught:
+def _store_with(client, tmp_path, text: str) -> str:
+    store = client.file_search_stores.create(config={"display_name": "ocean notes"})
+    source = tmp_path / "ocean.txt"
+    source.write_text(text)
+    operation = client.file_search_stores.upload_to_file_search_store(
+        file=str(source), file_search_store_name=store.name, config={"display_name": "ocean.txt"})
+    assert client.operations.get(operation).done
+    return store.name
+
+
+def test_file_search_tool_grounds_the_answer_in_the_store(client, tmp_path):
+    store = _store_with(client, tmp_path, "The Mariana Trench is the deepest part of the ocean, nearly eleven "
+                                          "kilometres down. Coral reefs cover less than one percent of the seabed.")
+    interaction = client.interactions.create(model=MODEL, input="How deep is the Mariana Trench?", tools=[
+        {"type": "file_search", "file_search_store_names": [store], "top_k": 2}])
+    kinds = [step.type for step in interaction.steps]
+    assert kinds.index("file_search_call") < kinds.index("file_search_result") < kinds.index("model_output")
+    call = interaction.steps[kinds.index("file_search_call")]
+    assert interaction.steps[kinds.index("file_search_result")].call_id == call.id
+    assert "Mariana Trench" in interaction.output_text   # the answer draws on the retrieved chunk
+    output = interaction.steps[kinds.index("model_output")]
+    citations = [a for part in output.content for a in (part.annotations or []) if a.type == "file_citation"]
+    assert citations and citations[0].file_name == "ocean.txt" and citations[0].source == store
+    same = client.models.generate_content(model=MODEL, contents="How deep is the Mariana Trench?", config={
+        "tools": [{"file_search": {"file_search_store_names": [store], "top_k": 2}}]})
+    assert interaction.output_text == same.text   # the same retrieval as generateContent
+
+
+def test_file_search_tool_naming_a_missing_store_or_an_unknown_field_is_refused(client):
+    with pytest.raises(errors.APIStatusError) as missing:
         client.interactions.create(model=MODEL, input=PROMPT,
                                    tools=[{"type": "file_search", "file_search_store_names": ["fileSearchStores/x"]}])
-    assert "file_search" in caught.value.body["error"]["message"]
+    assert missing.value.status_code == 403
+    with pytest.raises(errors.BadRequestError) as unknown:
+        client.interactions.create(model=MODEL, input=PROMPT, tools=[
+            {"type": "file_search", "file_search_store_names": ["fileSearchStores/x"], "stores": []}])
+    assert "tools[0].stores" in unknown.value.body["error"]["message"]
 
 
 def test_built_in_tools_answer_with_their_call_and_result_steps(client):

@@ -470,6 +470,17 @@ class FileSearchStores:
         found.sort(key=lambda item: item[:3])
         return [item[3] for item in found[:top_k]]
 
+    def interaction_tool(self, tool: dict, where: str) -> dict:
+        """An Interactions API `file_search` tool (snake_case, google-genai's FileSearch type) as the
+        generateContent `fileSearch` tool that `retrieve` reads; the values are checked there."""
+        names = {"file_search_store_names": "fileSearchStoreNames", "top_k": "topK",
+                 "metadata_filter": "metadataFilter"}
+        unknown = sorted(set(tool) - set(names) - {"type"})
+        if unknown:
+            raise invalid_argument(f"{where}.{unknown[0]} is not a field of the file_search tool.",
+                                   f"{where}.{unknown[0]}")
+        return {"fileSearch": {camel: tool[snake] for snake, camel in names.items() if tool.get(snake) is not None}}
+
     # -- state export and import (persistence.py) ------------------------------------------------------
     def export_state(self) -> dict:
         with self.lock:

@@ -264,10 +264,21 @@ def _citations(candidate: dict, text: str) -> list[dict]:
     for support in grounding.get("groundingSupports") or ():
         segment = support.get("segment") or {}
         for index in support.get("groundingChunkIndices") or ():
-            web = (chunks[index] if index < len(chunks) else {}).get("web") or {}
+            chunk = chunks[index] if index < len(chunks) else {}
+            start, end = int(segment.get("startIndex", 0)), int(segment.get("endIndex", len(encoded)))
+            retrieved = chunk.get("retrievedContext")
+            if retrieved:   # File Search: FileCitation's indices are in bytes (google-genai's FileCitation)
+                citation = {"type": "file_citation", "file_name": retrieved.get("title"),
+                            "source": retrieved.get("fileSearchStore"), "start_index": start, "end_index": end}
+                if retrieved.get("customMetadata"):
+                    citation["custom_metadata"] = {m.get("key"): next(
+                        (m[k] for k in ("stringValue", "numericValue", "stringListValue") if k in m), None)
+                        for m in retrieved["customMetadata"]}
+                out.append(citation)
+                continue
+            web = chunk.get("web") or {}
             if not web:
                 continue
-            start, end = int(segment.get("startIndex", 0)), int(segment.get("endIndex", len(encoded)))
             out.append({"type": "url_citation", "url": web.get("uri"), "title": web.get("title"),
                         "start_index": len(encoded[:start].decode("utf-8", "ignore")),
                         "end_index": len(encoded[:end].decode("utf-8", "ignore"))})
@@ -286,6 +297,10 @@ def _tool_steps(candidate: dict, response_id: str, counter: list[int]) -> list[d
         rendered = (grounding.get("searchEntryPoint") or {}).get("renderedContent")
         steps.append({"type": "google_search_result", "call_id": cid,
                       "result": [{"search_suggestions": rendered}] if rendered else []})
+    if any("retrievedContext" in chunk for chunk in grounding.get("groundingChunks") or ()):
+        cid = call_id(response_id, 100 + counter[0])   # File Search: the steps carry ids only (FileSearchCallStep)
+        counter[0] += 1
+        steps += [{"type": "file_search_call", "id": cid}, {"type": "file_search_result", "call_id": cid}]
     urls = (candidate.get("urlContextMetadata") or {}).get("urlMetadata") or []
     if urls:
         cid = call_id(response_id, 100 + counter[0])
