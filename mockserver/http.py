@@ -8,6 +8,7 @@ import threading
 from typing import Any, Callable, TypeVar
 
 import anyio.to_thread
+import orjson
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,6 +21,15 @@ JSON_TYPE = "application/json; charset=UTF-8"
 
 
 def dumps(data: Any) -> bytes:
+    """Compact UTF-8 JSON. orjson writes the same bytes as the stdlib for strings (escapes included); it
+    writes NaN and infinities as null and refuses non-string keys and integers beyond 64 bits, so an
+    answer with a null in it, or one orjson refuses, takes the stdlib path below."""
+    try:
+        encoded = orjson.dumps(data)
+    except TypeError:   # orjson.JSONEncodeError: a key that is not a string, an integer beyond 64 bits
+        encoded = b"null"
+    if b"null" not in encoded:
+        return encoded
     try:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
     except ValueError:   # NaN or an infinity: written as proto3 JSON writes them, strings (never bare NaN)
@@ -86,7 +96,32 @@ def parse_json(body: bytes) -> Any:
     if not body.strip():
         return {}
     try:
-        data = json.loads(body, parse_constant=_constant, parse_float=_float)
+        data = _fast_loads(body)
+    except ValueError:   # anything orjson refuses or may read differently: the stdlib's verdict and message
+        data = _stdlib_loads(body)
+    if isinstance(data, (dict, list)):
+        _check_tree(data, strings=_SURROGATE_HINT.search(body) is not None or body[:4].count(0) > 0)
+    elif isinstance(data, str):
+        _check_tree([data], strings=True)
+    return data
+
+
+# orjson reads an integer beyond 64 bits as a float, where the stdlib keeps it exact: a body with a run of
+# 19 digits (in a number or not) is left to the stdlib.
+_LONG_DIGITS = re.compile(rb"\d{19}")
+
+
+def _fast_loads(body: bytes) -> Any:
+    """orjson, for bodies it reads exactly as the stdlib does: it refuses NaN, Infinity, numbers out of a
+    double's range, invalid UTF-8, lone surrogates, a byte order mark and deep nesting (all ValueError)."""
+    if _LONG_DIGITS.search(body) is not None:
+        raise ValueError("left to the stdlib")
+    return orjson.loads(body)
+
+
+def _stdlib_loads(body: bytes) -> Any:
+    try:
+        return json.loads(body, parse_constant=_constant, parse_float=_float)
     except RecursionError:
         raise _too_deep() from None
     except UnicodeDecodeError as error:
@@ -95,12 +130,7 @@ def parse_json(body: bytes) -> Any:
     except _NotJson as error:
         raise invalid_argument(f"Invalid JSON payload received. {error}.") from None
     except ValueError as strict_error:
-        data = _relaxed(body, strict_error)
-    if isinstance(data, (dict, list)):
-        _check_tree(data, strings=_SURROGATE_HINT.search(body) is not None or body[:4].count(0) > 0)
-    elif isinstance(data, str):
-        _check_tree([data], strings=True)
-    return data
+        return _relaxed(body, strict_error)
 
 
 def _relaxed(body: bytes, strict_error: ValueError) -> Any:
