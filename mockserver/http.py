@@ -11,7 +11,7 @@ import anyio.to_thread
 import orjson
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from .auth import Identity
 from .errors import ApiError, invalid_argument
@@ -51,6 +51,28 @@ def _finite(value: Any) -> Any:
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(dumps(data), status_code=status, media_type=JSON_TYPE, headers=headers)
+
+
+class EventStream(StreamingResponse):
+    """A finished SSE answer (`events`: every event, built once), sent in one write after the headers,
+    chunked as a stream is. Where a fault reshapes the stream (rules.finish_response replaces
+    `body_iterator`: delays, a cut), the events go out one by one as that iterator yields them."""
+
+    def __init__(self, events: bytes) -> None:
+        self._events = events
+        super().__init__(self._whole(), media_type="text/event-stream")
+        self._own_iterator = self.body_iterator
+
+    async def _whole(self):
+        yield self._events
+
+    async def __call__(self, scope, receive, send) -> None:
+        if self.body_iterator is not self._own_iterator or scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        # Nothing to wait for between events: no task listening for a disconnect meanwhile either.
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        await send({"type": "http.response.body", "body": self._events, "more_body": False})
 
 
 def error_response(error: ApiError) -> Response:
