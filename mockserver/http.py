@@ -118,27 +118,23 @@ def parse_json(body: bytes) -> Any:
     if not body.strip():
         return {}
     try:
-        data = _fast_loads(body)
-    except ValueError:   # anything orjson refuses or may read differently: the stdlib's verdict and message
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:   # what orjson refuses: the stdlib's verdict and message (see _relaxed)
         data = _stdlib_loads(body)
-    if isinstance(data, (dict, list)):
-        _check_tree(data, strings=_SURROGATE_HINT.search(body) is not None or body[:4].count(0) > 0)
-    elif isinstance(data, str):
-        _check_tree([data], strings=True)
+    else:
+        if _check_tree(data, strings=_may_hold_surrogates(body), wide=True):
+            # orjson reads an integer beyond 64 bits as a float, where the stdlib keeps it exact
+            data = _stdlib_loads(body)
+        else:
+            return data
+    _check_tree(data, strings=_may_hold_surrogates(body), wide=False)
     return data
 
 
-# orjson reads an integer beyond 64 bits as a float, where the stdlib keeps it exact: a body with a run of
-# 19 digits (in a number or not) is left to the stdlib.
-_LONG_DIGITS = re.compile(rb"\d{19}")
-
-
-def _fast_loads(body: bytes) -> Any:
-    """orjson, for bodies it reads exactly as the stdlib does: it refuses NaN, Infinity, numbers out of a
-    double's range, invalid UTF-8, lone surrogates, a byte order mark and deep nesting (all ValueError)."""
-    if _LONG_DIGITS.search(body) is not None:
-        raise ValueError("left to the stdlib")
-    return orjson.loads(body)
+def _may_hold_surrogates(body: bytes) -> bool:
+    if b"\\u" not in body and b"\xed" not in body and body[:4].count(0) == 0:
+        return False
+    return _SURROGATE_HINT.search(body) is not None or body[:4].count(0) > 0
 
 
 def _stdlib_loads(body: bytes) -> Any:
@@ -215,9 +211,16 @@ def _too_deep() -> ApiError:
                             f"{MAX_JSON_DEPTH} levels.")
 
 
-def _check_tree(data: Any, *, strings: bool) -> None:
+# orjson parses integers within [-2**63, 2**64) exactly, and larger ones as floats at least this large.
+_WIDE = float(2 ** 63)
+
+
+def _check_tree(data: Any, *, strings: bool, wide: bool = False) -> bool:
     """400 when objects and arrays nest more than MAX_JSON_DEPTH levels, or (with `strings`) when a key
-    or string holds a lone surrogate (not UTF-8: no answer could carry it). Iterative: no recursion."""
+    or string holds a lone surrogate (not UTF-8: no answer could carry it). Iterative: no recursion.
+    With `wide`: True (and no further check) at the first float of magnitude 2**63 or more."""
+    if not isinstance(data, (dict, list)):
+        data = [data]
     stack = [(data, 1)]
     while stack:
         node, depth = stack.pop()
@@ -236,6 +239,9 @@ def _check_tree(data: Any, *, strings: bool) -> None:
                 stack.append((child, depth + 1))
             elif strings and kind is str:
                 _check_string(child)
+            elif wide and kind is float and (child >= _WIDE or child <= -_WIDE):
+                return True
+    return False
 
 
 def _check_string(text: str) -> None:
