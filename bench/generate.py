@@ -14,11 +14,13 @@ from common import load, report, server_process, table
 
 WORDS = "ocean river mountain forest desert city market garden library engine planet comet".split()
 HEADERS = {"content-type": "application/json", "x-goog-api-key": "bench"}
-# (name, method path, bare baseline, goal on throughput, goal on p99): the goals
+# (name, method path, bare baseline, goal on throughput, goal on p99): the goals. A stable model:
+# gemini-2.5-flash (in the figures before 2026-12) is past its shutdown date on the emulator's clock now,
+# so its calls would also take the retired-model path (a warning to listeners, modelStatus).
 KINDS = [
-    ("generateContent", "models/gemini-2.5-flash:generateContent", "json", 0.6, 2.0),
-    ("streamGenerateContent (SSE)", "models/gemini-2.5-flash:streamGenerateContent?alt=sse", "sse", 0.7, 3.0),
-    ("countTokens", "models/gemini-2.5-flash:countTokens", "json", None, None),
+    ("generateContent", "models/gemini-2.5-flash-lite:generateContent", "json", 0.6, 2.0),
+    ("streamGenerateContent (SSE)", "models/gemini-2.5-flash-lite:streamGenerateContent?alt=sse", "sse", 0.7, 3.0),
+    ("countTokens", "models/gemini-2.5-flash-lite:countTokens", "json", None, None),
     ("embedContent", "models/gemini-embedding-001:embedContent", "json", None, None),
 ]
 BARE_PATHS = {"json": "models/bare:generateContent", "sse": "models/bare:streamGenerateContent?alt=sse"}

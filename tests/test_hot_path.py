@@ -166,3 +166,15 @@ def test_event_stream_sends_headers_then_one_body_message():
     assert [m["type"] for m in messages] == ["http.response.start", "http.response.body"]
     assert messages[1] == {"type": "http.response.body", "body": b"data: {}\r\n\r\ndata: {}\r\n\r\n",
                            "more_body": False}
+
+
+def test_truncate_text_is_the_prefix_of_split_pieces():
+    from gemini_mockserver.generation.tokens import count_text, split_text, truncate_text
+    rng = random.Random(22)
+    alphabet = ["a", "tokenization", "supercalifragilistic", " ", "  ", "\n\n", "7", "中", "é", ",", "_", "word",
+                "x" * 11, "abcdefg"]
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        limit = rng.randint(0, 40)
+        expected = "" if limit <= 0 else text if count_text(text) <= limit else "".join(split_text(text)[:limit])
+        assert truncate_text(text, limit) == expected

@@ -80,7 +80,22 @@ def truncate_text(text: str, max_tokens: int) -> str:
         return ""
     if count_text(text) <= max_tokens:
         return text
-    return "".join(split_text(text)[:max_tokens])
+    # "".join(split_text(text)[:max_tokens]), without cutting the rest of the text into pieces
+    count = 0
+    for match in _TOKEN_RE.finditer(text):
+        start, end = match.span()
+        if match.group(1) is not None and end - start > FIRST_PIECE:
+            cut = start + FIRST_PIECE
+            count += 1
+            while count < max_tokens and cut < end:
+                cut = min(cut + NEXT_PIECE, end)
+                count += 1
+            end = cut
+        else:
+            count += 1
+        if count == max_tokens:
+            return text[:end]
+    return text
 
 
 def __getattr__(name: str):
