@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 
 from common import load, report, server_process, table
@@ -45,9 +47,10 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(concurrency: int, seconds: float, rounds: int) -> dict[str, dict]:
-    """Both servers run side by side and are measured in alternating rounds (the best round of each
-    kept), so a busy moment of the machine does not fall on one of them only."""
+def measure(concurrency: int, seconds: float, rounds: int, before: Path | None = None) -> dict[str, dict]:
+    """The servers run side by side and are measured in alternating rounds (the best round of each
+    kept), so a busy moment of the machine does not fall on one of them only. `before`: an older tree
+    (cost._checkout), served and measured in the same rounds, its results under "before <name>"."""
     best: dict[str, dict] = {}
 
     def run(name: str, url: str, pid: int, path: str) -> None:
@@ -57,17 +60,23 @@ def measure(concurrency: int, seconds: float, rounds: int) -> dict[str, dict]:
         if name not in best or result["rps"] > best[name]["rps"]:
             best[name] = result
 
-    with server_process(["bench/bare_server.py"]) as (bare_url, bare_pid), \
-            server_process(["-m", "gemini_mockserver", "serve", "--port", "0", "--quiet"]) as (url, pid):
+    serve = ["-m", "gemini_mockserver", "serve", "--port", "0", "--quiet"]
+    with ExitStack() as stack:
+        bare_url, bare_pid = stack.enter_context(server_process(["bench/bare_server.py"]))
+        mocks = {"": stack.enter_context(server_process(serve))}
+        if before is not None:
+            mocks["before "] = stack.enter_context(server_process(serve, pythonpath=before))
         for path in BARE_PATHS.values():   # warm-up
             load(bare_url, make_request(path), concurrency=concurrency, seconds=1)
-        for _, path, _, _, _ in KINDS:
-            load(url, make_request(path), concurrency=concurrency, seconds=1)
+        for url, _ in mocks.values():
+            for _, path, _, _, _ in KINDS:
+                load(url, make_request(path), concurrency=concurrency, seconds=1)
         for _ in range(rounds):
             for baseline, path in BARE_PATHS.items():
                 run("bare " + baseline, bare_url, bare_pid, path)
-            for name, path, _, _, _ in KINDS:
-                run(name, url, pid, path)
+            for prefix, (url, pid) in mocks.items():
+                for name, path, _, _, _ in KINDS:
+                    run(prefix + name, url, pid, path)
     return best
 
 
@@ -76,8 +85,13 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=3)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--before", metavar="COMMIT", help="also serve this older commit, in the same rounds")
     args = parser.parse_args()
-    best = measure(args.concurrency, args.seconds, args.rounds)
+    with tempfile.TemporaryDirectory() as scratch:
+        if args.before:
+            from cost import _checkout
+        best = measure(args.concurrency, args.seconds, args.rounds,
+                       _checkout(args.before, Path(scratch)) if args.before else None)
     rows = []
     for baseline in BARE_PATHS:
         bare = best["bare " + baseline]
@@ -98,6 +112,11 @@ def main() -> None:
                baseline=f"{bare['p99_ms']:.1f} ms bare, {mock['p99_ms']:.1f} ms mock")
         report(name, "server CPU per request", round(mock["cpu_us"]), "us",
                baseline=f"{bare['cpu_us']:.0f} us bare {baseline}")
+        if args.before:
+            old = best["before " + name]
+            rows.append([f"  before ({args.before})", f"{old['rps']:.0f}", "", f"{old['rps'] / bare['rps']:.2f}",
+                         f"{old['p50_ms']:.2f}/{bare['p50_ms']:.2f}", f"{old['p99_ms']:.2f}/{bare['p99_ms']:.2f}",
+                         f"{old['p99_ms'] / bare['p99_ms']:.2f}", f"{old['cpu_us']:.0f}/{bare['cpu_us']:.0f}"])
     sse, bare_json = best["streamGenerateContent (SSE)"], best["bare json"]
     print(f"{args.concurrency} concurrent clients, varied prompts, best of {args.rounds} alternating rounds of "
           f"{args.seconds:g} s; SSE against bare JSON: {sse['rps'] / bare_json['rps']:.2f}")
