@@ -178,3 +178,28 @@ def test_truncate_text_is_the_prefix_of_split_pieces():
         limit = rng.randint(0, 40)
         expected = "" if limit <= 0 else text if count_text(text) <= limit else "".join(split_text(text)[:limit])
         assert truncate_text(text, limit) == expected
+
+
+def test_body_wait_arms_its_timeout_only_when_it_waits():
+    from gemini_mockserver.timeouts import _within
+
+    async def ready():
+        return "ready"
+
+    async def after_a_pause():
+        await asyncio.sleep(0)
+        await asyncio.sleep(0.001)
+        return "arrived"
+
+    async def stalled():
+        await asyncio.sleep(60)
+
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        timers = len(getattr(loop, "_scheduled", ()))
+        assert await _within(ready(), 5) == "ready"
+        assert len(getattr(loop, "_scheduled", ())) == timers      # nothing armed for a message already there
+        assert await _within(after_a_pause(), 5) == "arrived"
+        with pytest.raises(asyncio.TimeoutError):
+            await _within(stalled(), 0.01)
+    asyncio.run(scenario())
