@@ -85,7 +85,8 @@ def main() -> None:
         from cost import _checkout
         with tempfile.TemporaryDirectory() as scratch:
             tree = _checkout(args.before, Path(scratch))
-            code = (f"import sys; sys.path.insert(0, {str(tree)!r}); sys.path.insert(1, {str(Path(__file__).parent)!r});"
+            here = str(Path(__file__).parent)
+            code = (f"import sys; sys.path.insert(0, {str(tree)!r}); sys.path.insert(1, {here!r});"
                     f" import inprocess; print(f'{{inprocess.measure({args.sse}):.0f}}')")
             figure = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                                     cwd=tempfile.gettempdir()).stdout.split()[-1]

@@ -18,7 +18,8 @@ from pathlib import Path
 from cost import _checkout
 
 ROOT = Path(__file__).resolve().parent.parent
-WORDS = "ocean river mountain forest desert city market garden library engine planet comet naïve 中文 émoji 😀".split()
+WORDS = ("ocean river mountain forest desert city market garden library engine planet comet naïve 中文 émoji "
+         "😀").split()
 BAD_BODIES = [b'{"contents": NaN}', b'{"contents": [{"parts": [{"text": "\\ud800"}]}]}', b'{"a": 18446744073709551616}',
               b"{'contents': [{'parts': [{'text': 'hi'}]}],}", b'{"contents": 1e400}', b"[" * 150 + b"]" * 150,
               b'{"contents": [{"parts": [{"text": "x"}]}], "generationConfig": {"temperature": 9}}',

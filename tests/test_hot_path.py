@@ -58,7 +58,8 @@ def test_integers_beyond_64_bits_stay_exact():
 
 
 def test_dumps_writes_non_finite_numbers_as_strings_and_keeps_what_orjson_refuses():
-    assert json.loads(dumps({"a": [math.nan, math.inf, -math.inf, 1.5]})) == {"a": ["NaN", "Infinity", "-Infinity", 1.5]}
+    assert json.loads(dumps({"a": [math.nan, math.inf, -math.inf, 1.5]})) == \
+        {"a": ["NaN", "Infinity", "-Infinity", 1.5]}
     assert json.loads(dumps({1: 2 ** 70, "b": None})) == {"1": 2 ** 70, "b": None}
     assert dumps({"t": "é\u2028\x00\"\\"}) == json.dumps({"t": "é\u2028\x00\"\\"}, ensure_ascii=False,
                                                           separators=(",", ":")).encode()
