@@ -1,18 +1,33 @@
-"""The baseline: a bare Starlette JSON endpoint on the same uvicorn set-up as the emulator (httptools,
-uvloop, one process, access log off), announcing its URL the same way. It imports nothing of the
-emulator, so start-up and per-request costs are Starlette's and uvicorn's alone."""
+"""The baselines: bare Starlette endpoints on the same uvicorn set-up as the emulator (httptools, uvloop, one
+process, access log off), announcing their URL the same way. It imports nothing of the emulator, so
+start-up and per-request costs are Starlette's and uvicorn's alone.
+
+* any POST: parse the JSON body, answer a small JSON object built from it;
+* a POST whose path holds `streamGenerateContent`: parse the body and stream the same kind of answer as
+  ten SSE events (`data: <json>\\r\\n\\r\\n`, one send each), as a plain Starlette streaming endpoint does."""
+import json
 import socket
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+SSE_EVENTS = 10
 
-async def answer(request: Request) -> JSONResponse:
+
+async def answer(request: Request) -> Response:
     body = await request.json()
     text = body["contents"][0]["parts"][0]["text"]
+    if "streamGenerateContent" in request.url.path:
+        async def events():
+            for n in range(SSE_EVENTS):
+                chunk = {"candidates": [{"content": {"role": "model", "parts": [{"text": f"{text} {n}"}]},
+                                         "index": 0}],
+                         "usageMetadata": {"promptTokenCount": 10, "totalTokenCount": 10 + n}}
+                yield b"data: " + json.dumps(chunk).encode() + b"\r\n\r\n"
+        return StreamingResponse(events(), media_type="text/event-stream")
     return JSONResponse({"candidates": [{"content": {"role": "model", "parts": [{"text": text}]}}]})
 
 

@@ -16,10 +16,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextmanager
-def server_process(args: list[str]):
-    """Run `python <args>`; it must print one line ending with its base URL. Yields (url, pid)."""
+def server_process(args: list[str], pythonpath: Path | None = None):
+    """Run `python <args>`; it must print one line ending with its base URL. Yields (url, pid).
+    `pythonpath`: a folder whose `gemini_mockserver` is imported instead of this tree's."""
+    path = f"{pythonpath}{os.pathsep}{ROOT}" if pythonpath else str(ROOT)
     proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+                            env={**os.environ, "PYTHONPATH": path})
     try:
         line = proc.stdout.readline()
         if not line:

@@ -8,9 +8,10 @@ import threading
 from typing import Any, Callable, TypeVar
 
 import anyio.to_thread
+import orjson
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from .auth import Identity
 from .errors import ApiError, invalid_argument
@@ -20,6 +21,15 @@ JSON_TYPE = "application/json; charset=UTF-8"
 
 
 def dumps(data: Any) -> bytes:
+    """Compact UTF-8 JSON. orjson writes the same bytes as the stdlib for strings (escapes included); it
+    writes NaN and infinities as null and refuses non-string keys and integers beyond 64 bits, so an
+    answer with a null in it, or one orjson refuses, takes the stdlib path below."""
+    try:
+        encoded = orjson.dumps(data)
+    except TypeError:   # orjson.JSONEncodeError: a key that is not a string, an integer beyond 64 bits
+        encoded = b"null"
+    if b"null" not in encoded:
+        return encoded
     try:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
     except ValueError:   # NaN or an infinity: written as proto3 JSON writes them, strings (never bare NaN)
@@ -41,6 +51,28 @@ def _finite(value: Any) -> Any:
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(dumps(data), status_code=status, media_type=JSON_TYPE, headers=headers)
+
+
+class EventStream(StreamingResponse):
+    """A finished SSE answer (`events`: every event, built once), sent in one write after the headers,
+    chunked as a stream is. Where a fault reshapes the stream (rules.finish_response replaces
+    `body_iterator`: delays, a cut), the events go out one by one as that iterator yields them."""
+
+    def __init__(self, events: bytes) -> None:
+        self._events = events
+        super().__init__(self._whole(), media_type="text/event-stream")
+        self._own_iterator = self.body_iterator
+
+    async def _whole(self):
+        yield self._events
+
+    async def __call__(self, scope, receive, send) -> None:
+        if self.body_iterator is not self._own_iterator or scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        # Nothing to wait for between events: no task listening for a disconnect meanwhile either.
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        await send({"type": "http.response.body", "body": self._events, "more_body": False})
 
 
 def error_response(error: ApiError) -> Response:
@@ -86,7 +118,28 @@ def parse_json(body: bytes) -> Any:
     if not body.strip():
         return {}
     try:
-        data = json.loads(body, parse_constant=_constant, parse_float=_float)
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:   # what orjson refuses: the stdlib's verdict and message (see _relaxed)
+        data = _stdlib_loads(body)
+    else:
+        if _check_tree(data, strings=_may_hold_surrogates(body), wide=True):
+            # orjson reads an integer beyond 64 bits as a float, where the stdlib keeps it exact
+            data = _stdlib_loads(body)
+        else:
+            return data
+    _check_tree(data, strings=_may_hold_surrogates(body), wide=False)
+    return data
+
+
+def _may_hold_surrogates(body: bytes) -> bool:
+    if b"\\u" not in body and b"\xed" not in body and body[:4].count(0) == 0:
+        return False
+    return _SURROGATE_HINT.search(body) is not None or body[:4].count(0) > 0
+
+
+def _stdlib_loads(body: bytes) -> Any:
+    try:
+        return json.loads(body, parse_constant=_constant, parse_float=_float)
     except RecursionError:
         raise _too_deep() from None
     except UnicodeDecodeError as error:
@@ -95,12 +148,7 @@ def parse_json(body: bytes) -> Any:
     except _NotJson as error:
         raise invalid_argument(f"Invalid JSON payload received. {error}.") from None
     except ValueError as strict_error:
-        data = _relaxed(body, strict_error)
-    if isinstance(data, (dict, list)):
-        _check_tree(data, strings=_SURROGATE_HINT.search(body) is not None or body[:4].count(0) > 0)
-    elif isinstance(data, str):
-        _check_tree([data], strings=True)
-    return data
+        return _relaxed(body, strict_error)
 
 
 def _relaxed(body: bytes, strict_error: ValueError) -> Any:
@@ -163,9 +211,16 @@ def _too_deep() -> ApiError:
                             f"{MAX_JSON_DEPTH} levels.")
 
 
-def _check_tree(data: Any, *, strings: bool) -> None:
+# orjson parses integers within [-2**63, 2**64) exactly, and larger ones as floats at least this large.
+_WIDE = float(2 ** 63)
+
+
+def _check_tree(data: Any, *, strings: bool, wide: bool = False) -> bool:
     """400 when objects and arrays nest more than MAX_JSON_DEPTH levels, or (with `strings`) when a key
-    or string holds a lone surrogate (not UTF-8: no answer could carry it). Iterative: no recursion."""
+    or string holds a lone surrogate (not UTF-8: no answer could carry it). Iterative: no recursion.
+    With `wide`: True (and no further check) at the first float of magnitude 2**63 or more."""
+    if not isinstance(data, (dict, list)):
+        data = [data]
     stack = [(data, 1)]
     while stack:
         node, depth = stack.pop()
@@ -184,6 +239,9 @@ def _check_tree(data: Any, *, strings: bool) -> None:
                 stack.append((child, depth + 1))
             elif strings and kind is str:
                 _check_string(child)
+            elif wide and kind is float and (child >= _WIDE or child <= -_WIDE):
+                return True
+    return False
 
 
 def _check_string(text: str) -> None:

@@ -485,13 +485,18 @@ class Pricing:
     def __init__(self, path: Path = FIXTURES / "pricing.json") -> None:
         data = json.loads(path.read_text())
         self.models: dict = data["models"]
+        self._keys: dict[str, str | None] = {}
         self.batch_factor = float(data.get("batchFactor", 0.5))
         source = data.get("x-source") or {}
         self.note = data.get("x-note", "") + (f" Source: {source['page']} (read {source['read']})."
                                                if source.get("page") else "")
 
     def of(self, model_id: str) -> dict | None:
-        key = longest_prefix(self.models, bare_model(model_id))
+        key = self._keys.get(model_id, False)
+        if key is False:   # the prefix search once per model id (the price table is fixed)
+            if len(self._keys) >= 4096:   # ids of tuned models come and go: the memo stays bounded
+                self._keys.clear()
+            key = self._keys[model_id] = longest_prefix(self.models, bare_model(model_id))
         return self.models[key] if key is not None else None
 
     def request_cost(self, model_id: str, metadata: dict, *, batch: bool) -> float:

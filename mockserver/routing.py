@@ -60,8 +60,12 @@ def split_path(path: str) -> tuple[str | None, str, str]:
     return None, "v1beta", "/".join(segments)
 
 
+MATCH_MEMO = 4096
+
+
 class Router:
     def __init__(self, routes: list[Route]) -> None:
+        self._matched: dict[tuple[str, str], tuple[Route, str, dict[str, str]]] = {}
         # Routes grouped by (media, first path segment) so a lookup tries a handful of patterns.
         self._table: dict[tuple[str | None, str], list[tuple[re.Pattern, Route]]] = {}
         for item in routes:
@@ -69,6 +73,18 @@ class Router:
             self._table.setdefault((item.media, head), []).append((_compile(item.template), item))
 
     def match(self, method: str, path: str) -> tuple[Route, str, dict[str, str]]:
+        """(route, version, path parameters), or the real API's 404. Matches are remembered (a client
+        calls the same few paths again and again); the memo is bounded."""
+        found = self._matched.get((method, path))
+        if found is not None:
+            return found[0], found[1], dict(found[2])
+        item, version, params = self._match(method, path)
+        if len(self._matched) >= MATCH_MEMO:
+            self._matched.clear()
+        self._matched[(method, path)] = (item, version, params)
+        return item, version, dict(params)
+
+    def _match(self, method: str, path: str) -> tuple[Route, str, dict[str, str]]:
         media, version, rest = split_path(path)
         head = re.split(r"[/:]", rest, maxsplit=1)[0]
         method_mismatch = False

@@ -23,6 +23,52 @@ def _request_timeout(seconds: float) -> ApiError:
                     headers={"Connection": "close"})
 
 
+async def _within(awaitable, seconds: float):
+    """`await awaitable`, or asyncio.TimeoutError after `seconds` of waiting. A receive whose message is
+    already there completes in its first step: then no timer is armed at all (arming and cancelling one
+    costs more than the rest of the read). asyncio.timeout (Python 3.11+) runs the wait in the current
+    task; wait_for (3.10) wraps it in a task of its own."""
+    waiting = awaitable
+    if hasattr(awaitable, "send"):   # a coroutine (every ASGI server's receive)
+        try:
+            first = awaitable.send(None)
+        except StopIteration as done:
+            return done.value
+        waiting = _Resumed(awaitable, first)
+    timeout = getattr(asyncio, "timeout", None)
+    if timeout is None:
+        return await asyncio.wait_for(waiting, seconds)
+    async with timeout(seconds):
+        return await waiting
+
+
+class _Resumed:
+    """The rest of a coroutine that was stepped once and yielded `first` (what `yield from` does)."""
+
+    def __init__(self, coroutine, first) -> None:
+        self._coroutine = coroutine
+        self._first = first
+
+    def __await__(self):
+        coroutine, value = self._coroutine, self._first
+        while True:
+            try:
+                sent = yield value
+            except GeneratorExit:
+                coroutine.close()
+                raise
+            except BaseException as error:   # a cancellation (the timeout's) goes on into the coroutine
+                try:
+                    value = coroutine.throw(error)
+                except StopIteration as done:
+                    return done.value
+            else:
+                try:
+                    value = coroutine.send(sent)
+                except StopIteration as done:
+                    return done.value
+
+
 class BodyTimeoutMiddleware:
     """ASGI middleware: `receive` raises a 408 ApiError when the body stalls (handlers answer it as any
     other ApiError). Once the body is complete, `receive` is passed through untouched (it then only waits
@@ -44,7 +90,7 @@ class BodyTimeoutMiddleware:
                 return await receive()
             seconds = float(self.seconds())
             try:
-                message = await asyncio.wait_for(receive(), seconds) if seconds > 0 else await receive()
+                message = await _within(receive(), seconds) if seconds > 0 else await receive()
             except asyncio.TimeoutError:
                 complete = True
                 raise _request_timeout(seconds) from None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field as dataclass_field
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import ApiError, invalid_argument
 from . import gemini3, structured
@@ -122,11 +122,13 @@ def _snake(name: str) -> str:
 
 
 def _check_number(config: dict, key: str, low: float | None, high: float | None, *, integer: bool = False,
-                  message: str | None = None) -> Any:
+                  message: Callable[[], str] | None = None) -> Any:
+    """The number at `key` (None when absent); a 400 when it is not a number or out of [low, high]
+    (`message()` then says why; built only on failure, as this runs on every generation)."""
     value = config.get(key)
     if value is None:
         return None
-    field = f"generationConfig.{key}"
+    field = "generationConfig." + key
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise invalid_argument(f"Invalid value at 'generation_config.{_snake(key)}': {value!r}.", field)
     try:
@@ -136,7 +138,8 @@ def _check_number(config: dict, key: str, low: float | None, high: float | None,
     except (TypeError, ValueError):
         raise invalid_argument(f"Invalid value at 'generation_config.{_snake(key)}': {value!r}.", field) from None
     if (low is not None and number < low) or (high is not None and number > high):
-        raise invalid_argument(message or f"{key} must be between {low} and {high}, got {value}.", field)
+        raise invalid_argument(message() if message else f"{key} must be between {low} and {high}, got {value}.",
+                               field)
     return number
 
 
@@ -154,16 +157,19 @@ def _check_generation_config(model: dict, config: Any, plan: Plan) -> None:
     limit = int(model.get("outputTokenLimit") or 65536)
     max_tokens = _check_number(
         config, "maxOutputTokens", 1, limit, integer=True,
-        message=(f"Unable to submit request because it has a maxOutputTokens value of "
-                 f"{config.get('maxOutputTokens')} but the supported range is from 1 (inclusive) to "
-                 f"{limit + 1} (exclusive). Update the value and try again."))
+        message=lambda: (f"Unable to submit request because it has a maxOutputTokens value of "
+                         f"{config.get('maxOutputTokens')} but the supported range is from 1 (inclusive) to "
+                         f"{limit + 1} (exclusive). Update the value and try again."))
     plan.max_output_tokens = max_tokens
     plan.output_chars = output_budget(model)
     max_temperature = float(model.get("maxTemperature") or 2.0)
     _check_number(config, "temperature", 0.0, max_temperature,
-                  message=f"temperature must be between 0 and {max_temperature:g}, got {config.get('temperature')}.")
-    _check_number(config, "topP", 0.0, 1.0, message=f"topP must be between 0 and 1, got {config.get('topP')}.")
-    _check_number(config, "topK", 1, None, integer=True, message=f"topK must be at least 1, got {config.get('topK')}.")
+                  message=lambda: (f"temperature must be between 0 and {max_temperature:g}, "
+                                   f"got {config.get('temperature')}."))
+    _check_number(config, "topP", 0.0, 1.0,
+                  message=lambda: f"topP must be between 0 and 1, got {config.get('topP')}.")
+    _check_number(config, "topK", 1, None, integer=True,
+                  message=lambda: f"topK must be at least 1, got {config.get('topK')}.")
     _check_number(config, "seed", None, None, integer=True)
     _check_number(config, "presencePenalty", -2.0, 2.0)
     _check_number(config, "frequencyPenalty", -2.0, 2.0)

@@ -51,6 +51,25 @@ IMPLICIT_ENTRIES_PER_PROJECT = 2048
 ResolveFile = Callable[[str], object]
 
 
+def _text_tokens_bound(request: dict) -> int | None:
+    """At least the prompt's token count when it is text parts only, and no tools: the characters of its
+    texts (every token spans a character or more, tokens.py). None for any other prompt."""
+    if request.get("tools"):
+        return None
+    turns = list(request.get("contents") or ())
+    if request.get("systemInstruction"):
+        turns.append(request["systemInstruction"])
+    chars = 0
+    for turn in turns:
+        if not isinstance(turn, dict):
+            return None
+        for part in turn.get("parts") or ():
+            if not isinstance(part, dict) or part.keys() != {"text"} or not isinstance(part["text"], str):
+                return None
+            chars += len(part["text"])
+    return chars
+
+
 @dataclass
 class CachedContent:
     project: str
@@ -356,6 +375,9 @@ class ContextCaches:
         probe = ImplicitProbe(identity.project)
         minimum = model.get("emulator", {}).get("implicitCacheMinTokens")
         if not minimum or request.get("cachedContent"):
+            return probe
+        bound = _text_tokens_bound(request)
+        if bound is not None and bound < minimum:   # too short to reach the minimum: no counting, no hashing
             return probe
         try:
             boundaries = self._fingerprints(identity, model, request, resolve_file, minimum)

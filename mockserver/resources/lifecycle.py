@@ -81,7 +81,10 @@ class Lifecycles:
         return today(self._now())
 
     def retired(self, model: dict) -> bool:
-        return lifecycle_of(model).retired_on(self.today())
+        life = lifecycle_of(model)
+        if life.shutdown is None and life.stage != "retired":   # no date to compare: no clock read
+            return False
+        return life.retired_on(self.today())
 
     def refusing(self) -> bool:
         return self._mode() == "refuse"

@@ -4,11 +4,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from .. import inference
 from ..errors import ApiError, invalid_argument
-from ..http import Context, dumps, json_response
+from ..http import Context, EventStream, dumps, json_response
 from ..paths import FIXTURES
 from ..routing import ALL_VERSIONS, route
 from ..wire import paginate, page_size
@@ -172,10 +172,7 @@ def stream_response(ctx: Context, chunks) -> Response:
     """SSE (`alt=sse`): `data: <json>\\r\\n\\r\\n` per chunk, the framing both SDKs accept.
     Without it, a JSON array of the same chunks, as the real API answers."""
     if ctx.query("alt") == "sse":
-        async def events():  # async, so Starlette does not hand each chunk to a worker thread
-            for chunk in chunks:
-                yield b"data: " + dumps(chunk) + b"\r\n\r\n"
-        return StreamingResponse(events(), media_type="text/event-stream")
+        return EventStream(b"".join([b"data: " + dumps(chunk) + b"\r\n\r\n" for chunk in chunks]))
     return Response(b"[" + b",\r\n".join(dumps(c) for c in chunks) + b"]",
                     media_type="application/json; charset=UTF-8")
 
