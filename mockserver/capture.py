@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from . import pacing
-from .http import off_loop
+from .http import EventStream, off_loop
 from .journal import Journal, clip_body, redact_headers, redact_query
 
 BODY_KEY = "gemini_mock.body"       # scope key: the request body as read (http.read_body)
@@ -81,26 +81,39 @@ async def finish(store, call, request: Request, response: Response, entry: dict)
     if "events" in part:
         pace = pacing.pace_for(store.config, call.model if call is not None else None,
                                getattr(call, "pace", None)) if call is not None else None
-        source = response.body_iterator
+        whole = isinstance(response, EventStream) and response.untouched
+        if whole and pace is None:   # a finished answer sent in one write: journaled at once
+            kept = [0]
+            for event in response.events:
+                _keep(journal, entry, part, limit, event, kept)
+            journal.finished(entry)
+            return response
+        source = response.one_by_one() if whole else response.body_iterator
         if pace is not None:
             source = pacing.paced(source, pace)
         response.body_iterator = _journaled(source, journal, entry, part, limit)
     return response
 
 
+def _keep(journal: Journal, entry: dict, part: dict, limit: int, data: bytes, kept: list[int]) -> None:
+    """Journal one event of a stream within the entry's limit (`kept`: bytes kept so far; later events are
+    counted, not kept)."""
+    part["bodyBytes"] += len(data)
+    if kept[0] + len(data) <= limit:
+        part["events"].append(data)
+        kept[0] += len(data)
+        journal.grew(entry, len(data))
+    else:
+        part["eventsDropped"] = part.get("eventsDropped", 0) + 1
+
+
 async def _journaled(source: AsyncIterator, journal: Journal, entry: dict, part: dict,
                      limit: int) -> AsyncIterator[bytes]:
-    kept = 0
+    kept = [0]
     try:
         async for chunk in source:
             data = chunk.encode() if isinstance(chunk, str) else chunk
-            part["bodyBytes"] += len(data)
-            if kept + len(data) <= limit:
-                part["events"].append(data)
-                kept += len(data)
-                journal.grew(entry, len(data))
-            else:
-                part["eventsDropped"] = part.get("eventsDropped", 0) + 1
+            _keep(journal, entry, part, limit, data, kept)
             yield data
     finally:
         closing = getattr(source, "aclose", None)

@@ -55,24 +55,30 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
 
 class EventStream(StreamingResponse):
     """A finished SSE answer (`events`: every event, built once), sent in one write after the headers,
-    chunked as a stream is. Where a fault reshapes the stream (rules.finish_response replaces
-    `body_iterator`: delays, a cut), the events go out one by one as that iterator yields them."""
+    chunked as a stream is. Where the answer is reshaped or paced (rules.finish_response or capture.py
+    replace `body_iterator`: delays, a cut, a pace), the events go out one by one as that iterator yields them."""
 
-    def __init__(self, events: bytes) -> None:
-        self._events = events
-        super().__init__(self._whole(), media_type="text/event-stream")
+    def __init__(self, events: list[bytes]) -> None:
+        self.events = events
+        super().__init__(self.one_by_one(), media_type="text/event-stream")
         self._own_iterator = self.body_iterator
 
-    async def _whole(self):
-        yield self._events
+    async def one_by_one(self):
+        for event in self.events:
+            yield event
+
+    @property
+    def untouched(self) -> bool:
+        """Nothing replaced the events' own iterator: the answer may go out in one write."""
+        return self.body_iterator is self._own_iterator
 
     async def __call__(self, scope, receive, send) -> None:
-        if self.body_iterator is not self._own_iterator or scope["type"] != "http":
+        if not self.untouched or scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         # Nothing to wait for between events: no task listening for a disconnect meanwhile either.
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
-        await send({"type": "http.response.body", "body": self._events, "more_body": False})
+        await send({"type": "http.response.body", "body": b"".join(self.events), "more_body": False})
 
 
 def error_response(error: ApiError) -> Response:

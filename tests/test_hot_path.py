@@ -163,7 +163,7 @@ def test_event_stream_sends_headers_then_one_body_message():
     async def receive():   # never read: nothing to wait for
         raise AssertionError("receive called")
 
-    asyncio.run(EventStream(b"data: {}\r\n\r\ndata: {}\r\n\r\n")({"type": "http"}, receive, send))
+    asyncio.run(EventStream([b"data: {}\r\n\r\n", b"data: {}\r\n\r\n"])({"type": "http"}, receive, send))
     assert [m["type"] for m in messages] == ["http.response.start", "http.response.body"]
     assert messages[1] == {"type": "http.response.body", "body": b"data: {}\r\n\r\ndata: {}\r\n\r\n",
                            "more_body": False}

@@ -172,7 +172,7 @@ def stream_response(ctx: Context, chunks) -> Response:
     """SSE (`alt=sse`): `data: <json>\\r\\n\\r\\n` per chunk, the framing both SDKs accept.
     Without it, a JSON array of the same chunks, as the real API answers."""
     if ctx.query("alt") == "sse":
-        return EventStream(b"".join([b"data: " + dumps(chunk) + b"\r\n\r\n" for chunk in chunks]))
+        return EventStream([b"data: " + dumps(chunk) + b"\r\n\r\n" for chunk in chunks])
     return Response(b"[" + b",\r\n".join(dumps(c) for c in chunks) + b"]",
                     media_type="application/json; charset=UTF-8")
 
