@@ -11,7 +11,7 @@ from google.genai import errors, types
 from support import assert_envelope
 from gemini_mockserver.auth import Identity, KeyRing
 from gemini_mockserver.batch_limits import BatchLimits, request_tokens
-from gemini_mockserver.pytest_plugin.server import LiveServer
+from support.servers import serve
 
 MODEL = "gemini-2.5-flash"
 INLINE = {"batch": {"displayName": "b", "inputConfig": {"requests": {"requests": [
@@ -49,7 +49,7 @@ def test_a_101st_job_in_flight_is_refused_until_one_ends(gemini_mock, http):
 
 def test_enqueued_tokens_per_model_and_tier(monkeypatch):
     keys = KeyRing({"paid": Identity("paid", "paid-project", "paid@example.com", tier="tier1")})
-    with LiveServer(keys=keys) as server:
+    with serve(keys=keys) as server:
         monkeypatch.setitem(server.store.batches.limits.enqueued["tier1"], MODEL, 5)
         client = genai.Client(api_key="paid", http_options=types.HttpOptions(base_url=server.base_url))
         client.batches.create(model=MODEL, src=[types.InlinedRequest(contents="one two three")])

@@ -388,7 +388,7 @@ CASES: list[Case] = [
          kind="openai", response="batch"),
     Case("GET", "openai/batches/{id:path}", path=lambda w: f"openai/batches/{w.openai_batch}", kind="openai",
          response="batch"),
-    # the Live API's ephemeral tokens: AuthToken is no recorded message (tests/test_live_tokens.py checks it)
+    # the Live API's ephemeral tokens: AuthToken is no recorded message (tests/api/test_live_tokens.py checks it)
     Case("POST", "auth_tokens", body={"uses": 1}),
 ]
 
@@ -409,7 +409,7 @@ def _agent(world: World) -> str:
 
 
 # The Interactions API, agents and webhooks: snake_case shapes no recorded message describes
-# (tests/test_interactions*.py and tests/test_webhooks.py check them through the SDKs).
+# (tests/api/test_interactions*.py and tests/api/test_webhooks.py check them through the SDKs).
 CASES += [
     Case("POST", "interactions", body={"model": "gemini-3.6-flash", "input": "hi"}),
     Case("GET", "interactions/{id}", path=lambda w: f"interactions/{_interaction(w)}"),

@@ -9,7 +9,7 @@ import pytest
 
 from support import assert_envelope
 from gemini_mockserver.auth import Identity, KeyRing
-from gemini_mockserver.pytest_plugin.server import LiveServer
+from support.servers import serve
 
 PROMPT = {"contents": [{"role": "user", "parts": [{"text": "Explain how AI works in a few words"}]}]}
 
@@ -43,7 +43,7 @@ def test_keys_file_refuses_unknown_keys_as_the_real_api(tmp_path):
     keys = tmp_path / "keys.yaml"
     keys.write_text("keys:\n  - key: good\n    project: alpha\n    email: a@example.com\n    groups: [team@example.com]\n    tier: tier1\n")
     from gemini_mockserver.auth import load_keys_file
-    with LiveServer(keys=KeyRing(load_keys_file(keys))) as server:
+    with serve(keys=KeyRing(load_keys_file(keys))) as server:
         bad = httpx.get(f"{server.base_url}/v1beta/models", headers={"x-goog-api-key": "nope"})
         error = assert_envelope(bad, 400, "INVALID_ARGUMENT")
         assert error["details"][0]["reason"] == "API_KEY_INVALID"

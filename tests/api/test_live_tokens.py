@@ -11,8 +11,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from support import assert_envelope
-from test_live_api import (AUDIO_MODEL, closed, expected_text, last_session, receive, say,  # noqa: F401
-                           text_model, ws_url)
+from support.live import (AUDIO_MODEL, closed, expected_text, last_session, receive, say,  # noqa: F401
+                          text_model, ws_url)
 
 CONSTRAINED = "BidiGenerateContentConstrained"
 

@@ -18,10 +18,10 @@ import pytest
 
 from support import assert_envelope
 from gemini_mockserver.app import create_store
-from gemini_mockserver.auth import Identity, KeyRing
+from gemini_mockserver.auth import Identity
 from gemini_mockserver.errors import ApiError
 from gemini_mockserver.wire import parse_time
-from gemini_mockserver.pytest_plugin.server import LiveServer
+from support.servers import serve
 
 MODEL = "gemini-2.5-flash"
 DAY = 24 * 3600
@@ -37,7 +37,7 @@ PAID, OTHER, FREE = "project-paid", "project-other", "project-free"
 
 @pytest.fixture(scope="module")
 def server():
-    with LiveServer(keys=KeyRing(dict(IDENTITIES)), config={"batch": {"pendingSeconds": 5.0}}) as live:
+    with serve(keys=IDENTITIES, config={"batch": {"pendingSeconds": 5.0}}) as live:
         yield live
 
 

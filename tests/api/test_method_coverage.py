@@ -15,7 +15,7 @@ METHODS_TSV = DATA / "v1beta.methods.tsv"
 
 
 # Listed by the newer v1beta revision, but the SDKs create ephemeral tokens on v1alpha only and the emulator
-# answers them there (live/tokens.py; tests/test_live_tokens.py holds v1beta to the 404): walked on v1alpha.
+# answers them there (live/tokens.py; tests/api/test_live_tokens.py holds v1beta to the 404): walked on v1alpha.
 V1ALPHA_ONLY = {"generativelanguage.auth_tokens.create"}
 
 

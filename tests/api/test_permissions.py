@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from support import assert_envelope, validate_response
-from gemini_mockserver.auth import Identity, KeyRing
+from gemini_mockserver.auth import Identity
 from gemini_mockserver.errors import missing_resource
-from gemini_mockserver.pytest_plugin.server import LiveServer
+from support.servers import serve
 
 IDENTITIES = {
     "owner-key": Identity("owner-key", "project-owner", "owner@example.com"),
@@ -28,7 +28,7 @@ TUNED_BODY = {"displayName": "Shared", "baseModel": "models/gemini-1.5-flash-001
 
 @pytest.fixture(scope="module")
 def server():
-    with LiveServer(keys=KeyRing(dict(IDENTITIES)), config={"tunedModel": {"trainingSeconds": 0.0}}) as live:
+    with serve(keys=IDENTITIES, config={"tunedModel": {"trainingSeconds": 0.0}}) as live:
         yield live
 
 

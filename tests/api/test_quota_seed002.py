@@ -11,7 +11,7 @@ from google.genai import errors, types
 from support import assert_envelope
 from gemini_mockserver.auth import Identity, KeyRing
 from gemini_mockserver.generation.tokens import count_text
-from gemini_mockserver.pytest_plugin.server import LiveServer
+from support.servers import serve
 
 MODEL = "gemini-2.5-flash"
 FREE_KEY, PAID_KEY = "free-key", "paid-key"
@@ -30,7 +30,7 @@ def keyed_server():
         FREE_KEY: Identity(key=FREE_KEY, project="free-project", email="free@example.com", tier="free"),
         PAID_KEY: Identity(key=PAID_KEY, project="paid-project", email="paid@example.com", tier="tier1"),
     })
-    with LiveServer(keys=keys) as server:
+    with serve(keys=keys) as server:
         yield server
 
 

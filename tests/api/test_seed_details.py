@@ -13,7 +13,7 @@ import pytest
 
 from support import assert_envelope
 from gemini_mockserver.auth import Identity, KeyRing
-from gemini_mockserver.pytest_plugin.server import LiveServer
+from support.servers import serve
 
 TUNED_BODY = {"displayName": "Mine", "baseModel": "models/gemini-1.5-flash-001-tuning",
               "tuningTask": {"trainingData": {"examples": {"examples": [{"textInput": "Hello", "output": "Bonjour"}]}}}}
@@ -111,7 +111,7 @@ def test_the_last_tuned_model_owner_message_still_offers_the_transfer(http, tune
 def test_another_projects_log_is_named_once_in_a_dataset_404():
     keys = KeyRing({key: Identity(key, project, f"{key}@example.com", tier="tier1")
                     for key, project in (("ours", "project-ours"), ("theirs", "project-theirs"))})
-    with LiveServer(keys=keys) as server, httpx.Client(base_url=server.base_url, timeout=30) as api:
+    with serve(keys=keys) as server, httpx.Client(base_url=server.base_url, timeout=30) as api:
         assert api.patch("/_mock/projects/project-theirs/logging", json={"enabled": True}).status_code == 200
         answer = api.post("/v1beta/models/gemini-2.5-flash:generateContent", headers={"x-goog-api-key": "theirs"},
                           json={"contents": [{"parts": [{"text": "hi"}]}]})

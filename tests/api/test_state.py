@@ -25,6 +25,7 @@ from support import assert_envelope, wav_bytes
 from gemini_mockserver.auth import Identity, KeyRing
 from gemini_mockserver.generation.tokens import count_text
 from gemini_mockserver.pytest_plugin.server import LiveServer
+from support.servers import serve
 
 MODEL = "gemini-2.5-flash"
 T0 = "2026-03-02T10:00:00+00:00"
@@ -294,7 +295,7 @@ def frozen():
 
 
 def test_export_reset_import_restores_everything(frozen):
-    with LiveServer(keys=keyring()) as server:
+    with serve(keys=keyring()) as server:
         s = Session(server)
         try:
             populate(s)
@@ -332,14 +333,14 @@ def test_export_reset_import_restores_everything(frozen):
 
 
 def test_an_export_imports_into_another_server(frozen):
-    with LiveServer(keys=keyring()) as first:
+    with serve(keys=keyring()) as first:
         s = Session(first)
         try:
             populate(s)
             before, saved = views(s), export(s)
         finally:
             s.close()
-    with LiveServer(keys=keyring(), config={"seed": 7}) as second:
+    with serve(keys=keyring(), config={"seed": 7}) as second:
         s = Session(second)
         try:
             s.ok(s.control.post("/_mock/state:import", json=saved))
@@ -351,7 +352,7 @@ def test_an_export_imports_into_another_server(frozen):
 
 def test_state_dir_survives_a_restart_and_a_crash_image(frozen, tmp_path):
     state, crash_image = tmp_path / "state", tmp_path / "image"
-    with LiveServer(keys=keyring(), state_dir=state) as server:
+    with serve(keys=keyring(), state_dir=state) as server:
         s = Session(server)
         try:
             populate(s)
@@ -364,7 +365,7 @@ def test_state_dir_survives_a_restart_and_a_crash_image(frozen, tmp_path):
         finally:
             s.close()
     for directory in (state, crash_image):
-        with LiveServer(keys=keyring(), state_dir=directory) as again:
+        with serve(keys=keyring(), state_dir=directory) as again:
             s = Session(again)
             try:
                 assert_same(rebased(before, server.base_url, again.base_url), views(s))
@@ -374,7 +375,7 @@ def test_state_dir_survives_a_restart_and_a_crash_image(frozen, tmp_path):
 
 
 def test_reads_and_model_calls_write_nothing(tmp_path):
-    with LiveServer(keys=keyring(), state_dir=tmp_path) as server:
+    with serve(keys=keyring(), state_dir=tmp_path) as server:
         s = Session(server)
         try:
             persister = server.store.persister
@@ -409,7 +410,7 @@ def test_reads_and_model_calls_write_nothing(tmp_path):
     ({"format": "gemini-mockserver-state", "version": 1, "blobs": {"projects/p/files/x": "%%%"}}, "base64"),
 ])
 def test_a_bad_state_document_is_a_400(doc, words):
-    with LiveServer() as server:
+    with serve() as server:
         httpx.post(server.base_url + "/upload/v1beta/files?uploadType=media", content=b"kept",
                    headers={"x-goog-api-key": "k", "content-type": "text/plain"}).raise_for_status()
         response = httpx.post(server.base_url + "/_mock/state:import", json=doc)

@@ -141,7 +141,7 @@ def test_serve_realistic_and_log_bodies(tmp_path):
 
 
 def test_a_live_session_speaks_at_the_configured_pace(gemini_mock, waits):
-    from test_live_api import AUDIO_MODEL, open_session, say
+    from support.live import AUDIO_MODEL, open_session, say
     gemini_mock.configure({"stream": {"tokensPerSecond": 2000.0, "firstTokenSeconds": 0.03}})
     with open_session(gemini_mock, {"model": AUDIO_MODEL}) as ws:
         messages = say(ws, "hello")

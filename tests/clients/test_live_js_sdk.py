@@ -1,5 +1,5 @@
 """The Live API and ephemeral tokens through the @google/genai JavaScript SDK (tests/js/live.test.mjs, run
-with `node --test`). Node and the SDK install are found or skipped exactly as for tests/test_js_sdk.py."""
+with `node --test`). Node and the SDK install are found or skipped as tests/support/js.py decides."""
 from __future__ import annotations
 
 import json
@@ -8,15 +8,15 @@ import re
 import subprocess
 import time
 
-from test_js_sdk import JS_DIR, _ensure_sdk, _node, _tail
-from test_live_api import AUDIO_MODEL, expected_text, text_model  # noqa: F401 (a fixture)
+from support.js import JS_DIR, ensure_sdk, find_node, tail
+from support.live import AUDIO_MODEL, expected_text, text_model  # noqa: F401 (a fixture)
 
 PROMPT = "Tell me about the ocean"
 
 
 def test_javascript_sdk_live(gemini_mock, text_model):
-    node = _node()
-    _ensure_sdk()
+    node = find_node()
+    ensure_sdk()
     contents = [{"role": "user", "parts": [{"text": PROMPT}]}]
     live = {"audioModel": AUDIO_MODEL, "textModel": text_model, "prompt": PROMPT,
             "audioText": expected_text(gemini_mock, AUDIO_MODEL, contents),
@@ -28,7 +28,7 @@ def test_javascript_sdk_live(gemini_mock, text_model):
     result = subprocess.run([node, "--test", "--test-reporter=spec", "live.test.mjs"], cwd=JS_DIR, env=env,
                             capture_output=True, text=True, timeout=600)
     output = result.stdout + result.stderr
-    assert result.returncode == 0, f"the JavaScript Live test failed:\n{_tail(output, 200)}"
+    assert result.returncode == 0, f"the JavaScript Live test failed:\n{tail(output, 200)}"
     assert re.search(r"\bpass 5\b", output) and re.search(r"\bfail 0\b", output), output
     assert not gemini_mock.store.internal_errors
     deadline = time.monotonic() + 10     # a session is journaled when the server sees it end

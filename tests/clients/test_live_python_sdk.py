@@ -8,7 +8,7 @@ import pytest
 from google import genai
 from google.genai import errors, types
 
-from test_live_api import AUDIO_MODEL, expected_text, last_session
+from support.live import AUDIO_MODEL, expected_text, last_session
 
 PROMPT = "Tell me about the ocean"
 

@@ -3,7 +3,7 @@
 Requests go over a plain socket (no client library to tidy them up): truncated and invalid JSON,
 wrong types, huge numbers and strings, deep nesting, odd unicode, ids with `..`, `/`, `%2F` and NUL,
 wrong upload offsets and headers, oversized bodies, and malformed HTTP. Every answer is held to the
-contract of tests/test_fuzz_openapi.py (never a 5xx; a 200 is the recorded message; anything else
+contract of tests/properties/test_fuzz_openapi.py (never a 5xx; a 200 is the recorded message; anything else
 the Google error envelope), and the server is healthy afterwards.
 
 The drivers here are shared with `bench/fuzz.py`, which runs them at scale; the tests run seeded
@@ -25,6 +25,7 @@ import hypothesis
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
+from support.servers import serve
 from test_fuzz_openapi import (LONG, PROMPT, Expect, Tally, World, answer_problems, envelope_problems,
                                healthy)
 
@@ -751,10 +752,8 @@ PAID_KEY = "fuzz-paid-key"
 
 def paid_server():
     """A live emulator whose keys file lists one paid-tier key (logs and datasets need billing)."""
-    from gemini_mockserver.auth import Identity, KeyRing
-    from gemini_mockserver.pytest_plugin.server import LiveServer
-    return LiveServer(keys=KeyRing({PAID_KEY: Identity(PAID_KEY, "project-fuzz-paid", "paid@example.com",
-                                                       tier="tier1")}))
+    from gemini_mockserver.auth import Identity
+    return serve(keys={PAID_KEY: Identity(PAID_KEY, "project-fuzz-paid", "paid@example.com", tier="tier1")})
 
 
 def fuzz_control(base_url: str, world: World, tally: Tally, examples: int, seed: int = 0) -> None:

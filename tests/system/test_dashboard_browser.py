@@ -1,8 +1,7 @@
 """The dashboard (`/_mock/ui`) in a real headless Chromium, driven by Playwright.
 
-The browser is Debian's chromium (`scripts/ensure-chromium`, which `make test` runs, installs it); Playwright
-(the `test` extra) drives it through `executable_path`, so no browser download is needed. Without either,
-the test skips and says why.
+The browser, its page and the server behind it are tests/support/browser.py's; without Chromium or
+Playwright the test skips and says why.
 
 It clicks through what a front-end developer would: a batch moves PENDING -> RUNNING -> SUCCEEDED as the
 clock buttons are pressed, a logged call shows up and takes a thumbs up and a comment, a dataset is made
@@ -11,85 +10,17 @@ names, prompts) is ever run as HTML.
 """
 from __future__ import annotations
 
-import os
 import re
-import shutil
-from pathlib import Path
 
 import httpx
-import pytest
 
-from gemini_mockserver.auth import Identity, KeyRing
-from gemini_mockserver.pytest_plugin.server import LiveServer
+from support.browser import KEY, PAID, api, browser, needs_chromium, page, server, sync_api  # noqa: F401
 
 MODEL = "gemini-2.5-flash"
-PAID = "project-ui"
-KEY = "ui-key"
 XSS_NAME = '<img src=x onerror="window.__xss = 1">batch'
 XSS_PROMPT = '<script>window.__xss = 2</script><b>bold?</b> hello'
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
-
-def find_chromium() -> str | None:
-    explicit = os.environ.get("GEMINI_MOCK_CHROMIUM")
-    if explicit:
-        return explicit if Path(explicit).exists() else None
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
-CHROMIUM = find_chromium()
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="no chromium found (GEMINI_MOCK_CHROMIUM, or on PATH): run scripts/ensure-chromium (as root it installs Debian's "
-                             "chromium), or set GEMINI_MOCK_CHROMIUM to a Chromium binary")
-
-
-@pytest.fixture(scope="module")
-def server():
-    keys = KeyRing({KEY: Identity(KEY, PAID, "ui@example.com", tier="tier2"),
-                    "free-ui-key": Identity("free-ui-key", "project-free-ui", "free@example.com")})
-    config = {"batch": {"pendingSeconds": 3600.0, "runningSeconds": 3600.0}}
-    with LiveServer(keys=keys, config=config) as live:
-        yield live
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser, server):
-    server.store.reset(config=True, clock=True)
-    context = browser.new_context()
-    opened = context.new_page()
-    problems: list[str] = []
-    # (a 4xx the page asked for on purpose is logged by Chromium as a failed resource: not a problem)
-    opened.on("console", lambda m: problems.append(m.text)
-              if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
-    opened.on("pageerror", lambda e: problems.append(str(e)))
-    opened.on("dialog", lambda d: (problems.append("dialog: " + d.message), d.dismiss()))
-    opened.set_default_timeout(15_000)
-    yield opened
-    context.close()
-    assert not problems, problems
-    errors = list(server.store.internal_errors)
-    server.store.internal_errors.clear()
-    assert not errors, errors
-
-
-@pytest.fixture
-def api(server):
-    with httpx.Client(base_url=server.base_url, headers={"x-goog-api-key": KEY}, timeout=30) as session:
-        yield session
+pytestmark = needs_chromium
 
 
 def row(page, name: str):

@@ -12,12 +12,10 @@ import struct
 import zlib
 from pathlib import Path
 
-import pytest
-
-from test_dashboard_browser import CHROMIUM, KEY, PAID, api, browser, page, server, sync_api  # noqa: F401
+from support.browser import KEY, PAID, api, browser, needs_chromium, page, server, sync_api  # noqa: F401
 from support.paths import ROOT
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium found (see test_dashboard_browser.py)")
+pytestmark = needs_chromium
 
 MODEL = "gemini-3.5-flash-lite"
 ARTIFACTS = Path(os.environ.get("GEMINI_MOCK_ARTIFACTS") or ROOT / "test-artifacts")

@@ -144,7 +144,7 @@ def test_requests_to_the_real_hosts_fail_loudly(pytester):
 
 OPTED_OUT = '''
 import httpx
-from gemini_mockserver.pytest_plugin.server import LiveServer
+from support.servers import serve
 
 
 async def echo_host(scope, receive, send):
@@ -155,7 +155,7 @@ async def echo_host(scope, receive, send):
 
 def test_the_request_goes_out():
     # through a local forward proxy, so the request leaves the client but not the machine
-    with LiveServer(app=echo_host) as proxy:
+    with serve(app=echo_host) as proxy:
         answer = httpx.get("http://generativelanguage.googleapis.com/v1beta/models", proxy=proxy.base_url)
     assert answer.text == "generativelanguage.googleapis.com"
 '''

@@ -15,7 +15,7 @@ from google import genai
 from google.genai import errors, types
 
 from gemini_mockserver.recording import Cassettes, canonical_body, create_recorder, drift, drift_report
-from gemini_mockserver.pytest_plugin.server import LiveServer
+from support.servers import serve
 from support.paths import ROOT
 
 MODEL = "gemini-2.5-flash"
@@ -62,7 +62,7 @@ def scenario(base_url: str, tmp_path: Path, advance=None) -> dict:
 def recorded(tmp_path):
     """Cassettes of the scenario, recorded through a proxy in front of an emulator seeded 99."""
     cassettes = tmp_path / "cassettes"
-    with LiveServer(config={"seed": 99}) as upstream, LiveServer(app=create_recorder(upstream.base_url, cassettes)) as proxy:
+    with serve(config={"seed": 99}) as upstream, serve(app=create_recorder(upstream.base_url, cassettes)) as proxy:
         answers = scenario(proxy.base_url, tmp_path, advance=lambda: upstream.store.clock.advance(3600))
         direct = generate(upstream.base_url, "Tell me about rivers", api_version="v1beta")
     return cassettes, answers, direct
@@ -100,7 +100,7 @@ def test_cassettes_hold_each_interaction_without_keys(recorded):
 
 def test_replay_answers_as_recorded_then_falls_back_to_emulation(recorded, tmp_path):
     cassettes, answers, _ = recorded
-    with LiveServer(replay=str(cassettes)) as replay:             # seed 0: emulation would differ
+    with serve(replay=str(cassettes)) as replay:             # seed 0: emulation would differ
         again = scenario(replay.base_url, tmp_path)
         assert again == answers
         assert generate(replay.base_url, "Tell me about rivers") != answers["generate"]                                # /v1 was not recorded: emulated, seed 0

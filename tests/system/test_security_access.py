@@ -28,7 +28,7 @@ from gemini_mockserver.access import ControlAccess
 from gemini_mockserver.app import create_store
 from gemini_mockserver.cli import build_parser, control_access
 from gemini_mockserver.persistence import SLOTS, StateDirError
-from gemini_mockserver.pytest_plugin.server import LiveServer
+from support.servers import serve
 from support.paths import ROOT
 
 MODEL = "gemini-2.5-flash"
@@ -53,7 +53,7 @@ def upload(base_url: str, key: str, data: bytes, name: str = "note.txt") -> str:
 
 @pytest.fixture(scope="module")
 def server():
-    with LiveServer() as live:
+    with serve() as live:
         yield live
 
 
@@ -179,7 +179,7 @@ def test_the_token_comes_from_the_flag_or_the_environment(monkeypatch):
 
 
 def test_extra_host_names_and_a_given_token_in_process():
-    with LiveServer(access=ControlAccess(token="t0ken", hosts=frozenset({"devbox.lan"}))) as live:
+    with serve(access=ControlAccess(token="t0ken", hosts=frozenset({"devbox.lan"}))) as live:
         headers = {"X-Mock-Control-Token": "t0ken"}
         assert httpx.get(live.base_url + "/_mock/config", headers={**headers, "Host": "devbox.lan:1"}).status_code == 200
         assert_envelope(httpx.get(live.base_url + "/_mock/config", headers={**headers, "Host": "other.lan"}),
@@ -215,7 +215,7 @@ def _sees(base_url: str, key: str) -> dict:
 
 def test_exports_and_snapshots_hold_no_raw_key_and_still_restore_every_project(tmp_path):
     state = tmp_path / "state"
-    with LiveServer(state_dir=state) as first:
+    with serve(state_dir=state) as first:
         seen = _fill(first.base_url)
         export = httpx.get(first.base_url + "/_mock/state:export", timeout=60)
         assert export.status_code == 200
@@ -229,11 +229,11 @@ def test_exports_and_snapshots_hold_no_raw_key_and_still_restore_every_project(t
         if path.is_file():
             assert KEY_A.encode() not in path.read_bytes() and KEY_B.encode() not in path.read_bytes(), path
     # a restart on the state dir: each key sees its own resources again
-    with LiveServer(state_dir=state) as again:
+    with serve(state_dir=state) as again:
         for key in (KEY_A, KEY_B):
             assert _sees(again.base_url, key) == seen[key]
     # the export imported elsewhere restores every project
-    with LiveServer() as other:
+    with serve() as other:
         imported = httpx.post(other.base_url + "/_mock/state:import", content=export.content, timeout=60)
         assert imported.status_code == 200, imported.text
         for key in (KEY_A, KEY_B):
@@ -254,7 +254,7 @@ def _start(base_url: str, key: str, size: int) -> str:
 def test_upload_ids_are_random_not_derived_from_seed_project_or_counter():
     ids = []
     for _ in range(2):   # two servers with the same seed, the same key, the same first upload
-        with LiveServer(config={"seed": 7}) as live:
+        with serve(config={"seed": 7}) as live:
             url = _start(live.base_url, "same-key", 4)
             ids.append(httpx.URL(url).params["upload_id"])
     assert ids[0] != ids[1]
@@ -293,7 +293,7 @@ def test_keys_that_collided_on_40_bit_ids_are_two_projects(live):
         sdk(live.base_url, second).files.get(name=name)
     assert refused.value.code == 403
     # deterministic: the same key is the same project on another server
-    with LiveServer() as other:
+    with serve() as other:
         again = httpx.get(other.base_url + "/_mock/whoami", headers={"x-goog-api-key": first}).json()
         assert again["project"] == who[0]["project"]
 
@@ -301,7 +301,7 @@ def test_keys_that_collided_on_40_bit_ids_are_two_projects(live):
 # -- finding 7: a damaged state dir is never dropped silently ---------------------------------------------
 
 def _state_with_a_file(state: Path) -> tuple[str, Path]:
-    with LiveServer(state_dir=state) as live:
+    with serve(state_dir=state) as live:
         name = upload(live.base_url, "disk-key", b"stored bytes")
         project = live.store.keys.identify("disk-key").project
     return name, state / "projects" / project / "files" / name.split("/")[1]

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gemini_mockserver.pytest_plugin.server import LiveServer
+from support.servers import serve
 from support import assert_envelope
 
 KEY = {"x-goog-api-key": "security-cost-key"}
@@ -33,7 +33,7 @@ FUZZ_HANG = 15.0   # the fuzzer's bound: generous, as examples run beside the re
 @pytest.fixture(scope="module")
 def live():
     config = {"limits": {"headerSeconds": 1.0, "bodyIdleSeconds": 1.0}, "rateLimits": {"enabled": False}}
-    with LiveServer(config=config) as server:
+    with serve(config=config) as server:
         # Warm up (schemas and validators load on first use), so the timings below measure requests only.
         warm = _json_request("responseJsonSchema", {"type": "object", "properties": {"a": {"type": "string"}}})
         assert httpx.post(server.base_url + GENERATE, headers=KEY, json=warm, timeout=60).status_code == 200

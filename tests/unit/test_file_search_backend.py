@@ -8,7 +8,7 @@ import pytest
 from gemini_mockserver import dashboard
 from gemini_mockserver.errors import ApiError
 from gemini_mockserver.generation import file_search
-from gemini_mockserver.pytest_plugin.server import LiveServer
+from support.servers import api_client, serve
 
 TEXT = "Alpha beta gamma. Delta epsilon zeta eta. Theta iota kappa lambda mu."
 
@@ -80,12 +80,12 @@ def test_the_answer_quotes_the_best_chunks_and_supports_point_into_it():
     assert "groundingSupports" not in metadata and len(metadata["groundingChunks"]) == 2
 
 
-def _api(server: LiveServer) -> httpx.Client:
-    return httpx.Client(base_url=server.base_url, headers={"x-goog-api-key": "restart-key"}, timeout=30)
+def _api(server) -> httpx.Client:
+    return api_client(server, key="restart-key")
 
 
 def test_stores_and_documents_survive_a_restart_with_a_state_dir(tmp_path):
-    with LiveServer(state_dir=tmp_path) as server, _api(server) as api:
+    with serve(state_dir=tmp_path) as server, _api(server) as api:
         store = api.post("/v1beta/fileSearchStores", json={"displayName": "kept"}).json()["name"]
         op = api.post(f"/upload/v1beta/{store}:uploadToFileSearchStore", content=TEXT.encode(),
                       headers={"Content-Type": "text/plain"}).json()
@@ -95,7 +95,7 @@ def test_stores_and_documents_survive_a_restart_with_a_state_dir(tmp_path):
         before = api.get(f"/v1beta/{store}").json()
         (row,) = dashboard.state(server.store)["fileSearchStores"]   # the dashboard's view
         assert row["name"] == store and row["activeDocumentsCount"] == 1 and row["sizeBytes"] == len(TEXT)
-    with LiveServer(state_dir=tmp_path) as again, _api(again) as api:
+    with serve(state_dir=tmp_path) as again, _api(again) as api:
         assert api.get(f"/v1beta/{store}").json() == before
         assert api.get(f"/v1beta/{op['name']}").json() == op
         assert api.get(f"/v1beta/{gone}").status_code == 403
