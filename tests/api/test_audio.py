@@ -11,6 +11,7 @@ from gemini_mockserver.errors import ApiError
 from gemini_mockserver.generation import audio
 from gemini_mockserver.generation.engine import MediaInfo, count_tokens, generate_content
 from gemini_mockserver.generation.media import describe_media
+
 from support import wav_bytes
 from support.paths import AUDIO_FIXTURES
 

@@ -8,9 +8,10 @@ import pytest
 from google import genai
 from google.genai import errors, types
 
-from support import assert_envelope
 from gemini_mockserver.auth import Identity, KeyRing
 from gemini_mockserver.batch_limits import BatchLimits, request_tokens
+
+from support import assert_envelope
 from support.servers import serve
 
 MODEL = "gemini-2.5-flash"

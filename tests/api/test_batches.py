@@ -10,11 +10,12 @@ import warnings
 import pytest
 from google.genai import errors, types
 
-from support import assert_envelope, validate_response
 from gemini_mockserver import inference
 from gemini_mockserver.errors import ApiError
 from gemini_mockserver.schema import known_messages
 from gemini_mockserver.wire import parse_time
+
+from support import assert_envelope, validate_response
 
 MODEL = "gemini-2.5-flash"
 EMBED_MODEL = "gemini-embedding-001"

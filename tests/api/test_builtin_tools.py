@@ -9,6 +9,7 @@ import pytest
 from google.genai import errors, types
 
 from gemini_mockserver.generation.tokens import count_text
+
 from support import assert_envelope, validate_response
 
 FLASH = "gemini-2.5-flash"

@@ -9,22 +9,15 @@ import freezegun
 import pytest
 from google.genai import errors, types
 
-from support import assert_envelope, mp4_bytes, validate_response
 from gemini_mockserver.generation.tokens import count_text
+
+from support import assert_envelope, mp4_bytes, validate_response
+from support.documents import document
 
 MODEL = "gemini-2.5-flash"          # explicit minimum 1,024 tokens, implicit minimum 1,024
 PRO = "gemini-2.5-pro"              # explicit minimum 2,048, implicit minimum 4,096
 VERSIONED = "gemini-2.0-flash-001"  # explicit minimum 4,096, no implicit caching
 NOT_FOUND = "CachedContent not found (or permission denied)"
-WORDS = "the quick brown fox jumps over a lazy dog near our old barn".split()
-
-
-def document(tokens: int, topic: str = "ocean") -> str:
-    """Text of exactly `tokens` tokens (short words are one token each) starting with `topic`."""
-    words = [topic] + [WORDS[i % len(WORDS)] for i in range(tokens - 1)]
-    text = " ".join(words)
-    assert count_text(text) == tokens
-    return text
 
 
 def parse_time(text: str) -> dt.datetime:

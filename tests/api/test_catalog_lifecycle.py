@@ -13,11 +13,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from google.genai import errors
 
-from support import assert_envelope, validate_response
 from gemini_mockserver import cli
 from gemini_mockserver.catalog_record import RecordError, fetch_models, record_catalog
 from gemini_mockserver.resources.lifecycle import lifecycle_of
 from gemini_mockserver.resources.models import load_catalog
+
+from support import assert_envelope, validate_response
 
 pytest_plugins = ["pytester"]
 

@@ -15,11 +15,12 @@ from typing import Any, Callable
 import httpx
 import pytest
 
-from support import assert_envelope
 from gemini_mockserver import app as app_module
 from gemini_mockserver import openapi
 from gemini_mockserver.schema import validate_response
 from gemini_mockserver.pytest_plugin import contract
+
+from support import assert_envelope
 
 MODEL = "gemini-2.5-flash"
 EMBED = "gemini-embedding-001"

@@ -7,8 +7,9 @@ import json
 import httpx
 import pytest
 
-from support import assert_envelope
 from gemini_mockserver.auth import Identity, KeyRing
+
+from support import assert_envelope
 from support.servers import serve
 
 PROMPT = {"contents": [{"role": "user", "parts": [{"text": "Explain how AI works in a few words"}]}]}

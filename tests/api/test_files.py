@@ -15,9 +15,10 @@ import httpx
 import pytest
 from google.genai import errors, types
 
-from support import assert_envelope, mp4_bytes, validate_response, wav_bytes
 from gemini_mockserver.generation import audio, media
 from gemini_mockserver.paths import FIXTURES
+
+from support import assert_envelope, mp4_bytes, validate_response, wav_bytes
 
 MODEL = "gemini-2.5-flash"
 CHUNK = 8 * 1024 * 1024   # the SDK's chunk size

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import base64
-import struct
-import zlib
 
 import pytest
 from google.genai import errors, types
 
 from support import assert_envelope, validate_response
+from support.media import png
 
 MODEL = "gemini-3.8-flash"
 WEATHER = types.Tool(function_declarations=[types.FunctionDeclaration(
@@ -16,14 +15,6 @@ WEATHER = types.Tool(function_declarations=[types.FunctionDeclaration(
     parameters={"type": "OBJECT", "properties": {"city": {"type": "STRING"}}, "required": ["city"]})])
 NO_AFC = types.AutomaticFunctionCallingConfig(disable=True)
 ASK = "What is the weather in Paris? Call get_weather."
-
-
-def png() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    rows = b"".join(b"\x00" + b"\x00\x00\x00" * 4 for _ in range(4))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 4, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 # -- thinking levels ----------------------------------------------------------------------------------------
@@ -138,7 +129,7 @@ def test_only_the_first_of_parallel_calls_needs_one(http):
                                                 ("MEDIA_RESOLUTION_MEDIUM", 560), ("MEDIA_RESOLUTION_HIGH", 1120),
                                                 ("MEDIA_RESOLUTION_ULTRA_HIGH", 2240)])
 def test_per_part_media_resolution_sets_the_image_tokens(beta_client, resolution, tokens):
-    part = types.Part.from_bytes(data=png(), mime_type="image/png",
+    part = types.Part.from_bytes(data=png(4, 4, rgb=b"\x00\x00\x00"), mime_type="image/png",
                                  media_resolution=types.PartMediaResolution(level=resolution) if resolution else None)
     counted = beta_client.models.count_tokens(model=MODEL, contents=[part])
     assert counted.total_tokens == tokens
@@ -148,7 +139,7 @@ def test_per_part_media_resolution_sets_the_image_tokens(beta_client, resolution
 
 
 def test_media_resolution_levels_mix_and_override_the_request_setting(http):
-    data = base64.b64encode(png()).decode()
+    data = base64.b64encode(png(4, 4, rgb=b"\x00\x00\x00")).decode()
     low = {"inlineData": {"mimeType": "image/png", "data": data}, "mediaResolution": {"level": "MEDIA_RESOLUTION_LOW"}}
     plain = {"inlineData": {"mimeType": "image/png", "data": data}}
     exact = dict(plain, mediaResolution={"numTokens": 99})

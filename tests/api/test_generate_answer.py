@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from gemini_mockserver.resources import answers
+
 from support import assert_envelope, validate_response
 
 URL = "/v1beta/models/aqa:generateAnswer"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from support import assert_envelope, validate_response
 from gemini_mockserver.generation.tokens import count_text
+
+from support import assert_envelope, validate_response
 
 VERSIONS = ["v1beta3", "v1beta"]
 TEXT = "text-bison-001"

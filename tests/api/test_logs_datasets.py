@@ -16,11 +16,12 @@ import json
 import httpx
 import pytest
 
-from support import assert_envelope
 from gemini_mockserver.app import create_store
 from gemini_mockserver.auth import Identity
 from gemini_mockserver.errors import ApiError
 from gemini_mockserver.wire import parse_time
+
+from support import assert_envelope
 from support.servers import serve
 
 MODEL = "gemini-2.5-flash"

@@ -14,6 +14,7 @@ import pytest
 from google.genai import types
 
 from gemini_mockserver.generation import images, speech, video
+
 from support import assert_envelope
 
 IMAGE_MODEL = "gemini-3-pro-image-preview"

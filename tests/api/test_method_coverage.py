@@ -9,6 +9,7 @@ import pytest
 from gemini_mockserver.app import RESOURCES
 from gemini_mockserver.errors import ApiError
 from gemini_mockserver.routing import Router
+
 from support.paths import DATA
 
 METHODS_TSV = DATA / "v1beta.methods.tsv"

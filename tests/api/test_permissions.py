@@ -9,9 +9,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from support import assert_envelope, validate_response
 from gemini_mockserver.auth import Identity
 from gemini_mockserver.errors import missing_resource
+
+from support import assert_envelope, validate_response
 from support.servers import serve
 
 IDENTITIES = {

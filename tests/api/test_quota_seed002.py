@@ -8,20 +8,14 @@ import pytest
 from google import genai
 from google.genai import errors, types
 
-from support import assert_envelope
 from gemini_mockserver.auth import Identity, KeyRing
-from gemini_mockserver.generation.tokens import count_text
+
+from support import assert_envelope
+from support.documents import document
 from support.servers import serve
 
 MODEL = "gemini-2.5-flash"
 FREE_KEY, PAID_KEY = "free-key", "paid-key"
-WORDS = "the quick brown fox jumps over a lazy dog near our old barn".split()
-
-
-def document(tokens: int) -> str:
-    text = " ".join(["ocean"] + [WORDS[i % len(WORDS)] for i in range(tokens - 1)])
-    assert count_text(text) == tokens
-    return text
 
 
 @pytest.fixture(scope="module")

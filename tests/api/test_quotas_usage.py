@@ -15,23 +15,17 @@ import pytest
 from google import genai
 from google.genai import errors, types
 
-from support import assert_envelope
 from gemini_mockserver.auth import Identity, KeyRing
 from gemini_mockserver.generation.tokens import count_text
 from gemini_mockserver.quotas import pacific_day
+
+from support import assert_envelope
+from support.documents import document
 from support.servers import serve
 
 MODEL = "gemini-2.5-flash"
 FREE_KEY, PAID_KEY = "free-key", "paid-key"
 FLASH = {"input": 0.30, "cachedInput": 0.03, "output": 2.50}   # fixtures/pricing.json, per 1M tokens
-WORDS = "the quick brown fox jumps over a lazy dog near our old barn".split()
-
-
-def document(tokens: int, topic: str = "ocean") -> str:
-    words = [topic] + [WORDS[i % len(WORDS)] for i in range(tokens - 1)]
-    text = " ".join(words)
-    assert count_text(text) == tokens
-    return text
 
 
 # -- a server with listed keys -------------------------------------------------------------------------

@@ -11,8 +11,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from support import assert_envelope
 from gemini_mockserver.auth import Identity, KeyRing
+
+from support import assert_envelope
 from support.servers import serve
 
 TUNED_BODY = {"displayName": "Mine", "baseModel": "models/gemini-1.5-flash-001-tuning",

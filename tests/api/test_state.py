@@ -21,17 +21,17 @@ import pytest
 from google import genai
 from google.genai import types
 
-from support import assert_envelope, wav_bytes
 from gemini_mockserver.auth import Identity, KeyRing
-from gemini_mockserver.generation.tokens import count_text
 from gemini_mockserver.pytest_plugin.server import LiveServer
+
+from support import assert_envelope, wav_bytes
+from support.documents import document
 from support.servers import serve
 
 MODEL = "gemini-2.5-flash"
 T0 = "2026-03-02T10:00:00+00:00"
 KEY_A, KEY_B = "state-key-a", "state-key-b"
 PROJECT_A, PROJECT_B = "project-a", "project-b"
-WORDS = "the quick brown fox jumps over a lazy dog near our old barn".split()
 
 pytestmark = pytest.mark.filterwarnings("ignore:batches.create_embeddings:Warning")
 
@@ -41,12 +41,6 @@ def keyring() -> KeyRing:
         KEY_A: Identity(KEY_A, PROJECT_A, "alice@example.com", tier="tier1"),
         KEY_B: Identity(KEY_B, PROJECT_B, "bob@example.com", ("team@example.com",), tier="free"),
     })
-
-
-def document(tokens: int, topic: str = "ocean") -> str:
-    text = " ".join([topic] + [WORDS[i % len(WORDS)] for i in range(tokens - 1)])
-    assert count_text(text) == tokens
-    return text
 
 
 def batch_lines(count: int, topic: str) -> bytes:

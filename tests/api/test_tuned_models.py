@@ -8,8 +8,9 @@ import re
 import pytest
 from google.genai import errors
 
-from support import assert_envelope, validate_response
 from gemini_mockserver.errors import missing_resource
+
+from support import assert_envelope, validate_response
 
 BASE = "models/gemini-1.5-flash-001-tuning"
 EXAMPLES = [{"textInput": "Hello", "output": "Bonjour"}, {"textInput": "Goodbye", "output": "Au revoir"},

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from google.genai import errors
 
-from support import assert_envelope, validate_response
 from gemini_mockserver.errors import missing_resource
+
+from support import assert_envelope, validate_response
 
 TUNED_BODY = {
     "displayName": "My Custom Translator",

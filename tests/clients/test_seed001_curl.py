@@ -17,8 +17,9 @@ import subprocess
 
 import pytest
 
-from support import validate_response
 from gemini_mockserver.generation.tokens import count_text
+
+from support import validate_response
 
 HOST = "https://generativelanguage.googleapis.com"
 TUNING_BASE = "models/gemini-1.5-flash-001-tuning"

@@ -25,9 +25,10 @@ import hypothesis
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
-from support.servers import serve
 from test_fuzz_openapi import (LONG, PROMPT, Expect, Tally, World, answer_problems, envelope_problems,
                                healthy)
+
+from support.servers import serve
 
 # ---------------------------------------------------------------------------------------------------
 # A raw HTTP/1.1 client: one connection per request, bytes exactly as given

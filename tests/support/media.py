@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import struct
 import wave
+import zlib
 
 
 def wav_bytes(seconds: float, rate: int = 8000, sample: bytes = b"\x10\x00") -> bytes:
@@ -24,3 +25,12 @@ def mp4_bytes(seconds: int) -> bytes:
     mvhd = struct.pack(">I4s", 8 + len(mvhd_body), b"mvhd") + mvhd_body
     moov = struct.pack(">I4s", 8 + len(mvhd), b"moov") + mvhd
     return ftyp + moov
+
+
+def png(width: int = 4, height: int = 3, rgb: bytes = b"\xff\x00\x00") -> bytes:
+    """A small valid PNG of one colour (red unless told), so a model or a browser has a real image."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    raw = b"".join(b"\x00" + rgb * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import base64
 import os
-import struct
-import zlib
 from pathlib import Path
 
 from support.browser import KEY, PAID, api, browser, needs_chromium, page, server, sync_api  # noqa: F401
+from support.media import png
 from support.paths import ROOT
 
 pytestmark = needs_chromium
@@ -25,15 +24,6 @@ def shot(page, name: str) -> None:
     folder = ARTIFACTS / "dashboard"
     folder.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
-
-
-def png(width: int = 4, height: int = 3) -> bytes:
-    """A small valid PNG (red pixels), so the browser has a real image to show."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
 def opened(page, server):

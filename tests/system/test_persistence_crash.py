@@ -34,6 +34,7 @@ import pytest
 from gemini_mockserver.generation.tokens import count_text
 from gemini_mockserver import persistence
 from gemini_mockserver.persistence import SLOTS, StateDirError, encode_slot, read_slots, write_slot
+
 from support.paths import ROOT
 
 SEED = 20240607

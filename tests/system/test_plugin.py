@@ -23,6 +23,7 @@ from gemini_mockserver.wire import parse_time
 from gemini_mockserver.pytest_plugin import sdk
 from gemini_mockserver.pytest_plugin.plugin import GeminiMock, test_key
 from gemini_mockserver.pytest_plugin.server import LiveServer
+
 from support.paths import ROOT
 
 pytest_plugins = ["pytester"]

@@ -15,8 +15,9 @@ from google import genai
 from google.genai import errors, types
 
 from gemini_mockserver.recording import Cassettes, canonical_body, create_recorder, drift, drift_report
-from support.servers import serve
+
 from support.paths import ROOT
+from support.servers import serve
 
 MODEL = "gemini-2.5-flash"
 SECRET = "secret-key-0123456789"

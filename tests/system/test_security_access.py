@@ -22,14 +22,15 @@ import pytest
 from google import genai
 from google.genai import types
 
-from support import assert_envelope
 from gemini_mockserver import persistence
 from gemini_mockserver.access import ControlAccess
 from gemini_mockserver.app import create_store
 from gemini_mockserver.cli import build_parser, control_access
 from gemini_mockserver.persistence import SLOTS, StateDirError
-from support.servers import serve
+
+from support import assert_envelope
 from support.paths import ROOT
+from support.servers import serve
 
 MODEL = "gemini-2.5-flash"
 EVIL = "http://evil.example"

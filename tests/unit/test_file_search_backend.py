@@ -8,6 +8,7 @@ import pytest
 from gemini_mockserver import dashboard
 from gemini_mockserver.errors import ApiError
 from gemini_mockserver.generation import file_search
+
 from support.servers import api_client, serve
 
 TEXT = "Alpha beta gamma. Delta epsilon zeta eta. Theta iota kappa lambda mu."

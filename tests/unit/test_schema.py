@@ -17,6 +17,7 @@ import pytest
 from gemini_mockserver import schema
 from gemini_mockserver.errors import ApiError
 from gemini_mockserver.schema import normalize, validate_response
+
 from support.paths import ROOT
 
 
