@@ -1,7 +1,7 @@
 """Fuzzing at scale: tens of thousands of generated requests against one live emulator.
 
-The generators are the test suite's (tests/test_fuzz_openapi.py and tests/test_fuzz_http.py), run far
-longer than CI runs them:
+The generators are the test suite's (tests/properties/test_fuzz_openapi.py and test_fuzz_http.py), run
+far longer than CI runs them:
 
 * schemathesis over every operation of every version in `/openapi.json`, valid and invalid cases;
 * a state machine of resource lifecycles (create, read, change, list, delete, share);
@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "properties")]
 
 from common import report, table  # noqa: E402
 

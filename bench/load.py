@@ -3,8 +3,8 @@
 1. Load: 32 client threads over 4 keys for a while (default 30 s) doing mixed operations (generate,
    stream, count, embed, uploads and sha256-checked downloads, deletes, caches, batches, permissions on
    tuned models used by the grantees); then the server's state is checked against every client's ledger
-   (nothing lost, nothing twice, nothing in another project). The engine is tests/test_load.py's.
-2. Memory: 100,000 resources made through the backends (tests/test_memory_bounds.py's mix), bytes per
+   (nothing lost, nothing twice, nothing in another project). The engine is tests/system/test_load.py's.
+2. Memory: 100,000 resources made through the backends (tests/system/test_memory_bounds.py's mix), bytes per
    resource (tracemalloc on a sample, the resident set over all), and a journal fed 100,000 entries that
    stays at its cap of 10,000 and counts the rest as dropped.
 
@@ -20,7 +20,7 @@ import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "system")]
 
 from common import report, table  # noqa: E402
 

@@ -1,5 +1,7 @@
-"""Shared test helpers. The emulator's own pytest plugin (fixtures `gemini_mock`, `gemini_server`) is
-installed with the package and loaded through its entry point, so the suite uses it like a user would."""
+"""Fixtures for every test group (tests/README.md describes the layout). The emulator's own pytest plugin
+(fixtures `gemini_mock`, `gemini_server`) is installed with the package and loaded through its entry point,
+so the suite uses it like a user would. This conftest sits at the suite's root, so pytest puts tests/ on
+sys.path and every group imports the shared helpers as `support` (tests/support/)."""
 from __future__ import annotations
 
 import pytest

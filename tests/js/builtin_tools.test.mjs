@@ -1,5 +1,5 @@
 // Built-in tools through the @google/genai JavaScript SDK: Google Search grounding (also streamed), code
-// execution and URL context. Run by tests/test_js_builtin_tools.py, which passes GEMINI_MOCK_BASE_URL and
+// execution and URL context. Run by tests/clients/test_js_builtin_tools.py, which passes GEMINI_MOCK_BASE_URL and
 // GEMINI_MOCK_API_KEY.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -1,4 +1,4 @@
-// Environments through @google/genai's `ai.environments` (run by tests/test_js_environments.py, which passes
+// Environments through @google/genai's `ai.environments` (run by tests/clients/test_js_environments.py, which passes
 // GEMINI_MOCK_BASE_URL and GEMINI_MOCK_API_KEY).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -1,6 +1,6 @@
 // File Search through the @google/genai JavaScript SDK: a store, an upload that becomes a document, the
 // operation polled with ai.operations.get, documents, a grounded answer, and the store deleted with force.
-// Run by tests/test_js_file_search.py, which passes GEMINI_MOCK_BASE_URL and GEMINI_MOCK_API_KEY.
+// Run by tests/clients/test_js_file_search.py, which passes GEMINI_MOCK_BASE_URL and GEMINI_MOCK_API_KEY.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 

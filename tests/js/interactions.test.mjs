@@ -1,5 +1,5 @@
 // The Interactions API, agents and webhooks driven by the @google/genai JavaScript SDK.
-// Run by tests/test_js_interactions.py, which starts the emulator and passes:
+// Run by tests/clients/test_js_interactions.py, which starts the emulator and passes:
 //   GEMINI_MOCK_BASE_URL  the emulator's address
 //   GEMINI_MOCK_API_KEY   the key of a fresh project
 //   GEMINI_MOCK_EXPECTED  JSON {prompt, text}: the Python SDK's interaction answer to `prompt`
@@ -11,7 +11,7 @@ import { GoogleGenAI } from '@google/genai';
 const baseUrl = process.env.GEMINI_MOCK_BASE_URL;
 const apiKey = process.env.GEMINI_MOCK_API_KEY;
 if (!baseUrl || !apiKey) {
-  throw new Error('GEMINI_MOCK_BASE_URL and GEMINI_MOCK_API_KEY must be set (tests/test_js_interactions.py sets them)');
+  throw new Error('GEMINI_MOCK_BASE_URL and GEMINI_MOCK_API_KEY must be set (tests/clients/test_js_interactions.py sets them)');
 }
 const expected = JSON.parse(process.env.GEMINI_MOCK_EXPECTED);
 const MODEL = 'gemini-3.6-flash';

@@ -1,5 +1,5 @@
 // What @google/genai sent and got, as the journal keeps it, and a paced stream. Run by
-// tests/test_js_journal.py, which passes GEMINI_MOCK_BASE_URL and GEMINI_MOCK_API_KEY and sets the pace
+// tests/clients/test_js_journal.py, which passes GEMINI_MOCK_BASE_URL and GEMINI_MOCK_API_KEY and sets the pace
 // of MODEL to 0.3 s before the first token.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

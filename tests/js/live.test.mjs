@@ -1,5 +1,5 @@
 // The Live API (ai.live.connect) and ephemeral tokens (ai.authTokens.create) driven by @google/genai, as a
-// browser or Node application would use them. Run by tests/test_live_js_sdk.py, which starts the emulator
+// browser or Node application would use them. Run by tests/clients/test_live_js_sdk.py, which starts the emulator
 // (the SDK dials ws:// for an http:// base URL) and passes:
 //   GEMINI_MOCK_BASE_URL, GEMINI_MOCK_API_KEY   the emulator and a fresh project's key
 //   GEMINI_MOCK_LIVE                            JSON {audioModel, textModel, prompt, audioText, textAnswer}:
@@ -13,7 +13,7 @@ const baseUrl = process.env.GEMINI_MOCK_BASE_URL;
 const apiKey = process.env.GEMINI_MOCK_API_KEY;
 const live = JSON.parse(process.env.GEMINI_MOCK_LIVE ?? 'null');
 if (!baseUrl || !apiKey || !live) {
-  throw new Error('GEMINI_MOCK_BASE_URL, GEMINI_MOCK_API_KEY and GEMINI_MOCK_LIVE must be set (tests/test_live_js_sdk.py sets them)');
+  throw new Error('GEMINI_MOCK_BASE_URL, GEMINI_MOCK_API_KEY and GEMINI_MOCK_LIVE must be set (tests/clients/test_live_js_sdk.py sets them)');
 }
 
 const ai = new GoogleGenAI({ apiKey, httpOptions: { baseUrl, apiVersion: 'v1beta' } });

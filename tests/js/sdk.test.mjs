@@ -1,5 +1,5 @@
 // The emulator driven by the @google/genai JavaScript SDK, exactly as an application would use it.
-// Run by tests/test_js_sdk.py, which starts the emulator and passes:
+// Run by tests/clients/test_js_sdk.py, which starts the emulator and passes:
 //   GEMINI_MOCK_BASE_URL  the emulator's address (http://127.0.0.1:<port>)
 //   GEMINI_MOCK_API_KEY   the key of a fresh project
 //   GEMINI_MOCK_EXPECTED  optional JSON {prompt, text}: the Python SDK's answer to `prompt`
@@ -14,7 +14,7 @@ import { GoogleGenAI, createPartFromUri, createUserContent } from '@google/genai
 const baseUrl = process.env.GEMINI_MOCK_BASE_URL;
 const apiKey = process.env.GEMINI_MOCK_API_KEY;
 if (!baseUrl || !apiKey) {
-  throw new Error('GEMINI_MOCK_BASE_URL and GEMINI_MOCK_API_KEY must be set (tests/test_js_sdk.py sets them)');
+  throw new Error('GEMINI_MOCK_BASE_URL and GEMINI_MOCK_API_KEY must be set (tests/clients/test_js_sdk.py sets them)');
 }
 const expected = process.env.GEMINI_MOCK_EXPECTED ? JSON.parse(process.env.GEMINI_MOCK_EXPECTED) : null;
 
