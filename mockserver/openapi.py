@@ -6,7 +6,7 @@ at, with its media prefix (`/upload/...`, `/download/...`). Request and response
 output form, as `schema.json_schema` gives them), named `<version>.<Message>`.
 
 `OPERATIONS` says which message each route takes and answers. It is also the contract the test suite
-holds the server to (tests/test_contract.py drives every route and validates the answer against the
+holds the server to (tests/api/test_contract.py drives every route and validates the answer against the
 message named here), and what the record-and-replay drift check validates cassettes with.
 """
 from __future__ import annotations

@@ -38,7 +38,7 @@ holding the change is on disk:
   A crash mid-write can only tear the slot being written; loading takes the valid slot with the highest
   sequence, which holds every acknowledged change. (Measured against a snapshot replaced by an atomic
   rename, two fsyncs, and against SQLite in WAL mode with synchronous=FULL, one row holding the document:
-  see README, "State and persistence"; tests/test_persistence_crash.py prints the three.)
+  see README, "State and persistence"; tests/system/test_persistence_crash.py prints the three.)
 * so a GET that changes nothing writes nothing, and a generateContent writes only when it changed
   persistent state (a log). Rate-limit windows, the usage ledger, the implicit-cache memory and the use
   counts of rules and faults are kept lazily: they are in every snapshot, but changing them does not
