@@ -21,7 +21,7 @@ from .http import Context, error_response, json_response
 from .resources import batches, files, models
 from .resources import caches
 from .resources import corpora, legacy, permissions, tuned_models
-from .resources import openai_compat
+from .resources import openai as openai_compat
 from .resources import logs
 from .resources import media_generation, url_media
 from .resources import interactions
