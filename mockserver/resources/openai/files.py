@@ -13,6 +13,7 @@ from starlette.responses import Response
 from ...errors import ApiError
 from ...http import Context, json_response
 from ...wire import parse_time
+from ...multipart import MultipartReader, part_headers
 from .. import files as native_files
 from .errors import _bad
 
@@ -69,8 +70,8 @@ async def _receive_form(ctx: Context) -> tuple[dict[str, str], dict | None]:
         raise _bad("files.create takes multipart/form-data with the fields purpose and file.", "file")
     boundary = match.group(1).encode("latin-1")
     files = ctx.store.files
-    parts = native_files.MultipartReader(ctx.request.stream())
-    limit = native_files.MultipartReader.HEADER_LIMIT
+    parts = MultipartReader(ctx.request.stream())
+    limit = MultipartReader.HEADER_LIMIT
     delimiter = b"\r\n--" + boundary
     fields: dict[str, str] = {}
     upload: dict | None = None
@@ -80,7 +81,7 @@ async def _receive_form(ctx: Context) -> tuple[dict[str, str], dict | None]:
             tail = await parts.until(b"\r\n", limit)
             if tail.startswith(b"--"):
                 break
-            headers = native_files.part_headers(await parts.until(b"\r\n\r\n", limit))
+            headers = part_headers(await parts.until(b"\r\n\r\n", limit))
             name, filename = _disposition(headers)
             if filename is None:
                 fields[name or ""] = (await parts.until(delimiter, FIELD_LIMIT)).decode("utf-8", "replace")
