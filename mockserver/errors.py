@@ -98,3 +98,20 @@ def missing_resource(kind: str, name: str) -> ApiError:
     """
     return ApiError(403, "PERMISSION_DENIED",
                     f"You do not have permission to access the {kind} {name} or it may not exist.")
+
+
+# google.rpc.Code numbers: a per-request error and Operation.error are google.rpc.Status messages.
+RPC_CODES = {
+    "OK": 0, "CANCELLED": 1, "UNKNOWN": 2, "INVALID_ARGUMENT": 3, "DEADLINE_EXCEEDED": 4, "NOT_FOUND": 5,
+    "ALREADY_EXISTS": 6, "PERMISSION_DENIED": 7, "RESOURCE_EXHAUSTED": 8, "FAILED_PRECONDITION": 9,
+    "ABORTED": 10, "OUT_OF_RANGE": 11, "UNIMPLEMENTED": 12, "INTERNAL": 13, "UNAVAILABLE": 14,
+    "DATA_LOSS": 15, "UNAUTHENTICATED": 16,
+}
+
+
+def rpc_status(error: ApiError) -> dict:
+    """An ApiError as a google.rpc.Status (the `error` of a request that failed inside a batch)."""
+    status: dict[str, Any] = {"code": RPC_CODES.get(error.status, 2), "message": error.message}
+    if error.details:
+        status["details"] = error.details
+    return status

@@ -118,3 +118,18 @@ def sse_events(text: str, loads=None) -> list:
     if data:
         events.append("\n".join(data))
     return [loads(event) for event in events if event != "[DONE]"]
+
+
+# -- field masks -----------------------------------------------
+
+def snake_to_camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def parse_update_mask(raw: str | None) -> list[str] | None:
+    """The field paths of an `updateMask` query value in camelCase; None when it is absent or names no
+    field (an empty `updateMask=` is no mask, as the API's FieldMask parsing takes it)."""
+    if raw is None:
+        return None
+    return [snake_to_camel(part.strip()) for part in raw.split(",") if part.strip()] or None

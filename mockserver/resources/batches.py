@@ -49,13 +49,12 @@ from starlette.responses import Response
 from .. import inference
 from ..auth import Identity
 from ..batch_limits import BatchLimits, request_tokens
-from ..errors import ApiError, failed_precondition, invalid_argument, missing_resource
+from ..errors import RPC_CODES, ApiError, failed_precondition, invalid_argument, missing_resource, rpc_status
 from ..http import Context, json_response, parse_json
 from ..persistence import build, fields_of
 from ..routing import route
 from ..schema import normalize
-from ..wire import int64, paginate, page_size
-from .permissions import parse_update_mask
+from ..wire import int64, page_size, paginate, parse_update_mask
 
 PENDING = "BATCH_STATE_PENDING"
 RUNNING = "BATCH_STATE_RUNNING"
@@ -71,15 +70,6 @@ TYPE_PREFIX = "type.googleapis.com/google.ai.generativelanguage.v1main."
 RESULTS_MIME_TYPE = "application/jsonl"
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 50, 1000
 UPDATABLE = ("displayName", "priority")
-
-# google.rpc.Code numbers: a per-request error and Operation.error are google.rpc.Status messages.
-RPC_CODES = {
-    "OK": 0, "CANCELLED": 1, "UNKNOWN": 2, "INVALID_ARGUMENT": 3, "DEADLINE_EXCEEDED": 4, "NOT_FOUND": 5,
-    "ALREADY_EXISTS": 6, "PERMISSION_DENIED": 7, "RESOURCE_EXHAUSTED": 8, "FAILED_PRECONDITION": 9,
-    "ABORTED": 10, "OUT_OF_RANGE": 11, "UNIMPLEMENTED": 12, "INTERNAL": 13, "UNAVAILABLE": 14,
-    "DATA_LOSS": 15, "UNAUTHENTICATED": 16,
-}
-
 
 @dataclass(frozen=True)
 class Kind:
@@ -99,14 +89,6 @@ GENERATE = Kind("generate", "GenerateContentBatch", "GenerateContentBatchOutput"
 EMBED = Kind("embed", "EmbedContentBatch", "EmbedContentBatchOutput", "AsyncBatchEmbedContentRequest",
              "EmbedContentRequest", "asyncBatchEmbedContent", "embedContent", "updateEmbedContentBatch")
 KINDS = {GENERATE.name: GENERATE, EMBED.name: EMBED}
-
-
-def rpc_status(error: ApiError) -> dict:
-    """An ApiError as a google.rpc.Status (the `error` of a request that failed inside a batch)."""
-    status: dict[str, Any] = {"code": RPC_CODES.get(error.status, 2), "message": error.message}
-    if error.details:
-        status["details"] = error.details
-    return status
 
 
 _LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
@@ -643,8 +625,7 @@ class Batches:
             else:
                 override = None
                 if tuned is not None:
-                    from .tuned_models import last_user_text
-                    override = self.store.tuned_models.override_for(tuned, last_user_text(request))
+                    override = self.store.tuned_models.override_for(tuned, inference.last_user_text(request))
                 response = inference.generate(self.store, job.identity, model, request, override=override)
         except ApiError as error:
             job.failed += 1

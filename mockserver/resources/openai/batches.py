@@ -9,10 +9,9 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from ...errors import STATUS_CODES, ApiError, not_found
+from ...errors import RPC_CODES, STATUS_CODES, ApiError, not_found
 from ...http import Context, json_response
 from .. import files as native_files
-from ..batches import RPC_CODES
 from .answers import chat_completion
 from .backend import OpenAIBatch
 from .chat import CHAT_ENDPOINT, chat_to_native

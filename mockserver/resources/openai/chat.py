@@ -436,9 +436,8 @@ def _generation_model(ctx: Context, name: str, request: dict) -> tuple[dict, dic
         tuned = ctx.store.backends.get("tuned_models")
         if tuned is None:
             raise not_found(f"{name} is not found.")
-        from .tuned_models import last_user_text
         record = tuned.usable(ctx.identity, name)
-        return tuned.as_model(record), tuned.override_for(record, last_user_text(request))
+        return tuned.as_model(record), tuned.override_for(record, inference.last_user_text(request))
     return ctx.store.models.get(name, "generateContent", ctx.version), None
 
 
