@@ -63,35 +63,35 @@ async def upload_to_store(ctx: Context) -> Response:
     """`POST /upload/{version}/fileSearchStores/{id}:uploadToFileSearchStore`: every upload form."""
     upload_id = ctx.query("upload_id")
     if upload_id:   # a chunk of a session started here: the Files API's chunk handling, its finish is ours
-        return await file_upload._chunk(ctx, upload_id)
-    protocol = (file_upload._header(ctx, "x-goog-upload-protocol") or ctx.query("uploadType")
+        return await file_upload.upload_chunk(ctx, upload_id)
+    protocol = (file_upload.header(ctx, "x-goog-upload-protocol") or ctx.query("uploadType")
                 or ctx.query("upload_protocol") or "").lower()
     store_name = f"fileSearchStores/{ctx.params['store']}"
     try:
         ctx.store.file_search_stores.check_store(ctx.identity, store_name)
     except ApiError:
-        await file_upload._drain(ctx)
+        await file_upload.drain(ctx)
         raise
     if protocol == "resumable":
         return await _start(ctx, store_name)
     if protocol == "multipart":
         return await _multipart(ctx, store_name)
-    return await _one_shot(ctx, store_name, {}, ctx.request.stream(), file_upload._header(ctx, "content-type"))
+    return await _one_shot(ctx, store_name, {}, ctx.request.stream(), file_upload.header(ctx, "content-type"))
 
 
 async def _start(ctx: Context, store_name: str) -> Response:
-    command = (file_upload._header(ctx, "x-goog-upload-command") or "start").lower()
+    command = (file_upload.header(ctx, "x-goog-upload-command") or "start").lower()
     if command != "start":
-        await file_upload._drain(ctx)
+        await file_upload.drain(ctx)
         raise invalid_argument(f"A resumable upload begins with X-Goog-Upload-Command: start, not {command!r}.",
                                "X-Goog-Upload-Command")
     metadata = _metadata(await ctx.body())
-    declared = file_upload._int_header(ctx, "x-goog-upload-header-content-length")
+    declared = file_upload.int_header(ctx, "x-goog-upload-header-content-length")
     _check_size(declared)
     upload = ctx.store.files.start_upload(
         ctx.identity, {"displayName": metadata.get("displayName"), "mimeType": metadata.get("mimeType")},
-        declared=declared, header_mime=file_upload._header(ctx, "x-goog-upload-header-content-type"),
-        file_hint=file_upload._header(ctx, "x-goog-upload-file-name"), base_url=file_upload.base_url(ctx))
+        declared=declared, header_mime=file_upload.header(ctx, "x-goog-upload-header-content-type"),
+        file_hint=file_upload.header(ctx, "x-goog-upload-file-name"), base_url=file_upload.base_url(ctx))
     upload.finish = _finisher(ctx, store_name, metadata)
     url = ctx.request.url
     upload_url = f"{url.scheme}://{url.netloc}{url.path}?upload_id={upload.id}&upload_protocol=resumable"
@@ -110,7 +110,7 @@ async def _one_shot(ctx: Context, store_name: str, metadata: dict, pieces, mime_
     limits = file_records.Limits(MAX_UPLOAD_BYTES, MAX_UPLOAD_BYTES, 0)
     try:
         with file_records.Receiver(part, hashlib.sha256(), 0, declared=None, limits=limits) as receiver:
-            await file_upload._pump(pieces, receiver)
+            await file_upload.pump(pieces, receiver)
         mime = file_records.resolve_mime(metadata.get("mimeType"), mime_type, part, metadata.get("displayName"))
         operation = await run_in_threadpool(
             ctx.store.file_search_stores.add_document, ctx.identity, store_name, part, size=receiver.received,
@@ -118,24 +118,24 @@ async def _one_shot(ctx: Context, store_name: str, metadata: dict, pieces, mime_
             custom_metadata=metadata.get("customMetadata"), chunking=metadata.get("chunkingConfig"),
             kind="upload")
     except ApiError:
-        file_records._remove(part)
-        await file_upload._drain(ctx)
+        file_records.remove_quietly(part)
+        await file_upload.drain(ctx)
         raise
     except ClientDisconnect:
-        file_records._remove(part)
-        return file_upload._disconnected()
+        file_records.remove_quietly(part)
+        return file_upload.disconnected()
     except BaseException:
-        file_records._remove(part)
+        file_records.remove_quietly(part)
         raise
     return json_response(operation)
 
 
 async def _multipart(ctx: Context, store_name: str) -> Response:
     """`uploadType=multipart`: the request metadata (JSON) then the document's bytes, in multipart/related."""
-    content_type = file_upload._header(ctx, "content-type") or ""
+    content_type = file_upload.header(ctx, "content-type") or ""
     match = re.search(r'boundary="?([^";]+)"?', content_type)
     if not content_type.lower().startswith("multipart/") or not match:
-        await file_upload._drain(ctx)
+        await file_upload.drain(ctx)
         raise invalid_argument("A multipart upload needs Content-Type: multipart/related; boundary=...",
                                "Content-Type")
     boundary = match.group(1).encode("latin-1")
@@ -154,10 +154,10 @@ async def _multipart(ctx: Context, store_name: str) -> Response:
             raise invalid_argument("A multipart upload needs a media part after the metadata part.")
         media_headers = part_headers(await parts.until(b"\r\n\r\n", limit))
     except ApiError:
-        await file_upload._drain(ctx)
+        await file_upload.drain(ctx)
         raise
     except ClientDisconnect:
-        return file_upload._disconnected()
+        return file_upload.disconnected()
 
     async def media_pieces():
         async for piece in parts.pieces_until(delimiter):
@@ -167,7 +167,7 @@ async def _multipart(ctx: Context, store_name: str) -> Response:
 
 async def metadata_only(ctx: Context) -> Response:
     """`POST /{version}/fileSearchStores/{id}:uploadToFileSearchStore` (the metadata URI)."""
-    if file_upload._header(ctx, "x-goog-upload-protocol") or ctx.query("upload_id") or ctx.query("uploadType"):
+    if file_upload.header(ctx, "x-goog-upload-protocol") or ctx.query("upload_id") or ctx.query("uploadType"):
         return await upload_to_store(ctx)
     ctx.store.file_search_stores.check_store(ctx.identity, f"fileSearchStores/{ctx.params['store']}")
     _metadata(await ctx.body())

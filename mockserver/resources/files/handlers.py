@@ -12,12 +12,12 @@ from ...routing import route
 from ...wire import page_size, paginate
 
 from .records import FileRecord
-from .upload import _header, _metadata, base_url, upload_files
+from .upload import header, _metadata, base_url, upload_files
 
 
 async def create_file(ctx: Context) -> Response:
     """`POST /{version}/files`: metadata only (CreateFileRequest -> CreateFileResponse)."""
-    if _header(ctx, "x-goog-upload-protocol") or ctx.query("upload_id"):
+    if header(ctx, "x-goog-upload-protocol") or ctx.query("upload_id"):
         return await upload_files(ctx)
     ctx.identity
     metadata = await _metadata(ctx, await ctx.body())

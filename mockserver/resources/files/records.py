@@ -185,7 +185,7 @@ def new_upload_id() -> str:
     return secrets.token_urlsafe(24)
 
 
-def _remove(path: Path | None) -> None:
+def remove_quietly(path: Path | None) -> None:
     if path is not None:
         try:
             os.unlink(path)

@@ -19,7 +19,7 @@ from ...persistence import build, fields_of
 from ...wire import format_duration
 
 from .records import (ACTIVE, DISPLAY_NAME_LIMIT, FAILED, FileRecord, GENERATED, Limits, PROCESSING,
-    PUBLIC_HOST, Receiver, TEXT_COUNT_LIMIT, UPLOADED, Upload, _URI_RE, _project, _remove, check_new_name,
+    PUBLIC_HOST, Receiver, TEXT_COUNT_LIMIT, UPLOADED, Upload, _URI_RE, _project, remove_quietly, check_new_name,
     new_upload_id, parse_name, resolve_mime, sha256_hash, upload_error)
 
 # -- backend ----------------------------------------------------------------------------------------
@@ -321,7 +321,7 @@ class FileStore:
                 try:
                     self._check_free(project, f"files/{file_id}")
                 except ApiError:
-                    _remove(part)
+                    remove_quietly(part)
                     raise
             stale = self._files.get(project, {}).get(file_id)   # an expired file of the same name
             if stale is not None:
@@ -408,7 +408,7 @@ class FileStore:
                 del self._uploads[upload.id]
         for upload in stale:
             if upload.file_name is None:
-                _remove(upload.path)
+                remove_quietly(upload.path)
 
     def get_upload(self, upload_id: str) -> Upload:
         self._purge_uploads()
@@ -455,7 +455,7 @@ class FileStore:
             upload.touched = self.store.now()
             alive = self._uploads.get(upload.id) is upload
         if not alive:   # reset or cancelled meanwhile
-            _remove(upload.path)
+            remove_quietly(upload.path)
             raise upload_error(not_found(f"The upload {upload.id} was cancelled while receiving."), "final")
 
     def cancel_upload(self, upload: Upload) -> None:
@@ -463,7 +463,7 @@ class FileStore:
         with self.lock:
             self._uploads.pop(upload.id, None)
         if upload.file_name is None:
-            _remove(upload.path)
+            remove_quietly(upload.path)
 
     def finalize_upload(self, upload: Upload) -> dict:
         """Turn a complete upload into a File (JSON). The upload must be claimed (busy) by the caller;

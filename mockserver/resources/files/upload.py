@@ -16,7 +16,7 @@ from ...routing import ALL_VERSIONS
 from ...schema import normalize
 
 from ...multipart import MultipartReader, part_headers
-from .records import CHUNK_GRANULARITY, Receiver, Upload, _remove, upload_error
+from .records import CHUNK_GRANULARITY, Receiver, Upload, remove_quietly, upload_error
 from .store import FileStore
 
 # -- HTTP skin --------------------------------------------------------------------------------------
@@ -39,13 +39,13 @@ def base_url(ctx: Context) -> str:
     return base
 
 
-def _header(ctx: Context, name: str) -> str | None:
+def header(ctx: Context, name: str) -> str | None:
     value = ctx.request.headers.get(name)
     return value.strip() if value is not None else None
 
 
-def _int_header(ctx: Context, name: str) -> int | None:
-    value = _header(ctx, name)
+def int_header(ctx: Context, name: str) -> int | None:
+    value = header(ctx, name)
     if value is None or value == "":
         return None
     if not value.isdigit():
@@ -53,7 +53,7 @@ def _int_header(ctx: Context, name: str) -> int | None:
     return int(value)
 
 
-async def _drain(ctx: Context) -> None:
+async def drain(ctx: Context) -> None:
     """Read and drop the rest of the body, so a client still sending gets the answer."""
     try:
         async for _ in ctx.request.stream():
@@ -67,7 +67,7 @@ async def _drain(ctx: Context) -> None:
 HASH_BATCH = 2 * 1024 * 1024
 
 
-async def _pump(pieces, receiver: Receiver) -> None:
+async def pump(pieces, receiver: Receiver) -> None:
     """Stream `pieces` (an async iterator of bytes) into `receiver`, as they arrive.
 
     Each piece (a few hundred KiB from the server's socket reads) is checked and appended at once (the
@@ -97,7 +97,7 @@ async def _pump(pieces, receiver: Receiver) -> None:
         receiver.hash(batch)
 
 
-def _disconnected() -> Response:
+def disconnected() -> Response:
     return json_response(ApiError(499, "CANCELLED", "The client closed the connection.").envelope(), 499)
 
 
@@ -116,8 +116,8 @@ async def upload_files(ctx: Context) -> Response:
     """`POST /upload/{version}/files` (and `/resumable/upload/...`): every upload form."""
     upload_id = ctx.query("upload_id")
     if upload_id:
-        return await _chunk(ctx, upload_id)
-    protocol = (_header(ctx, "x-goog-upload-protocol") or ctx.query("uploadType")
+        return await upload_chunk(ctx, upload_id)
+    protocol = (header(ctx, "x-goog-upload-protocol") or ctx.query("uploadType")
                 or ctx.query("upload_protocol") or "").lower()
     ctx.identity  # every upload form but the chunks needs a key
     if protocol == "resumable":
@@ -128,17 +128,17 @@ async def upload_files(ctx: Context) -> Response:
 
 
 async def _start(ctx: Context) -> Response:
-    command = (_header(ctx, "x-goog-upload-command") or "start").lower()
+    command = (header(ctx, "x-goog-upload-command") or "start").lower()
     if command != "start":
-        await _drain(ctx)
+        await drain(ctx)
         raise invalid_argument(f"A resumable upload begins with X-Goog-Upload-Command: start, not {command!r}.",
                                "X-Goog-Upload-Command")
     metadata = await _metadata(ctx, await ctx.body())
     base = base_url(ctx)
     upload = ctx.store.files.start_upload(
-        ctx.identity, metadata, declared=_int_header(ctx, "x-goog-upload-header-content-length"),
-        header_mime=_header(ctx, "x-goog-upload-header-content-type"),
-        file_hint=_header(ctx, "x-goog-upload-file-name"), base_url=base)
+        ctx.identity, metadata, declared=int_header(ctx, "x-goog-upload-header-content-length"),
+        header_mime=header(ctx, "x-goog-upload-header-content-type"),
+        file_hint=header(ctx, "x-goog-upload-file-name"), base_url=base)
     url = ctx.request.url
     upload_url = f"{url.scheme}://{url.netloc}{url.path}?upload_id={upload.id}&upload_protocol=resumable"
     return Response(b"", 200, headers={
@@ -149,12 +149,12 @@ async def _start(ctx: Context) -> Response:
     })
 
 
-async def _chunk(ctx: Context, upload_id: str) -> Response:
+async def upload_chunk(ctx: Context, upload_id: str) -> Response:
     files: FileStore = ctx.store.files
     try:
         upload = files.get_upload(upload_id)
     except ApiError:
-        await _drain(ctx)
+        await drain(ctx)
         raise
     if api_key(ctx.request):
         # The upload URL is a capability (the seed's curl flow sends chunks to it without a key), but a
@@ -162,41 +162,41 @@ async def _chunk(ctx: Context, upload_id: str) -> Response:
         try:
             foreign = ctx.identity.project != upload.project
         except ApiError:
-            await _drain(ctx)
+            await drain(ctx)
             raise
         if foreign:
-            await _drain(ctx)
+            await drain(ctx)
             raise upload_error(not_found(f"No upload with id {upload_id!r}: it was never started, was "
                                          f"cancelled, or was abandoned."), "final")
     ctx._identity = upload.identity   # the journal shows whose upload it was
-    raw_command = _header(ctx, "x-goog-upload-command") or "upload"
+    raw_command = header(ctx, "x-goog-upload-command") or "upload"
     commands = {c.strip().lower() for c in raw_command.split(",") if c.strip()}
     unknown = commands - {"upload", "finalize", "query", "cancel"}
     if unknown or not commands:
-        await _drain(ctx)
+        await drain(ctx)
         raise upload_error(invalid_argument(f"Unknown X-Goog-Upload-Command {raw_command!r}.",
                                             "X-Goog-Upload-Command"), "active", upload.received)
     if "query" in commands:
-        await _drain(ctx)
+        await drain(ctx)
         return _query_answer(files, upload)
     if "cancel" in commands:
-        await _drain(ctx)
+        await drain(ctx)
         files.cancel_upload(upload)
         return Response(b"", 200, headers=_upload_headers("cancelled"))
     try:
-        offset = _int_header(ctx, "x-goog-upload-offset")
+        offset = int_header(ctx, "x-goog-upload-offset")
         if offset is None and "upload" in commands:
             raise invalid_argument("X-Goog-Upload-Offset is required with X-Goog-Upload-Command: upload.",
                                    "X-Goog-Upload-Offset")
         receiver = files.begin_chunk(upload, offset)
     except ApiError as error:
-        await _drain(ctx)
+        await drain(ctx)
         if "X-Goog-Upload-Status" not in error.headers:
             upload_error(error, "active", upload.received)
         raise
-    declared_length = _int_header(ctx, "content-length")
+    declared_length = int_header(ctx, "content-length")
     if upload.chunk_mime is None and upload.received == 0:
-        upload.chunk_mime = _header(ctx, "content-type")
+        upload.chunk_mime = header(ctx, "content-type")
     try:
         with receiver:
             if declared_length:   # refuse up front what Content-Length already shows to be too much
@@ -207,14 +207,14 @@ async def _chunk(ctx: Context, upload_id: str) -> Response:
                         f"{declared_length} bytes at offset {upload.received} would end at {end}. "
                         f"The upload was cancelled.", "Content-Length")
                 receiver.limits.check(end)
-            await _pump(ctx.request.stream(), receiver)
+            await pump(ctx.request.stream(), receiver)
     except ApiError as error:   # over a limit: the upload is cancelled, its bytes removed
         files.cancel_upload(upload)
-        await _drain(ctx)
+        await drain(ctx)
         raise upload_error(error, "final") from None
     except ClientDisconnect:    # interrupted: keep what arrived, the client can query and resume
         files.end_chunk(upload, receiver)
-        return _disconnected()
+        return disconnected()
     except BaseException:
         files.end_chunk(upload, receiver)
         raise
@@ -254,7 +254,7 @@ async def _one_shot(ctx: Context, metadata: dict, pieces, mime_type: str | None)
     hasher = hashlib.sha256()
     try:
         with Receiver(part, hasher, 0, declared=None, limits=limits) as receiver:
-            await _pump(pieces, receiver)
+            await pump(pieces, receiver)
         if meta["sizeBytes"] is not None and receiver.received != meta["sizeBytes"]:
             raise invalid_argument(f"file.size_bytes is {meta['sizeBytes']} but {receiver.received} bytes "
                                    f"were sent.", "file.sizeBytes")
@@ -262,29 +262,29 @@ async def _one_shot(ctx: Context, metadata: dict, pieces, mime_type: str | None)
             files.store_bytes, ctx.identity, metadata, part, size=receiver.received,
             sha256_hex=hasher.hexdigest(), mime_type=mime_type, base_url=base_url(ctx))
     except ApiError:
-        _remove(part)
-        await _drain(ctx)
+        remove_quietly(part)
+        await drain(ctx)
         raise
     except ClientDisconnect:
-        _remove(part)
-        return _disconnected()
+        remove_quietly(part)
+        return disconnected()
     except BaseException:
-        _remove(part)
+        remove_quietly(part)
         raise
     return json_response({"file": file})
 
 
 async def _raw(ctx: Context) -> Response:
     """`uploadType=media` (or no protocol): the body is the bytes, Content-Type their MIME type."""
-    return await _one_shot(ctx, {}, ctx.request.stream(), _header(ctx, "content-type"))
+    return await _one_shot(ctx, {}, ctx.request.stream(), header(ctx, "content-type"))
 
 
 async def _multipart(ctx: Context) -> Response:
     """`uploadType=multipart`: a metadata part (JSON) then a media part, in multipart/related."""
-    content_type = _header(ctx, "content-type") or ""
+    content_type = header(ctx, "content-type") or ""
     match = re.search(r'boundary="?([^";]+)"?', content_type)
     if not content_type.lower().startswith("multipart/") or not match:
-        await _drain(ctx)
+        await drain(ctx)
         raise invalid_argument("A multipart upload needs Content-Type: multipart/related; boundary=...",
                                "Content-Type")
     boundary = match.group(1).encode("latin-1")
@@ -312,8 +312,8 @@ async def _multipart(ctx: Context) -> Response:
             async def media_pieces():
                 yield first_body
     except ApiError:
-        await _drain(ctx)
+        await drain(ctx)
         raise
     except ClientDisconnect:
-        return _disconnected()
+        return disconnected()
     return await _one_shot(ctx, metadata, media_pieces(), media_headers.get("content-type"))
