@@ -22,7 +22,7 @@ STATUS_CODES = {
     "DEADLINE_EXCEEDED": 504,
 }
 
-_STATUS_FOR_CODE = {}
+_STATUS_FOR_CODE: dict[int, str] = {}
 for _name, _code in STATUS_CODES.items():
     _STATUS_FOR_CODE.setdefault(_code, _name)
 
@@ -30,7 +30,7 @@ for _name, _code in STATUS_CODES.items():
 class ApiError(Exception):
     """An error answered to the client as {"error": {"code", "message", "status", "details"}}."""
 
-    def __init__(self, code: int, status: str, message: str, details: list[dict] | None = None,
+    def __init__(self, code: int, status: str, message: str, details: list[dict[str, Any]] | None = None,
                  headers: dict[str, str] | None = None):
         super().__init__(message)
         self.code = code
@@ -109,7 +109,7 @@ RPC_CODES = {
 }
 
 
-def rpc_status(error: ApiError) -> dict:
+def rpc_status(error: ApiError) -> dict[str, Any]:
     """An ApiError as a google.rpc.Status (the `error` of a request that failed inside a batch)."""
     status: dict[str, Any] = {"code": RPC_CODES.get(error.status, 2), "message": error.message}
     if error.details:

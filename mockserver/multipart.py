@@ -4,6 +4,8 @@ Used by the Files API's multipart uploads, the OpenAI layer's form uploads and F
 """
 from __future__ import annotations
 
+from typing import AsyncIterable, AsyncIterator
+
 from .errors import invalid_argument
 
 
@@ -12,7 +14,7 @@ class MultipartReader:
 
     HEADER_LIMIT = 64 * 1024
 
-    def __init__(self, stream) -> None:
+    def __init__(self, stream: AsyncIterable[bytes]) -> None:
         self._stream = stream.__aiter__()
         self.buffer = bytearray()
         self.eof = False
@@ -42,7 +44,7 @@ class MultipartReader:
             if not await self._fill():
                 raise invalid_argument("Malformed multipart body: it ends before the closing boundary.")
 
-    async def pieces_until(self, marker: bytes):
+    async def pieces_until(self, marker: bytes) -> AsyncIterator[bytes]:
         """Yield the bytes before `marker` as they arrive; the marker is consumed."""
         keep = len(marker) - 1
         while True:
