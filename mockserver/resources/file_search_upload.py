@@ -1,9 +1,10 @@
 """`media.uploadToFileSearchStore`: bytes uploaded straight into a File Search store as a new document.
 
 `POST /upload/{version}/fileSearchStores/{id}:uploadToFileSearchStore` speaks the Files API's upload
-protocols (files.py: the resumable sessions, the multipart reader, the streaming receiver are reused), with
-an UploadToFileSearchStoreRequest as the metadata (`displayName`, `mimeType`, `customMetadata`,
-`chunkingConfig`, at the top level: google-genai 3.6.1 `_UploadToFileSearchStoreConfig_to_mldev`). The
+protocols, reusing their parts (files/upload.py: the resumable sessions; multipart.py: the multipart reader;
+files/records.py: the streaming receiver), with an UploadToFileSearchStoreRequest as the metadata
+(`displayName`, `mimeType`, `customMetadata`, `chunkingConfig`, at the top level: google-genai 3.6.1
+`_UploadToFileSearchStoreConfig_to_mldev`). The
 final answer is the long-running Operation `fileSearchStores/{id}/upload/operations/{op}` itself, not a
 `{"file": ...}` wrapper (the SDK parses the last chunk's body with `_UploadToFileSearchStoreOperation_from_mldev`).
 The same path without the `upload/` prefix is the method's metadata URI; a document needs bytes, so there it
