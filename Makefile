@@ -29,9 +29,10 @@ serve: $(VENV)/.serve-installed
 # The first run installs the test extras into .venv, chromium via apt (when root) and the JS SDK via npm:
 # a few minutes. Later runs: the wheel check (~30 s) and the suite.
 test: $(VENV)/.test-installed
-	@echo "make test: wheel check, then the suite (first run also installs chromium via apt and npm packages)"
+	@echo "make test: wheel check, type check, then the suite (first run also installs chromium via apt and npm packages)"
 	-@sh scripts/ensure-chromium
 	$(BIN)/python scripts/check-wheel
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.test-installed

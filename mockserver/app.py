@@ -14,6 +14,7 @@ from starlette.routing import Mount, Route, WebSocketRoute, request_response
 from . import capture, control, landing, openapi, persistence, quotas, recording, rules, tiers, timeouts
 from .access import AccessMiddleware, ControlAccess
 from .auth import KeyRing
+from .call import bare_model
 from .config import Config
 from .fastpath import EmulatorApp
 from .errors import ApiError, status_for_code
@@ -21,7 +22,7 @@ from .http import Context, error_response, json_response
 from .resources import batches, files, models
 from .resources import caches
 from .resources import corpora, legacy, permissions, tuned_models
-from .resources import openai_compat
+from .resources import openai as openai_compat
 from .resources import logs
 from .resources import media_generation, url_media
 from .resources import interactions
@@ -141,7 +142,7 @@ def create_app(config: Config | dict | None = None, *, keys: KeyRing | None = No
             "method": request.method,
             "path": _clip(request.scope["path"]),
             "project": ctx._identity.project if ctx is not None and ctx._identity else None,
-            "model": _clip(quotas.bare_model(call.model) if call is not None and call.model
+            "model": _clip(bare_model(call.model) if call is not None and call.model
                            else ctx.params.get("model") if ctx is not None else None),
             "status": response.status_code,
         })

@@ -16,7 +16,8 @@ from .auth import Identity
 from .errors import ApiError
 from .generation.tokens import count_text
 from .paths import FIXTURES
-from .quotas import RATE_LIMITS_DOC, bare_model, longest_prefix
+from .call import bare_model, longest_prefix
+from .rate_limits import RATE_LIMITS_DOC
 
 
 class BatchLimits:

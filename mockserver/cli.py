@@ -17,6 +17,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Callable, NoReturn
 
+from . import installed_version
+
 ENV_PREFIX = "GEMINI_MOCK_"
 USAGE_ERROR = 2
 
@@ -214,13 +216,7 @@ def _reason(error: ValueError) -> str:
     return "not a number" if message.startswith("invalid literal for int()") else message
 
 
-def version() -> str:
-    try:
-        from importlib.metadata import version as installed
-        return installed("gemini-mockserver")
-    except Exception:   # running from a source tree that is not installed
-        from . import __version__
-        return __version__
+version = installed_version
 
 
 def build_parser(environ=os.environ) -> argparse.ArgumentParser:
@@ -443,7 +439,7 @@ def record(args: argparse.Namespace) -> int:
 
 
 def drift(args: argparse.Namespace) -> int:
-    from .recording import drift as check, drift_report
+    from .drift import drift as check, drift_report
 
     findings = check(args.dir)
     print(drift_report(findings))

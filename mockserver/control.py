@@ -13,7 +13,8 @@ from starlette.routing import Route
 from . import dashboard, pacing, persistence, safe_regex, tiers
 from .errors import ApiError, invalid_argument, not_found
 from .http import api_key, error_response, json_response, parse_json, read_body
-from .quotas import bare_model, check_rate_limit_config
+from .call import bare_model
+from .rate_limits import check_rate_limit_config
 from .resources import logs
 from .journal import SOURCES, render, search_text
 from .journal_routes import journal_routes

@@ -22,7 +22,7 @@ STATUS_CODES = {
     "DEADLINE_EXCEEDED": 504,
 }
 
-_STATUS_FOR_CODE = {}
+_STATUS_FOR_CODE: dict[int, str] = {}
 for _name, _code in STATUS_CODES.items():
     _STATUS_FOR_CODE.setdefault(_code, _name)
 
@@ -30,7 +30,7 @@ for _name, _code in STATUS_CODES.items():
 class ApiError(Exception):
     """An error answered to the client as {"error": {"code", "message", "status", "details"}}."""
 
-    def __init__(self, code: int, status: str, message: str, details: list[dict] | None = None,
+    def __init__(self, code: int, status: str, message: str, details: list[dict[str, Any]] | None = None,
                  headers: dict[str, str] | None = None):
         super().__init__(message)
         self.code = code
@@ -98,3 +98,20 @@ def missing_resource(kind: str, name: str) -> ApiError:
     """
     return ApiError(403, "PERMISSION_DENIED",
                     f"You do not have permission to access the {kind} {name} or it may not exist.")
+
+
+# google.rpc.Code numbers: a per-request error and Operation.error are google.rpc.Status messages.
+RPC_CODES = {
+    "OK": 0, "CANCELLED": 1, "UNKNOWN": 2, "INVALID_ARGUMENT": 3, "DEADLINE_EXCEEDED": 4, "NOT_FOUND": 5,
+    "ALREADY_EXISTS": 6, "PERMISSION_DENIED": 7, "RESOURCE_EXHAUSTED": 8, "FAILED_PRECONDITION": 9,
+    "ABORTED": 10, "OUT_OF_RANGE": 11, "UNIMPLEMENTED": 12, "INTERNAL": 13, "UNAVAILABLE": 14,
+    "DATA_LOSS": 15, "UNAUTHENTICATED": 16,
+}
+
+
+def rpc_status(error: ApiError) -> dict[str, Any]:
+    """An ApiError as a google.rpc.Status (the `error` of a request that failed inside a batch)."""
+    status: dict[str, Any] = {"code": RPC_CODES.get(error.status, 2), "message": error.message}
+    if error.details:
+        status["details"] = error.details
+    return status

@@ -106,3 +106,12 @@ def batch_embed(store, identity: Identity, model: dict, request: dict) -> dict:
     response = engine.batch_embed_contents(model, request)
     quotas.record(store, identity, model, quotas.embedding_usage(request.get("requests") or []))
     return response
+
+
+def last_user_text(request: dict) -> str | None:
+    """The text of the last user turn of a GenerateContentRequest (its text parts joined)."""
+    for content in reversed(request.get("contents") or []):
+        if content.get("role", "user") == "user":
+            texts = [part["text"] for part in content.get("parts") or [] if "text" in part]
+            return "".join(texts) if texts else None
+    return None

@@ -10,6 +10,7 @@ from html import escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from . import installed_version
 from .http import json_response
 
 
@@ -44,11 +45,10 @@ def wants_html(accept: str | None) -> bool:
 
 
 def links(base: str) -> dict:
-    from .cli import version
     return {
         "name": "gemini-mockserver",
         "description": "An offline, stateful, deterministic emulator of the Gemini API.",
-        "version": version(),
+        "version": installed_version(),
         "baseUrl": base,
         "dashboard": f"{base}/_mock/ui",
         "openapi": f"{base}/openapi.json",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 from starlette.responses import Response
 
@@ -34,11 +34,11 @@ class Route:
     render_error: Callable[[ApiError], Response] | None = None   # an API with its own error body (Interactions)
 
 
-def route(method: str, template: str, handler: Handler, **options) -> Route:
+def route(method: str, template: str, handler: Handler, **options: Any) -> Route:
     return Route(method, template, handler, **options)
 
 
-def _compile(template: str) -> re.Pattern:
+def _compile(template: str) -> re.Pattern[str]:
     pattern, last = [], 0
     for match in _PARAM.finditer(template):
         pattern.append(re.escape(template[last:match.start()]))
@@ -67,7 +67,7 @@ class Router:
     def __init__(self, routes: list[Route]) -> None:
         self._matched: dict[tuple[str, str], tuple[Route, str, dict[str, str]]] = {}
         # Routes grouped by (media, first path segment) so a lookup tries a handful of patterns.
-        self._table: dict[tuple[str | None, str], list[tuple[re.Pattern, Route]]] = {}
+        self._table: dict[tuple[str | None, str], list[tuple[re.Pattern[str], Route]]] = {}
         for item in routes:
             head = re.split(r"[/:{]", item.template, maxsplit=1)[0]
             self._table.setdefault((item.media, head), []).append((_compile(item.template), item))

@@ -54,7 +54,9 @@ from .auth import Identity
 from .errors import ApiError, invalid_argument, not_found, reason_phrase, status_for_code
 from .generation import builtin_tools
 from .http import dumps
-from .quotas import CALL, Call, admit, bare_model, quota_error
+from .call import CALL, Call, bare_model
+from .quotas import admit
+from .rate_limits import quota_error
 
 # Methods whose answer a rule may script; on the others only errors and latency act.
 GENERATING_METHODS = frozenset({"generateContent", "streamGenerateContent", "generateText", "generateMessage",

@@ -19,7 +19,7 @@ import tempfile
 import threading
 from collections import deque
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from .auth import KeyRing
 from .clock import Clock
@@ -27,6 +27,30 @@ from .config import Config
 from .integrity import TOMBSTONE
 from .journal import Journal
 from .wire import format_time
+
+if TYPE_CHECKING:   # the backends' classes, for the declarations in Store (no import at run time)
+    from .live.session import Resumptions
+    from .live.tokens import AuthTokens
+    from .rate_limits import RateLimits
+    from .resources.batches import Batches
+    from .resources.caches import ContextCaches
+    from .resources.corpora import Corpora
+    from .resources.environments import Environments
+    from .resources.file_search_stores import FileSearchStores
+    from .resources.files import FileStore
+    from .resources.interactions.agents import Agents
+    from .resources.interactions.backend import Interactions
+    from .resources.interactions.webhooks import Webhooks
+    from .resources.logs import Logs
+    from .resources.media_generation import VideoOperations
+    from .resources.models import Catalog
+    from .resources.openai import OpenAICompat
+    from .resources.permissions import Permissions
+    from .resources.tuned_models import TunedModels
+    from .resources.url_media import UrlMedia
+    from .rules import Faults, Rules
+    from .tiers import Tiers
+    from .usage import UsageLedger
 
 _ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 
@@ -36,6 +60,32 @@ class Backend(Protocol):
 
 
 class Store:
+    # The backends, as `register(store)` of each module in app.RESOURCES and app.SERVICES sets them
+    # (`store.register(name, backend)`); a store built with fewer modules lacks the others.
+    agents: Agents
+    auth_tokens: AuthTokens
+    batches: Batches
+    caches: ContextCaches
+    corpora: Corpora
+    environments: Environments
+    faults: Faults
+    file_search_stores: FileSearchStores
+    files: FileStore
+    interactions: Interactions
+    live_resumptions: Resumptions
+    logs: Logs
+    models: Catalog
+    openai: OpenAICompat
+    permissions: Permissions
+    quotas: RateLimits
+    rules: Rules
+    tiers: Tiers
+    tuned_models: TunedModels
+    urls: UrlMedia
+    usage: UsageLedger
+    video_operations: VideoOperations
+    webhooks: Webhooks
+
     def __init__(self, config: Config | None = None, keys: KeyRing | None = None,
                  state_dir: str | Path | None = None, clock: Clock | None = None) -> None:
         self.config = config or Config()

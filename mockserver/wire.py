@@ -4,8 +4,11 @@ from __future__ import annotations
 import base64
 import re
 from datetime import datetime, timezone
+from typing import Any, Callable, TypeVar
 
 from .errors import invalid_argument
+
+T = TypeVar("T")
 
 
 # The range of google.protobuf.Timestamp (0001-01-01 to 9999-12-31): a later or earlier time (a TTL of
@@ -94,7 +97,7 @@ def page_size(raw: str | None, default: int, maximum: int) -> int:
     return min(size or default, maximum)
 
 
-def paginate(items: list, size: int, token: str | None) -> tuple[list, str | None]:
+def paginate(items: list[T], size: int, token: str | None) -> tuple[list[T], str | None]:
     """One page of `items` and the token of the next page (None on the last page)."""
     start = page_offset(token)
     page = items[start:start + size]
@@ -102,7 +105,7 @@ def paginate(items: list, size: int, token: str | None) -> tuple[list, str | Non
     return page, (page_token(following) if following < len(items) else None)
 
 
-def sse_events(text: str, loads=None) -> list:
+def sse_events(text: str, loads: Callable[[str], Any] | None = None) -> list[Any]:
     """The JSON events of a server-sent-events body (`data: <json>` lines; continuation lines joined).
     `loads` parses each event (json.loads by default); the OpenAI layer's closing `[DONE]` is skipped."""
     import json
@@ -118,3 +121,18 @@ def sse_events(text: str, loads=None) -> list:
     if data:
         events.append("\n".join(data))
     return [loads(event) for event in events if event != "[DONE]"]
+
+
+# -- field masks -----------------------------------------------
+
+def snake_to_camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def parse_update_mask(raw: str | None) -> list[str] | None:
+    """The field paths of an `updateMask` query value in camelCase; None when it is absent or names no
+    field (an empty `updateMask=` is no mask, as the API's FieldMask parsing takes it)."""
+    if raw is None:
+        return None
+    return [snake_to_camel(part.strip()) for part in raw.split(",") if part.strip()] or None

@@ -18,7 +18,8 @@ recursive schemas). Free strings are short phrases, or words of the prompt passe
 for keys such as `location`, `city`, `query`, `name`, `topic`). `pattern` strings are generated from the
 regular expression itself.
 
-`check_openapi_schema` and `check_json_schema` reject malformed schemas up front with the real API's 400s.
+`check_openapi_schema` and `check_json_schema` (schema_checks.py) reject malformed schemas up front with the real
+API's 400s; `pattern` strings come from pattern_strings.py.
 """
 from __future__ import annotations
 
@@ -35,11 +36,12 @@ from . import budget as cost
 from .text import ADJECTIVES, NOUNS, pseudo_words
 
 try:  # Python 3.11+
-    from re import _constants as _sre_c
     from re import _parser as _sre_parse
 except ImportError:  # pragma: no cover - Python 3.10
-    import sre_constants as _sre_c  # type: ignore[no-redef]
     import sre_parse as _sre_parse  # type: ignore[no-redef]
+
+from .pattern_strings import PATTERN_SLACK, emit
+
 
 OPENAPI = "openapi"
 JSON_SCHEMA = "jsonschema"
@@ -476,13 +478,13 @@ class _Generator:
             compiled = safe_regex.regex.compile(python_pattern)   # matched with a time budget
         except (re.error, safe_regex.regex.error, RecursionError, OverflowError, ValueError):
             return None
-        room = 8 * max(min_length, cost.pattern_min_length(python_pattern)) + _PATTERN_SLACK
+        room = 8 * max(min_length, cost.pattern_min_length(python_pattern)) + PATTERN_SLACK
         best = None
         for _ in range(12):
             out: list[str] = []
             groups: dict[int, str] = {}
             try:
-                _emit(parsed, self.rng, out, groups, [room])
+                emit(parsed, self.rng, out, groups, [room])
             except (RecursionError, ValueError):
                 return None
             text = "".join(out)
@@ -600,226 +602,3 @@ def _merge(base: Any, extra: Any) -> Any:
         else:
             merged[key] = value
     return merged
-
-
-# -- strings from regular expressions ---------------------------------------------------------------
-
-_LETTERS = "abcdefghijklmnopqrstuvwxyz"
-_ALPHABET = _LETTERS + _LETTERS.upper() + "0123456789 -_.,:/@"
-_CATEGORY_SAMPLES = {
-    "CATEGORY_DIGIT": "0123456789",
-    "CATEGORY_NOT_DIGIT": _LETTERS,
-    "CATEGORY_SPACE": " ",
-    "CATEGORY_NOT_SPACE": _LETTERS + "0123456789",
-    "CATEGORY_WORD": _LETTERS + "0123456789",
-    "CATEGORY_NOT_WORD": "-.: ",
-    "CATEGORY_LINEBREAK": "\n",
-    "CATEGORY_NOT_LINEBREAK": _LETTERS,
-}
-_MAX_REPEAT_EXTRA = 3
-# Pieces a pattern's string may have beyond its least length: nested optional repeats (`((a*)*)*`) would
-# otherwise multiply; past this the pattern is given up for a free string.
-_PATTERN_SLACK = 4096
-
-
-def _op(name: str):
-    return getattr(_sre_c, name, None)
-
-
-_LITERAL, _NOT_LITERAL, _ANY, _IN, _BRANCH = (_op("LITERAL"), _op("NOT_LITERAL"), _op("ANY"), _op("IN"),
-                                              _op("BRANCH"))
-_SUBPATTERN, _GROUPREF = _op("SUBPATTERN"), _op("GROUPREF")
-_REPEATS = {op for op in (_op("MAX_REPEAT"), _op("MIN_REPEAT"), _op("POSSESSIVE_REPEAT")) if op is not None}
-_ATOMIC, _GROUPREF_EXISTS, _CATEGORY = _op("ATOMIC_GROUP"), _op("GROUPREF_EXISTS"), _op("CATEGORY")
-_NEGATE, _RANGE = _op("NEGATE"), _op("RANGE")
-_MAXREPEAT = getattr(_sre_c, "MAXREPEAT", 65535)
-
-
-def _category_match(char: str, name: str) -> bool:
-    word = char.isalnum() or char == "_"
-    return {
-        "CATEGORY_DIGIT": char.isdigit(), "CATEGORY_NOT_DIGIT": not char.isdigit(),
-        "CATEGORY_SPACE": char.isspace(), "CATEGORY_NOT_SPACE": not char.isspace(),
-        "CATEGORY_WORD": word, "CATEGORY_NOT_WORD": not word,
-        "CATEGORY_LINEBREAK": char == "\n", "CATEGORY_NOT_LINEBREAK": char != "\n",
-    }.get(name, False)
-
-
-def _in_set(char: str, items: list) -> bool:
-    code = ord(char)
-    for op, arg in items:
-        if op == _LITERAL and code == arg:
-            return True
-        if op == _RANGE and arg[0] <= code <= arg[1]:
-            return True
-        if op == _CATEGORY and _category_match(char, str(arg)):
-            return True
-    return False
-
-
-def _pick_from_set(items: list, rng: random.Random) -> str:
-    if items and items[0][0] == _NEGATE:
-        allowed = [c for c in _ALPHABET if not _in_set(c, items[1:])]
-        return rng.choice(allowed) if allowed else "~"
-    op, arg = rng.choice(items)
-    if op == _LITERAL:
-        return chr(arg)
-    if op == _RANGE:
-        low, high = arg
-        letters = [c for c in _ALPHABET if low <= ord(c) <= high]
-        return rng.choice(letters) if letters else chr(rng.randint(low, high))
-    if op == _CATEGORY:
-        return rng.choice(_CATEGORY_SAMPLES.get(str(arg), _LETTERS))
-    return rng.choice(_LETTERS)
-
-
-def _emit(parsed, rng: random.Random, out: list[str], groups: dict[int, str], room: list[int]) -> None:
-    """Append a string matching `parsed` to `out`; ValueError once more than `room[0]` steps were taken."""
-    for op, arg in parsed:
-        room[0] -= 1
-        if room[0] < 0:
-            raise ValueError("the pattern's string grows past its budget")
-        if op == _LITERAL:
-            out.append(chr(arg))
-        elif op == _NOT_LITERAL:
-            out.append(rng.choice([c for c in _LETTERS if ord(c) != arg]))
-        elif op == _ANY:
-            out.append(rng.choice(_LETTERS))
-        elif op == _IN:
-            out.append(_pick_from_set(list(arg), rng))
-        elif op == _BRANCH:
-            _emit(rng.choice(arg[1]), rng, out, groups, room)
-        elif op == _SUBPATTERN:
-            group, sub = arg[0], arg[-1]
-            start = len(out)
-            _emit(sub, rng, out, groups, room)
-            if group is not None:
-                groups[group] = "".join(out[start:])
-        elif op in _REPEATS:
-            low, high, sub = arg
-            high = low + _MAX_REPEAT_EXTRA if high == _MAXREPEAT else min(high, low + _MAX_REPEAT_EXTRA)
-            count = rng.randint(low, max(low, high))
-            if all(sub_op == _LITERAL for sub_op, _ in sub):   # `a{100000}`: one string, the same steps
-                room[0] -= count * len(sub)
-                if room[0] < 0:
-                    raise ValueError("the pattern's string grows past its budget")
-                out.append("".join(chr(code) for _, code in sub) * count)
-                continue
-            for _ in range(count):
-                _emit(sub, rng, out, groups, room)
-        elif op == _ATOMIC:
-            _emit(arg, rng, out, groups, room)
-        elif op == _GROUPREF:
-            out.append(groups.get(arg, ""))
-        elif op == _GROUPREF_EXISTS:
-            group, yes, no = arg
-            chosen = yes if group in groups else no
-            if chosen is not None:
-                _emit(chosen, rng, out, groups, room)
-        elif op == _CATEGORY:
-            out.append(rng.choice(_CATEGORY_SAMPLES.get(str(arg), _LETTERS)))
-        # AT (anchors), ASSERT and ASSERT_NOT (lookarounds) emit nothing.
-
-
-# -- checking the schemas of a request --------------------------------------------------------------
-
-def _proto_path(field: str) -> str:
-    """`generationConfig.responseSchema.properties[a]` -> `generation_config.response_schema.properties[a]`."""
-    out = []
-    depth = 0
-    for char in field:
-        if char == "[":
-            depth += 1
-        elif char == "]":
-            depth -= 1
-        if depth == 0 and char.isupper():
-            out.append("_" + char.lower())
-        else:
-            out.append(char)
-    return "".join(out)
-
-
-def _schema_error(field: str, problem: str):
-    return invalid_argument(f"* GenerateContentRequest.{_proto_path(field)}: {problem}\n", field)
-
-
-def check_openapi_schema(schema: Any, field: str, *, depth: int = 0) -> None:
-    """The real API's checks on a `Schema` (responseSchema, function parameters); 400 naming the field."""
-    if not isinstance(schema, dict):
-        raise invalid_argument(f"Invalid value at '{_proto_path(field)}': expected a Schema object.", field)
-    if depth > 64:
-        raise _schema_error(field, "schema is nested too deeply.")
-    declared = schema.get("type")
-    if declared is not None and (not isinstance(declared, str) or declared.upper() not in OPENAPI_TYPES):
-        raise invalid_argument(
-            f"Invalid value at '{_proto_path(field)}.type' (type.googleapis.com/google.ai.generativelanguage."
-            f"v1beta.Type), {json.dumps(declared)}", f"{field}.type")
-    kind = (declared or "").upper()
-    properties = schema.get("properties")
-    any_of = schema.get("anyOf")
-    if kind == "ARRAY" and "items" not in schema and not any_of:
-        raise _schema_error(f"{field}.items", "missing field.")
-    if properties is not None and not isinstance(properties, dict):
-        raise invalid_argument(f"Invalid value at '{_proto_path(field)}.properties': expected a map.",
-                               f"{field}.properties")
-    for i, name in enumerate(schema.get("required") or []):
-        if not isinstance(properties, dict) or name not in properties:
-            raise _schema_error(f"{field}.required[{i}]", "property is not defined")
-    for i, name in enumerate(schema.get("propertyOrdering") or []):
-        if not isinstance(properties, dict) or name not in properties:
-            raise _schema_error(f"{field}.propertyOrdering[{i}]", "property is not defined")
-    enum = schema.get("enum")
-    if enum is not None and (not isinstance(enum, list) or not enum):
-        raise _schema_error(f"{field}.enum", "should be a non-empty list")
-    for name, sub in (properties or {}).items():
-        check_openapi_schema(sub, f"{field}.properties[{name}]", depth=depth + 1)
-    if "items" in schema:
-        check_openapi_schema(schema["items"], f"{field}.items", depth=depth + 1)
-    for i, sub in enumerate(any_of or []):
-        check_openapi_schema(sub, f"{field}.anyOf[{i}]", depth=depth + 1)
-    low, high = _int(schema.get("minItems")), _int(schema.get("maxItems"))
-    if low is not None and high is not None and low > high:
-        raise _schema_error(f"{field}.minItems", "must not be greater than maxItems")
-
-
-_CHECKED_JSON_SCHEMAS: dict[str, None] = {}
-
-
-def check_json_schema(schema: Any, field: str) -> None:
-    """A JSON Schema (responseJsonSchema, parametersJsonSchema) must be a valid schema; 400 otherwise."""
-    if isinstance(schema, bool):
-        return
-    if not isinstance(schema, dict):
-        raise invalid_argument(f"Invalid value at '{_proto_path(field)}': expected a JSON Schema object.", field)
-    marker = json.dumps(schema, sort_keys=True, default=str)
-    if marker in _CHECKED_JSON_SCHEMAS:
-        return
-    from jsonschema.exceptions import SchemaError
-    from jsonschema.validators import validator_for
-    try:
-        validator_for(schema).check_schema(schema)
-    except SchemaError as error:
-        raise invalid_argument(f"Invalid JSON schema at '{field}': {error.message}", field) from None
-    # Every local $ref must resolve (remote references are not fetched by the real API either).
-    generator = _Generator(schema, random.Random(0), JSON_SCHEMA, [], cost.OutputMeter(0, field))
-    for ref in _refs(schema):
-        try:
-            generator._pointer(ref)
-        except Exception as error:  # ApiError from _pointer
-            message = getattr(error, "message", str(error))
-            raise invalid_argument(message, field) from None
-    if len(_CHECKED_JSON_SCHEMAS) > 512:
-        _CHECKED_JSON_SCHEMAS.clear()
-    _CHECKED_JSON_SCHEMAS[marker] = None
-
-
-def _refs(node: Any):
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "$ref" and isinstance(value, str):
-                yield value
-            elif key not in ("enum", "const", "default", "examples", "example"):
-                yield from _refs(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _refs(item)

@@ -86,9 +86,3 @@ def truncate_text(text: str, max_tokens: int) -> str:
     return "".join(split_text(text, max_tokens))
 
 
-def __getattr__(name: str):
-    """`count_contents` and `Counts` (prompt counting per modality) live in counting.py."""
-    if name in ("count_contents", "Counts"):
-        from . import counting
-        return getattr(counting, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field as dataclass_field
 from typing import Any, Callable
 
 from ..errors import ApiError, invalid_argument
-from . import gemini3, structured
+from . import gemini3, schema_checks, structured
 from .budget import count_schema_objects, output_budget
 
 MAX_CANDIDATES = 8
@@ -220,10 +220,10 @@ def _check_output_format(config: dict, plan: Plan) -> None:
         plan.schema_objects = count_schema_objects(schema if schema is not None else json_schema,
                                                    f"generationConfig.{key}", plan.schema_objects)
         if schema is not None:
-            structured.check_openapi_schema(schema, "generationConfig.responseSchema")
+            schema_checks.check_openapi_schema(schema, "generationConfig.responseSchema")
             plan.schema, plan.dialect = schema, structured.OPENAPI
         else:
-            structured.check_json_schema(json_schema, "generationConfig.responseJsonSchema")
+            schema_checks.check_json_schema(json_schema, "generationConfig.responseJsonSchema")
             plan.schema, plan.dialect = json_schema, structured.JSON_SCHEMA
         plan.schema_field = f"generationConfig.{key}"
         structured.check_cost(plan.schema, plan.dialect, plan.schema_field, plan.output_chars)
@@ -317,11 +317,11 @@ def _check_tools(model: dict, tools: Any, tool_config: Any, plan: Plan, field: s
                 if decl.get(kind) is not None:
                     plan.schema_objects = count_schema_objects(decl[kind], f"{where}.{kind}", plan.schema_objects)
             if decl.get("parameters") is not None:
-                structured.check_openapi_schema(decl["parameters"], f"{where}.parameters")
+                schema_checks.check_openapi_schema(decl["parameters"], f"{where}.parameters")
                 structured.check_cost(decl["parameters"], structured.OPENAPI, f"{where}.parameters", budget)
                 fields[name] = f"{where}.parameters"
             if decl.get("parametersJsonSchema") is not None:
-                structured.check_json_schema(decl["parametersJsonSchema"], f"{where}.parametersJsonSchema")
+                schema_checks.check_json_schema(decl["parametersJsonSchema"], f"{where}.parametersJsonSchema")
                 structured.check_cost(decl["parametersJsonSchema"], structured.JSON_SCHEMA,
                                       f"{where}.parametersJsonSchema", budget)
                 fields[name] = f"{where}.parametersJsonSchema"

@@ -36,7 +36,7 @@ from ..persistence import build, fields_of
 from ..routing import route
 from ..wire import format_time, page_size, paginate
 from .corpora import parse_bool
-from .url_media import _EXTENSIONS
+from .url_media import EXTENSIONS
 
 KIND = "Environment"
 MODES = ("on_demand", "self_hosted")
@@ -245,7 +245,7 @@ class Environments:
 
 def _mime(path: str) -> str:
     extension = path.rsplit(".", 1)[-1].lower() if "." in posixpath.basename(path) else ""
-    return _EXTENSIONS.get(extension, "application/octet-stream")
+    return EXTENSIONS.get(extension, "application/octet-stream")
 
 
 def register(store) -> None:

@@ -1,9 +1,10 @@
 """`media.uploadToFileSearchStore`: bytes uploaded straight into a File Search store as a new document.
 
 `POST /upload/{version}/fileSearchStores/{id}:uploadToFileSearchStore` speaks the Files API's upload
-protocols (files.py: the resumable sessions, the multipart reader, the streaming receiver are reused), with
-an UploadToFileSearchStoreRequest as the metadata (`displayName`, `mimeType`, `customMetadata`,
-`chunkingConfig`, at the top level: google-genai 3.6.1 `_UploadToFileSearchStoreConfig_to_mldev`). The
+protocols, reusing their parts (files/upload.py: the resumable sessions; multipart.py: the multipart reader;
+files/records.py: the streaming receiver), with an UploadToFileSearchStoreRequest as the metadata
+(`displayName`, `mimeType`, `customMetadata`, `chunkingConfig`, at the top level: google-genai 3.6.1
+`_UploadToFileSearchStoreConfig_to_mldev`). The
 final answer is the long-running Operation `fileSearchStores/{id}/upload/operations/{op}` itself, not a
 `{"file": ...}` wrapper (the SDK parses the last chunk's body with `_UploadToFileSearchStoreOperation_from_mldev`).
 The same path without the `upload/` prefix is the method's metadata URI; a document needs bytes, so there it
@@ -21,8 +22,10 @@ from starlette.responses import Response
 from ..errors import ApiError, invalid_argument
 from ..generation import file_search
 from ..http import Context, json_response, parse_json
+from ..multipart import MultipartReader, part_headers
 from ..routing import route
-from . import files as files_api
+from .files import records as file_records
+from .files import upload as file_upload
 from .file_search_stores import MAX_UPLOAD_BYTES, VERSIONS, camel_fields, check_display_name, request_fields
 
 METADATA_FIELDS = camel_fields("displayName", "mimeType", "customMetadata", "chunkingConfig")
@@ -43,7 +46,7 @@ def _finisher(ctx: Context, store_name: str, metadata: dict):
     backend = ctx.store.file_search_stores
     identity = ctx.identity
 
-    def finish(upload: files_api.Upload) -> dict:
+    def finish(upload: file_records.Upload) -> dict:
         return backend.add_document(identity, store_name, upload.path, size=upload.received,
                                     mime_type=upload.mime_type, display_name=metadata.get("displayName"),
                                     custom_metadata=metadata.get("customMetadata"),
@@ -61,35 +64,35 @@ async def upload_to_store(ctx: Context) -> Response:
     """`POST /upload/{version}/fileSearchStores/{id}:uploadToFileSearchStore`: every upload form."""
     upload_id = ctx.query("upload_id")
     if upload_id:   # a chunk of a session started here: the Files API's chunk handling, its finish is ours
-        return await files_api._chunk(ctx, upload_id)
-    protocol = (files_api._header(ctx, "x-goog-upload-protocol") or ctx.query("uploadType")
+        return await file_upload.upload_chunk(ctx, upload_id)
+    protocol = (file_upload.header(ctx, "x-goog-upload-protocol") or ctx.query("uploadType")
                 or ctx.query("upload_protocol") or "").lower()
     store_name = f"fileSearchStores/{ctx.params['store']}"
     try:
         ctx.store.file_search_stores.check_store(ctx.identity, store_name)
     except ApiError:
-        await files_api._drain(ctx)
+        await file_upload.drain(ctx)
         raise
     if protocol == "resumable":
         return await _start(ctx, store_name)
     if protocol == "multipart":
         return await _multipart(ctx, store_name)
-    return await _one_shot(ctx, store_name, {}, ctx.request.stream(), files_api._header(ctx, "content-type"))
+    return await _one_shot(ctx, store_name, {}, ctx.request.stream(), file_upload.header(ctx, "content-type"))
 
 
 async def _start(ctx: Context, store_name: str) -> Response:
-    command = (files_api._header(ctx, "x-goog-upload-command") or "start").lower()
+    command = (file_upload.header(ctx, "x-goog-upload-command") or "start").lower()
     if command != "start":
-        await files_api._drain(ctx)
+        await file_upload.drain(ctx)
         raise invalid_argument(f"A resumable upload begins with X-Goog-Upload-Command: start, not {command!r}.",
                                "X-Goog-Upload-Command")
     metadata = _metadata(await ctx.body())
-    declared = files_api._int_header(ctx, "x-goog-upload-header-content-length")
+    declared = file_upload.int_header(ctx, "x-goog-upload-header-content-length")
     _check_size(declared)
     upload = ctx.store.files.start_upload(
         ctx.identity, {"displayName": metadata.get("displayName"), "mimeType": metadata.get("mimeType")},
-        declared=declared, header_mime=files_api._header(ctx, "x-goog-upload-header-content-type"),
-        file_hint=files_api._header(ctx, "x-goog-upload-file-name"), base_url=files_api.base_url(ctx))
+        declared=declared, header_mime=file_upload.header(ctx, "x-goog-upload-header-content-type"),
+        file_hint=file_upload.header(ctx, "x-goog-upload-file-name"), base_url=file_upload.base_url(ctx))
     upload.finish = _finisher(ctx, store_name, metadata)
     url = ctx.request.url
     upload_url = f"{url.scheme}://{url.netloc}{url.path}?upload_id={upload.id}&upload_protocol=resumable"
@@ -97,7 +100,7 @@ async def _start(ctx: Context, store_name: str) -> Response:
         "X-Goog-Upload-URL": upload_url,
         "X-Goog-Upload-Control-URL": upload_url,
         "X-Goog-Upload-Status": "active",
-        "X-Goog-Upload-Chunk-Granularity": str(files_api.CHUNK_GRANULARITY),
+        "X-Goog-Upload-Chunk-Granularity": str(file_records.CHUNK_GRANULARITY),
     })
 
 
@@ -105,44 +108,44 @@ async def _one_shot(ctx: Context, store_name: str, metadata: dict, pieces, mime_
     """Receive `pieces` into a new document of the store (multipart and raw media uploads)."""
     files = ctx.store.files
     part = files.new_part(ctx.identity)
-    limits = files_api.Limits(MAX_UPLOAD_BYTES, MAX_UPLOAD_BYTES, 0)
+    limits = file_records.Limits(MAX_UPLOAD_BYTES, MAX_UPLOAD_BYTES, 0)
     try:
-        with files_api.Receiver(part, hashlib.sha256(), 0, declared=None, limits=limits) as receiver:
-            await files_api._pump(pieces, receiver)
-        mime = files_api.resolve_mime(metadata.get("mimeType"), mime_type, part, metadata.get("displayName"))
+        with file_records.Receiver(part, hashlib.sha256(), 0, declared=None, limits=limits) as receiver:
+            await file_upload.pump(pieces, receiver)
+        mime = file_records.resolve_mime(metadata.get("mimeType"), mime_type, part, metadata.get("displayName"))
         operation = await run_in_threadpool(
             ctx.store.file_search_stores.add_document, ctx.identity, store_name, part, size=receiver.received,
             mime_type=mime, display_name=metadata.get("displayName"),
             custom_metadata=metadata.get("customMetadata"), chunking=metadata.get("chunkingConfig"),
             kind="upload")
     except ApiError:
-        files_api._remove(part)
-        await files_api._drain(ctx)
+        file_records.remove_quietly(part)
+        await file_upload.drain(ctx)
         raise
     except ClientDisconnect:
-        files_api._remove(part)
-        return files_api._disconnected()
+        file_records.remove_quietly(part)
+        return file_upload.disconnected()
     except BaseException:
-        files_api._remove(part)
+        file_records.remove_quietly(part)
         raise
     return json_response(operation)
 
 
 async def _multipart(ctx: Context, store_name: str) -> Response:
     """`uploadType=multipart`: the request metadata (JSON) then the document's bytes, in multipart/related."""
-    content_type = files_api._header(ctx, "content-type") or ""
+    content_type = file_upload.header(ctx, "content-type") or ""
     match = re.search(r'boundary="?([^";]+)"?', content_type)
     if not content_type.lower().startswith("multipart/") or not match:
-        await files_api._drain(ctx)
+        await file_upload.drain(ctx)
         raise invalid_argument("A multipart upload needs Content-Type: multipart/related; boundary=...",
                                "Content-Type")
     boundary = match.group(1).encode("latin-1")
-    parts = files_api.MultipartReader(ctx.request.stream())
-    limit = files_api.MultipartReader.HEADER_LIMIT
+    parts = MultipartReader(ctx.request.stream())
+    limit = MultipartReader.HEADER_LIMIT
     try:
         await parts.until(b"--" + boundary, limit)
         await parts.until(b"\r\n", limit)
-        first = files_api.part_headers(await parts.until(b"\r\n\r\n", limit))
+        first = part_headers(await parts.until(b"\r\n\r\n", limit))
         delimiter = b"\r\n--" + boundary
         first_body = await parts.until(delimiter, ctx.store.config["limits"]["requestBytes"])
         if "json" not in first.get("content-type", "application/json").lower():
@@ -150,12 +153,12 @@ async def _multipart(ctx: Context, store_name: str) -> Response:
         metadata = _metadata(first_body)
         if (await parts.until(b"\r\n", limit)).startswith(b"--"):
             raise invalid_argument("A multipart upload needs a media part after the metadata part.")
-        media_headers = files_api.part_headers(await parts.until(b"\r\n\r\n", limit))
+        media_headers = part_headers(await parts.until(b"\r\n\r\n", limit))
     except ApiError:
-        await files_api._drain(ctx)
+        await file_upload.drain(ctx)
         raise
     except ClientDisconnect:
-        return files_api._disconnected()
+        return file_upload.disconnected()
 
     async def media_pieces():
         async for piece in parts.pieces_until(delimiter):
@@ -165,7 +168,7 @@ async def _multipart(ctx: Context, store_name: str) -> Response:
 
 async def metadata_only(ctx: Context) -> Response:
     """`POST /{version}/fileSearchStores/{id}:uploadToFileSearchStore` (the metadata URI)."""
-    if files_api._header(ctx, "x-goog-upload-protocol") or ctx.query("upload_id") or ctx.query("uploadType"):
+    if file_upload.header(ctx, "x-goog-upload-protocol") or ctx.query("upload_id") or ctx.query("uploadType"):
         return await upload_to_store(ctx)
     ctx.store.file_search_stores.check_store(ctx.identity, f"fileSearchStores/{ctx.params['store']}")
     _metadata(await ctx.body())

@@ -34,7 +34,7 @@ from ..errors import already_exists, failed_precondition, invalid_argument, miss
 from ..http import Context, json_response
 from ..persistence import build, fields_of
 from ..routing import route
-from ..wire import page_size, paginate
+from ..wire import page_size, paginate, parse_update_mask
 
 READER, WRITER, OWNER = "READER", "WRITER", "OWNER"
 ROLES = (READER, WRITER, OWNER)
@@ -114,21 +114,6 @@ def require(resource: Shared | None, identity: Identity, needed: str, *, kind: s
     if not can(resource, identity, needed):
         raise missing_resource(kind, name)
     return resource
-
-
-# -- field masks (shared with the resources that PATCH) -----------------------------------------------
-
-def snake_to_camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-def parse_update_mask(raw: str | None) -> list[str] | None:
-    """The field paths of an `updateMask` query value in camelCase; None when it is absent or names no
-    field (an empty `updateMask=` is no mask, as the API's FieldMask parsing takes it)."""
-    if raw is None:
-        return None
-    return [snake_to_camel(part.strip()) for part in raw.split(",") if part.strip()] or None
 
 
 # -- the backend ---------------------------------------------------------------------------------------

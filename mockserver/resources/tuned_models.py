@@ -25,14 +25,15 @@ from .. import inference
 from ..auth import Identity
 from ..errors import already_exists, failed_precondition, invalid_argument, not_found
 from ..http import Context, json_response
+from ..inference import last_user_text
 from ..persistence import build, fields_of
 from ..routing import route
-from ..wire import format_time, page_size, paginate
+from ..wire import format_time, page_size, paginate, parse_update_mask
 from . import legacy
 from .logs import recording
 from .models import stream_response
 from .permissions import (EVERYONE, OWNER, READER, SHARING_VERSIONS, USER, WRITER, Acl, effective_role,
-                          parse_update_mask, require)
+                          require)
 
 KIND = "TunedModel"
 ID_PATTERN = re.compile(r"[a-z]([a-z0-9-]{0,38}[a-z0-9])?\Z")
@@ -482,15 +483,6 @@ class TunedModels:
                 record = build(TunedModel, item, examples=[tuple(e) for e in item.get("examples") or []],
                                acl=Acl.from_state(item.get("acl")))
                 self._models[record.name] = record
-
-
-def last_user_text(request: dict) -> str | None:
-    """The text of the last user turn of a GenerateContentRequest (its text parts joined)."""
-    for content in reversed(request.get("contents") or []):
-        if content.get("role", "user") == "user":
-            texts = [part["text"] for part in content.get("parts") or [] if "text" in part]
-            return "".join(texts) if texts else None
-    return None
 
 
 def register(store) -> None:

@@ -43,7 +43,7 @@ _YOUTUBE_HOSTS = {"youtube.com", "www.youtube.com", "m.youtube.com", "music.yout
 _VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}\Z")
 _HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?\Z")
 # A fixed table (not the `mimetypes` module, whose answers depend on the machine's files).
-_EXTENSIONS = {
+EXTENSIONS = {
     "pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg",
     "webp": "image/webp", "heic": "image/heic", "heif": "image/heif", "gif": "image/gif",
     "mp3": "audio/mp3", "wav": "audio/wav", "ogg": "audio/ogg", "flac": "audio/flac", "aac": "audio/aac",
@@ -217,7 +217,7 @@ class UrlMedia:
             return _info("video/mp4", url, _spread(video, "youtube", *YOUTUBE_SECONDS), None, None)
         path = urlsplit(url).path
         extension = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
-        return _info(mime_type or _EXTENSIONS.get(extension) or DEFAULT_MIME, url, None, None, None)
+        return _info(mime_type or EXTENSIONS.get(extension) or DEFAULT_MIME, url, None, None, None)
 
 
 def _info(mime: str, url: str, seconds: float | None, pages: int | None, text: str | None) -> MediaInfo:

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gemini_mockserver.errors import ApiError
-from gemini_mockserver.generation import structured
+from gemini_mockserver.generation import schema_checks, structured
 from gemini_mockserver.generation.engine import (MediaInfo, batch_embed_contents, count_tokens, embed_content,
                                           generate_content, stream_chunks)
 from gemini_mockserver.generation.text import compose
@@ -533,7 +533,7 @@ JSON_SCHEMAS = st.recursive(json_leaf(), json_tree, max_leaves=12).map(
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(schema=OPENAPI_SCHEMAS, seed=st.integers(0, 2**32))
 def test_values_are_valid_against_openapi_schemas(schema, seed):
-    structured.check_openapi_schema(schema, "generationConfig.responseSchema")
+    schema_checks.check_openapi_schema(schema, "generationConfig.responseSchema")
     value = structured.value_for_schema(schema, random.Random(seed), dialect="openapi", hints=["Lisbon"])
     validate(value, openapi_to_jsonschema(schema))
     again = structured.value_for_schema(schema, random.Random(seed), dialect="openapi", hints=["Lisbon"])
@@ -543,7 +543,7 @@ def test_values_are_valid_against_openapi_schemas(schema, seed):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(schema=JSON_SCHEMAS, seed=st.integers(0, 2**32))
 def test_values_are_valid_against_json_schemas(schema, seed):
-    structured.check_json_schema(schema, "generationConfig.responseJsonSchema")
+    schema_checks.check_json_schema(schema, "generationConfig.responseJsonSchema")
     value = structured.value_for_schema(schema, random.Random(seed), dialect="jsonschema", hints=["Lisbon"])
     validate(value, schema)
 

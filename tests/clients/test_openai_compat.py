@@ -11,7 +11,7 @@ import openai
 import pytest
 from google.genai import types
 
-from gemini_mockserver.resources import openai_compat as layer
+from gemini_mockserver.resources import openai as layer
 
 MODEL = "gemini-2.5-flash"
 EMBEDDING_MODEL = "gemini-embedding-001"

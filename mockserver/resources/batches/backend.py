@@ -1,37 +1,4 @@
-"""The Batch API: batch jobs over generateContent and embedContent, their clock-driven state machine
-with its 48 h expiry, inline and JSON Lines file input, and the routes of `batches/*`.
-
-A job (`batches/{id}`, answered as a google.longrunning.Operation whose `metadata` is the
-GenerateContentBatch / EmbedContentBatch) moves through its states by the clock alone:
-
-* PENDING for `batch.pendingSeconds` after creation, then RUNNING for `batch.runningSeconds`, then
-  SUCCEEDED. Both are read from the config when the job is created; `Batches.set_timings` overrides
-  them per job. While RUNNING the requests are worked off evenly over the running time, so
-  `pendingRequestCount` falls and `successfulRequestCount` / `failedRequestCount` grow.
-* EXPIRED, with no results, when the job could not end within `batch.expirySeconds` (48 h) of its
-  creation.
-* FAILED when its input file is not JSON Lines (binary, not UTF-8, empty, or no line is a JSON object).
-* CANCELLED by `:cancel` while PENDING or RUNNING; the results of the requests done by then are kept.
-
-Nothing runs in the background. Every read of a job first brings it up to the clock: the requests the
-clock says are done by now and are not yet computed are computed then (through `inference`, exactly as a
-direct generateContent / embedContent of the same request), once, and kept. So advancing the clock,
-`POST /_mock/clock` or freezegun move every job at once, and a poll costs only the requests that became
-due since the last one.
-
-Input is inline (`inputConfig.requests.requests[]` of `{request, metadata}`; at most 20 MB) or a JSONL
-File (`inputConfig.fileName`; at most 2 GB) whose lines are `{"key": ..., "request": {...}}` or a bare
-request. A file is read line by line and its results written line by line to a generated File named by
-`output.responsesFile`; inline results come back in `output.inlinedResponses.inlinedResponses[]`. A line
-that is not JSON, not a valid request, or names an unknown model fails alone (`error`, a google.rpc.Status
-with the google.rpc.Code number); the others succeed. Inline requests are part of the create body, which
-is read as a whole as the real front end reads it: one that is not a valid GenerateContentRequest makes
-the create a 400 naming it; one that fails when run (unknown model, bad file reference) fails alone.
-
-Routes: `models/*` and `tunedModels/*` `:batchGenerateContent` / `:asyncBatchEmbedContent`, and
-`batches` (list), `batches/*` (get, DELETE), `:cancel` (POST), `:updateGenerateContentBatch` /
-`:updateEmbedContentBatch` (PATCH). The Batch API guide's curl examples also send `GET batches/*:cancel`
-and `GET batches/*:delete`; both are served as written there.
+"""Batch jobs: the backend (`Batches`, no HTTP), registered as `store.batches`.
 """
 from __future__ import annotations
 
@@ -40,155 +7,23 @@ import math
 import os
 import shutil
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from starlette.responses import Response
 
-from .. import inference
-from ..auth import Identity
-from ..batch_limits import BatchLimits, request_tokens
-from ..errors import ApiError, failed_precondition, invalid_argument, missing_resource
-from ..http import Context, json_response, parse_json
-from ..persistence import build, fields_of
-from ..routing import route
-from ..schema import normalize
-from ..wire import int64, paginate, page_size
-from .permissions import parse_update_mask
-
-PENDING = "BATCH_STATE_PENDING"
-RUNNING = "BATCH_STATE_RUNNING"
-SUCCEEDED = "BATCH_STATE_SUCCEEDED"
-FAILED = "BATCH_STATE_FAILED"
-CANCELLED = "BATCH_STATE_CANCELLED"
-EXPIRED = "BATCH_STATE_EXPIRED"
-TERMINAL = frozenset({SUCCEEDED, FAILED, CANCELLED, EXPIRED})
-
-INLINE_LIMIT = 20 * 1024 * 1024        # inline requests: the whole create body
-INPUT_FILE_LIMIT = 2 * 1024 ** 3       # an input file
-TYPE_PREFIX = "type.googleapis.com/google.ai.generativelanguage.v1main."
-RESULTS_MIME_TYPE = "application/jsonl"
-DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 50, 1000
-UPDATABLE = ("displayName", "priority")
-
-# google.rpc.Code numbers: a per-request error and Operation.error are google.rpc.Status messages.
-RPC_CODES = {
-    "OK": 0, "CANCELLED": 1, "UNKNOWN": 2, "INVALID_ARGUMENT": 3, "DEADLINE_EXCEEDED": 4, "NOT_FOUND": 5,
-    "ALREADY_EXISTS": 6, "PERMISSION_DENIED": 7, "RESOURCE_EXHAUSTED": 8, "FAILED_PRECONDITION": 9,
-    "ABORTED": 10, "OUT_OF_RANGE": 11, "UNIMPLEMENTED": 12, "INTERNAL": 13, "UNAVAILABLE": 14,
-    "DATA_LOSS": 15, "UNAUTHENTICATED": 16,
-}
-
-
-@dataclass(frozen=True)
-class Kind:
-    """What differs between a generateContent batch and an embedContent batch."""
-    name: str                  # "generate" | "embed"
-    batch_message: str         # the resource (Operation.metadata)
-    output_message: str        # Operation.response
-    create_message: str        # the create body
-    request_message: str       # one request
-    create_method: str         # what the model must offer to be batched
-    request_method: str        # what the model of one request must offer
-    update_verb: str           # the PATCH custom verb
-
-
-GENERATE = Kind("generate", "GenerateContentBatch", "GenerateContentBatchOutput", "BatchGenerateContentRequest",
-                "GenerateContentRequest", "batchGenerateContent", "generateContent", "updateGenerateContentBatch")
-EMBED = Kind("embed", "EmbedContentBatch", "EmbedContentBatchOutput", "AsyncBatchEmbedContentRequest",
-             "EmbedContentRequest", "asyncBatchEmbedContent", "embedContent", "updateEmbedContentBatch")
-KINDS = {GENERATE.name: GENERATE, EMBED.name: EMBED}
-
-
-def rpc_status(error: ApiError) -> dict:
-    """An ApiError as a google.rpc.Status (the `error` of a request that failed inside a batch)."""
-    status: dict[str, Any] = {"code": RPC_CODES.get(error.status, 2), "message": error.message}
-    if error.details:
-        status["details"] = error.details
-    return status
-
-
-_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
-
-
-def _dumps_line(data: Any) -> bytes:
-    """One JSONL line (compact, UTF-8)."""
-    return _LINE_ENCODER.encode(data).encode() + b"\n"
-
-
-# -- the job --------------------------------------------------------------------------------------------
-
-@dataclass(eq=False)
-class Job:
-    id: str
-    identity: Identity            # the creator: results are computed as their calls would be
-    kind: Kind
-    version: str                  # API version of the create call (requests are read with its schema)
-    model: str                    # models/... or tunedModels/...
-    display_name: str
-    priority: int
-    webhook: dict | None
-    created: float
-    pending_s: float
-    running_s: float
-    expiry_s: float
-    request_count: int
-    seq: int
-    inline: list[dict] | None = None      # [{"request": {...}, "metadata"?: {...}}], normalised
-    file_name: str | None = None          # files/... (file input)
-    input_path: Path | None = None        # its bytes (a hard link taken at creation, when possible)
-    work_dir: Path | None = None
-    input_error: str | None = None        # the file is not JSON Lines: the job ends FAILED
-    modified: float = 0.0                 # last update (PATCH)
-    # progress
-    processed: int = 0
-    succeeded: int = 0
-    failed: int = 0
-    results: list[dict] = field(default_factory=list)   # inline results so far
-    offset: int = 0                        # file input: bytes read so far
-    line_no: int = 0                       # file input: physical lines read so far
-    parsed_any: bool = False               # file input: some line was a JSON object
-    seen_running: bool = False
-    enqueued_tokens: int = 0              # its inline requests' text tokens (batch_limits.py)
-    # outcome
-    final: str | None = None
-    end_time: float | None = None
-    output: dict | None = None
-    error: dict | None = None
-
-    @property
-    def name(self) -> str:
-        return f"batches/{self.id}"
-
-    @property
-    def project(self) -> str:
-        return self.identity.project
-
-    @property
-    def start(self) -> float:
-        return self.created + self.pending_s
-
-    @property
-    def finish(self) -> float:
-        """When the job ends if nothing stops it: after its pending and running time, or, when its
-        input cannot be read, as soon as it would start running."""
-        return self.start if self.input_error else self.start + self.running_s
-
-    @property
-    def expires(self) -> float:
-        return self.created + self.expiry_s
-
-    @property
-    def will_expire(self) -> bool:
-        return self.finish > self.expires
-
-    @property
-    def out_path(self) -> Path:
-        return self.work_dir / "responses.jsonl"
-
+from ... import inference
+from ...auth import Identity
+from ...batch_limits import BatchLimits, request_tokens
+from ...errors import RPC_CODES, ApiError, failed_precondition, invalid_argument, missing_resource, rpc_status
+from ...persistence import build, fields_of
+from ...schema import normalize
+from ...wire import int64, paginate
+from .job import (CANCELLED, DEFAULT_PAGE_SIZE, EMBED, EXPIRED, FAILED, GENERATE, INLINE_LIMIT,
+                  INPUT_FILE_LIMIT, Job, KINDS, Kind, MAX_PAGE_SIZE, PENDING, RESULTS_MIME_TYPE, RUNNING,
+                  SUCCEEDED, TYPE_PREFIX, UPDATABLE, _dumps_line, _hours, scan_jsonl)
 
 # -- the backend ----------------------------------------------------------------------------------------
+
 
 class Batches:
     """Batch jobs of every project. Registered as `store.batches`.
@@ -643,8 +478,7 @@ class Batches:
             else:
                 override = None
                 if tuned is not None:
-                    from .tuned_models import last_user_text
-                    override = self.store.tuned_models.override_for(tuned, last_user_text(request))
+                    override = self.store.tuned_models.override_for(tuned, inference.last_user_text(request))
                 response = inference.generate(self.store, job.identity, model, request, override=override)
         except ApiError as error:
             job.failed += 1
@@ -748,113 +582,5 @@ class Batches:
             self._seq = int(data.get("seq") or 0)
 
 
-def _hours(seconds: float) -> str:
-    return f"{seconds / 3600:g} hours" if seconds >= 3600 else f"{seconds:g} seconds"
-
-
-def scan_jsonl(path: Path, name: str) -> tuple[int, str | None]:
-    """(number of non-blank lines, why the file is not JSON Lines or None), reading it line by line."""
-    count = 0
-    with open(path, "rb") as handle:
-        for number, line in enumerate(handle, 1):
-            if b"\0" in line:
-                return 0, f"The input file {name} is not a JSON Lines file: line {number} holds binary data."
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError:
-                return 0, f"The input file {name} is not a JSON Lines file: line {number} is not UTF-8 text."
-            if line.strip():   # the same test as when the lines are processed
-                count += 1
-    if not count:
-        return 0, f"The input file {name} is not a JSON Lines file: it has no requests."
-    return count, None
-
-
 def register(store) -> None:
     store.register("batches", Batches(store))
-
-
-# -- handlers -------------------------------------------------------------------------------------------
-
-def _name(ctx: Context) -> str:
-    return f"batches/{ctx.params['batch']}"
-
-
-async def _create(ctx: Context, collection: str, kind: str) -> Response:
-    raw = await ctx.body()
-    body = parse_json(raw)
-    return json_response(ctx.store.batches.create(ctx.identity, f"{collection}/{ctx.params['model']}", body,
-                                                  kind=kind, version=ctx.version, payload_bytes=len(raw)))
-
-
-async def batch_generate_content(ctx: Context) -> Response:
-    return await _create(ctx, "models", "generate")
-
-
-async def async_batch_embed_content(ctx: Context) -> Response:
-    return await _create(ctx, "models", "embed")
-
-
-async def tuned_batch_generate_content(ctx: Context) -> Response:
-    return await _create(ctx, "tunedModels", "generate")
-
-
-async def tuned_async_batch_embed_content(ctx: Context) -> Response:
-    return await _create(ctx, "tunedModels", "embed")
-
-
-async def get_batch(ctx: Context) -> Response:
-    return json_response(ctx.store.batches.get(ctx.identity, _name(ctx)))
-
-
-async def list_batches(ctx: Context) -> Response:
-    size = page_size(ctx.query("pageSize"), DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-    return json_response(ctx.store.batches.list(ctx.identity, size, ctx.query("pageToken")))
-
-
-async def cancel_batch(ctx: Context) -> Response:
-    await ctx.body()   # Python sends nothing, JS sends {}; either way there is nothing to read
-    ctx.store.batches.cancel(ctx.identity, _name(ctx))
-    return json_response({})
-
-
-async def delete_batch(ctx: Context) -> Response:
-    ctx.store.batches.delete(ctx.identity, _name(ctx))
-    return json_response({})
-
-
-async def _update(ctx: Context, kind: str) -> Response:
-    body = parse_json(await ctx.body())
-    mask = parse_update_mask(ctx.query("updateMask", ctx.query("update_mask")))
-    return json_response(ctx.store.batches.update(ctx.identity, _name(ctx), body, mask, kind=kind,
-                                                  version=ctx.version))
-
-
-async def update_generate_content_batch(ctx: Context) -> Response:
-    return await _update(ctx, "generate")
-
-
-async def update_embed_content_batch(ctx: Context) -> Response:
-    return await _update(ctx, "embed")
-
-
-TUNED_VERSIONS = ("v1beta", "v1alpha")   # where tunedModels/* generate, as in tuned_models.py
-
-ROUTES = [
-    route("POST", "models/{model}:batchGenerateContent", batch_generate_content),
-    route("POST", "models/{model}:asyncBatchEmbedContent", async_batch_embed_content),
-    route("POST", "tunedModels/{model}:batchGenerateContent", tuned_batch_generate_content, versions=TUNED_VERSIONS),
-    route("POST", "tunedModels/{model}:asyncBatchEmbedContent", tuned_async_batch_embed_content,
-          versions=TUNED_VERSIONS),
-    route("GET", "batches", list_batches),
-    route("GET", "batches/{batch}", get_batch),
-    route("DELETE", "batches/{batch}", delete_batch),
-    route("POST", "batches/{batch}:cancel", cancel_batch),
-    route("PATCH", "batches/{batch}:updateGenerateContentBatch", update_generate_content_batch),
-    route("PATCH", "batches/{batch}:updateEmbedContentBatch", update_embed_content_batch),
-    # The Batch API guide's curl examples send these as written there: `curl .../batches/x:cancel` and
-    # `curl .../batches/x:delete` are GETs (no -X, no body).
-    route("GET", "batches/{batch}:cancel", cancel_batch),
-    route("GET", "batches/{batch}:delete", delete_batch),
-    route("POST", "batches/{batch}:delete", delete_batch),
-]

@@ -1,0 +1,43 @@
+"""The hook around the generation handlers that turns a call into a log when logging is on.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+
+from ...errors import ApiError
+
+# -- the hook around the generation handlers ------------------------------------------------------------
+
+
+class Call:
+    """What a generation handler fills in while `recording` watches it."""
+    __slots__ = ("request", "response")
+
+    def __init__(self) -> None:
+        self.request: Any = None
+        self.response: Any = None
+
+
+@contextmanager
+def recording(ctx, method: str, model: str | None = None) -> Iterator[Call]:
+    """Wrap the body of a generateContent / streamGenerateContent handler: when logging is on for the
+    caller's project, the call becomes a log (its answer, or the error it raised, re-raised)."""
+    call = Call()
+    logs = ctx.store.backends.get("logs")
+    project = ctx.identity.project
+    if logs is None or not logs.enabled(project):
+        yield call
+        return
+    start = ctx.store.now()
+    model = model or ctx.params.get("model", "")
+    model = model if model.startswith(("models/", "tunedModels/")) else f"models/{model}"
+    try:
+        yield call
+    except ApiError as error:
+        logs.record(project, method=method, model=model, version=ctx.version, request=call.request,
+                    error=error, latency=ctx.store.now() - start)
+        raise
+    logs.record(project, method=method, model=model, version=ctx.version, request=call.request,
+                response=call.response, latency=ctx.store.now() - start)

@@ -1,0 +1,272 @@
+"""Batches: an OpenAI batch runs as a native batch job; its results are written back as OpenAI JSONL files."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from ...errors import RPC_CODES, STATUS_CODES, ApiError, not_found
+from ...http import Context, json_response
+from .. import files as native_files
+from .answers import chat_completion
+from .backend import OpenAIBatch
+from .chat import CHAT_ENDPOINT, chat_to_native
+from .errors import _bad, _body, _native_model_name, _object, _unknown_field
+from .files import _epoch, _file_name, _page, _unlink
+
+BATCH_WINDOW = "24h"
+BATCH_WINDOW_SECONDS = 24 * 3600
+
+BATCH_STATUS = {"BATCH_STATE_PENDING": "validating", "BATCH_STATE_RUNNING": "in_progress",
+                "BATCH_STATE_SUCCEEDED": "completed", "BATCH_STATE_FAILED": "failed",
+                "BATCH_STATE_CANCELLED": "cancelled", "BATCH_STATE_EXPIRED": "expired"}
+
+
+def _count(stats: dict, key: str) -> int:
+    return int(stats.get(key) or 0)
+
+
+def batch_object(record: OpenAIBatch, operation: dict) -> dict:
+    """The OpenAI Batch of a native batch Operation and what the layer recorded about it."""
+    meta = operation.get("metadata") or {}
+    state = meta.get("state")
+    status = BATCH_STATUS.get(state, "validating")
+    stats = meta.get("batchStats") or {}
+    created = int(record.created)
+    end = _epoch(meta.get("endTime"))
+    body: dict = {
+        "id": record.name, "object": "batch", "endpoint": record.endpoint, "model": record.model,
+        "errors": None, "input_file_id": record.input_file_id, "completion_window": record.completion_window,
+        "status": status, "output_file_id": record.output_file_id, "error_file_id": record.error_file_id,
+        "created_at": created, "in_progress_at": None, "expires_at": created + BATCH_WINDOW_SECONDS,
+        "finalizing_at": None, "completed_at": None, "failed_at": None, "expired_at": None,
+        "cancelling_at": None, "cancelled_at": None,
+        "request_counts": {"total": _count(stats, "requestCount"),
+                           "completed": _count(stats, "successfulRequestCount"),
+                           "failed": _count(stats, "failedRequestCount")},
+        "metadata": record.metadata,
+    }
+    if status == "in_progress":
+        body["in_progress_at"] = _epoch(meta.get("updateTime"))
+    if status == "completed":
+        body["finalizing_at"] = body["completed_at"] = end
+    elif status == "failed":
+        body["failed_at"] = end
+        error = operation.get("error") or {}
+        body["errors"] = {"object": "list", "data": [{"code": "invalid_input_file",
+                                                      "message": error.get("message", "The batch failed."),
+                                                      "param": "input_file_id", "line": None}]}
+    elif status == "expired":
+        body["expired_at"] = end
+    elif status == "cancelled":
+        body["cancelling_at"] = body["cancelled_at"] = end
+    return body
+
+
+def batch_line_to_native(line: Any, number: int, endpoint: str) -> tuple[str, dict, str]:
+    """(custom_id, native batch line, the model as named) of one line of an OpenAI batch input file."""
+    where = f"line {number}"
+    if not isinstance(line, dict):
+        raise _bad(f"{where} of the batch input file is not a JSON object.", "input_file_id")
+    custom_id = line.get("custom_id")
+    if not isinstance(custom_id, str) or not custom_id:
+        raise _bad(f"{where}: custom_id is required (a string).", "input_file_id")
+    method = line.get("method", "POST")
+    if method != "POST":
+        raise _bad(f"{where}: method must be POST, not {method!r}.", "input_file_id")
+    if line.get("url") != endpoint:
+        raise _bad(f"{where}: url must be the batch endpoint {endpoint!r}, not {line.get('url')!r}.",
+                   "input_file_id")
+    try:
+        chat = chat_to_native(line.get("body"))
+    except ApiError as error:
+        raise _bad(f"{where} ({custom_id}): {error.message}", "input_file_id") from None
+    request = dict(chat.request)
+    request["model"] = _native_model_name(chat.model)
+    return custom_id, {"key": custom_id, "request": request}, chat.model
+
+
+_RPC_NAMES = {number: name for name, number in RPC_CODES.items()}
+
+
+def _http_of(status: dict) -> tuple[int, str]:
+    """(HTTP status, status name) of a google.rpc.Status, whose code is the google.rpc.Code number."""
+    name = _RPC_NAMES.get(int(status.get("code") or 2), "UNKNOWN")
+    return STATUS_CODES.get(name, 500), name
+
+
+def batch_result_line(native: dict, model: str, created: int, number: int, batch_id: str) -> tuple[bool, dict]:
+    """(succeeded, OpenAI batch output line) of one native result line."""
+    custom_id = native.get("key", "")
+    line_id = "batch_req_" + hashlib.blake2b(f"{batch_id}|{number}".encode(), digest_size=12).hexdigest()
+    if "response" in native:
+        body = chat_completion(native["response"], model=model, created=created)
+        return True, {"id": line_id, "custom_id": custom_id,
+                      "response": {"status_code": 200, "request_id": body["id"], "body": body}, "error": None}
+    status = native.get("error") or {}
+    http, name = _http_of(status)
+    error = {"code": http, "message": status.get("message", ""), "status": name}
+    if status.get("details"):
+        error["details"] = status["details"]
+    return False, {"id": line_id, "custom_id": custom_id,
+                   "response": {"status_code": http, "request_id": "", "body": [{"error": error}]}, "error": None}
+
+
+# -- handlers: batches ------------------------------------------------------------------------------
+
+
+def _convert_input(ctx: Context, source: Path, endpoint: str) -> tuple[Path, dict[str, str], str]:
+    """Write the native JSONL of an OpenAI batch input file to a temporary file:
+    (its path, the model of each custom_id, the first line's model)."""
+    target = ctx.store.files.new_part(ctx.identity)
+    lines: dict[str, str] = {}
+    first_model = None
+    try:
+        with open(source, "rb") as handle, open(target, "wb") as out:
+            for number, raw in enumerate(handle, 1):
+                if not raw.strip():
+                    continue
+                try:
+                    data = json.loads(raw)
+                except ValueError:
+                    raise _bad(f"line {number} of the batch input file is not JSON.", "input_file_id") from None
+                custom_id, native, model = batch_line_to_native(data, number, endpoint)
+                if custom_id in lines:
+                    raise _bad(f"line {number}: custom_id {custom_id!r} is used twice; custom_id values must be "
+                               f"unique in a batch.", "input_file_id")
+                lines[custom_id] = model
+                first_model = first_model or model
+                out.write(json.dumps(native, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
+    except BaseException:
+        _unlink(target)
+        raise
+    if not lines:
+        _unlink(target)
+        raise _bad("The batch input file has no requests.", "input_file_id")
+    return target, lines, first_model
+
+
+def _create_batch(ctx: Context, body: dict) -> dict:
+    for key in body:
+        if key not in ("input_file_id", "endpoint", "completion_window", "metadata", "extra_body"):
+            raise _unknown_field(key)
+    endpoint = body.get("endpoint")
+    if endpoint != CHAT_ENDPOINT:
+        raise _bad(f"endpoint must be {CHAT_ENDPOINT!r}, not {endpoint!r}.", "endpoint")
+    window = body.get("completion_window", BATCH_WINDOW)
+    if window != BATCH_WINDOW:
+        raise _bad(f"completion_window must be {BATCH_WINDOW!r}, not {window!r}.", "completion_window")
+    metadata = body.get("metadata")
+    if metadata is not None:
+        metadata = _object(metadata, "metadata")
+    input_file_id = body.get("input_file_id")
+    if not isinstance(input_file_id, str) or not input_file_id:
+        raise _bad("input_file_id is required.", "input_file_id")
+    files, project = ctx.store.files, ctx.project
+    input_file = files.get_file(ctx.identity, _file_name(input_file_id))
+    converted, lines, model = _convert_input(ctx, files.path_of(ctx.identity, input_file["name"]), endpoint)
+    try:
+        native_input = files.create_generated(project, f"{input_file['name'].split('/', 1)[1]}-gemini-requests",
+                                              "application/jsonl", source_path=converted,
+                                              base_url=native_files.base_url(ctx))
+    finally:
+        _unlink(converted)
+    display = (metadata or {}).get("description") or f"openai batch of {input_file['name']}"
+    operation = ctx.store.batches.create(
+        ctx.identity, _native_model_name(model),
+        {"batch": {"displayName": str(display)[:512], "inputConfig": {"fileName": native_input["name"]}}},
+        kind="generate", version=ctx.version)
+    record = ctx.store.openai.add_batch(OpenAIBatch(
+        name=operation["name"], project=project, input_file_id=input_file["name"],
+        native_input=native_input["name"], endpoint=endpoint, completion_window=window, metadata=metadata,
+        model=model, created=ctx.store.now(), seq=0, models=lines))
+    return batch_object(record, operation)
+
+
+async def create_batch(ctx: Context) -> Response:
+    body = await _body(ctx)
+    return json_response(await run_in_threadpool(_create_batch, ctx, body))
+
+
+def _publish_results(ctx: Context, record: OpenAIBatch, operation: dict) -> None:
+    """Once the native batch has results, write them as OpenAI output and error files (once)."""
+    responses = ((operation.get("metadata") or {}).get("output") or {}).get("responsesFile")
+    if record.converted or not responses or not operation.get("done"):
+        return
+    files = ctx.store.files
+    created = _epoch((operation.get("metadata") or {}).get("endTime")) or int(record.created)
+    ok_path, error_path = files.new_part(ctx.identity), files.new_part(ctx.identity)
+    ok_count = error_count = 0
+    try:
+        with open(files.path_of(ctx.identity, responses), "rb") as source, \
+                open(ok_path, "wb") as ok_out, open(error_path, "wb") as error_out:
+            for number, raw in enumerate(source, 1):
+                if not raw.strip():
+                    continue
+                native = json.loads(raw)
+                model = record.models.get(native.get("key"), record.model)
+                succeeded, line = batch_result_line(native, model, created, number, record.name)
+                (ok_out if succeeded else error_out).write(
+                    json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
+                ok_count += succeeded
+                error_count += not succeeded
+        stem = record.name.split("/", 1)[1]
+        base = native_files.base_url(ctx)
+        if ok_count:
+            output = files.create_generated(ctx.project, f"{stem}-output.jsonl", "application/jsonl",
+                                            source_path=ok_path, base_url=base)
+            record.output_file_id = output["name"]
+            ctx.store.openai.set_purpose(ctx.project, output["name"], "batch_output")
+        if error_count:
+            errors = files.create_generated(ctx.project, f"{stem}-errors.jsonl", "application/jsonl",
+                                            source_path=error_path, base_url=base)
+            record.error_file_id = errors["name"]
+            ctx.store.openai.set_purpose(ctx.project, errors["name"], "batch_output")
+        record.converted = True
+    finally:
+        _unlink(ok_path)
+        _unlink(error_path)
+
+
+def _batch_now(ctx: Context, record: OpenAIBatch) -> dict:
+    try:
+        operation = ctx.store.batches.get(ctx.identity, record.name)
+    except ApiError as error:
+        if error.code in (403, 404):   # deleted through the native API meanwhile
+            ctx.store.openai.drop_batch(record)
+            raise not_found(f"Batch {record.name} was not found.") from None
+        raise
+    with ctx.store.openai.lock:
+        _publish_results(ctx, record, operation)
+    return batch_object(record, operation)
+
+
+async def get_batch(ctx: Context) -> Response:
+    record = ctx.store.openai.batch(ctx.project, ctx.params["id"])
+    return json_response(await run_in_threadpool(_batch_now, ctx, record))
+
+
+async def cancel_batch(ctx: Context) -> Response:
+    await ctx.body()
+    record = ctx.store.openai.batch(ctx.project, ctx.params["id"])
+    ctx.store.batches.cancel(ctx.identity, record.name)
+    return json_response(await run_in_threadpool(_batch_now, ctx, record))
+
+
+def _list_batches(ctx: Context) -> list[dict]:
+    items = []
+    for record in ctx.store.openai.batches(ctx.project):
+        try:
+            items.append(_batch_now(ctx, record))
+        except ApiError as error:
+            if error.code != 404:
+                raise
+    return items
+
+
+async def list_batches(ctx: Context) -> Response:
+    return json_response(_page(ctx, await run_in_threadpool(_list_batches, ctx)))
