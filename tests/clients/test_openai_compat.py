@@ -404,6 +404,8 @@ def test_batch_to_completion(oai, gemini_mock):
     assert batch.status == "validating" and batch.input_file_id == source.id
     assert batch.endpoint == "/v1/chat/completions" and batch.metadata == {"description": "nightly"}
     assert batch.output_file_id is None and batch.request_counts.total == 3
+    # the native job's 48 h expiry, not a window of the layer's own
+    assert batch.expires_at == batch.created_at + 48 * 3600
     gemini_mock.advance(3600)
     done = oai.batches.retrieve(batch.id)       # /batches/batches/{id}, unencoded
     assert done.status == "completed" and done.completed_at >= done.created_at

@@ -19,7 +19,6 @@ from .errors import _bad, _body, _native_model_name, _object, _unknown_field
 from .files import _epoch, _file_name, _page, _unlink
 
 BATCH_WINDOW = "24h"
-BATCH_WINDOW_SECONDS = 24 * 3600
 
 BATCH_STATUS = {"BATCH_STATE_PENDING": "validating", "BATCH_STATE_RUNNING": "in_progress",
                 "BATCH_STATE_SUCCEEDED": "completed", "BATCH_STATE_FAILED": "failed",
@@ -30,8 +29,9 @@ def _count(stats: dict, key: str) -> int:
     return int(stats.get(key) or 0)
 
 
-def batch_object(record: OpenAIBatch, operation: dict) -> dict:
-    """The OpenAI Batch of a native batch Operation and what the layer recorded about it."""
+def batch_object(record: OpenAIBatch, operation: dict, expires: float) -> dict:
+    """The OpenAI Batch of a native batch Operation and what the layer recorded about it. `expires`: when
+    the native job expires (its own clock rule, batches/job.py), which the OpenAI batch shares."""
     meta = operation.get("metadata") or {}
     state = meta.get("state")
     status = BATCH_STATUS.get(state, "validating")
@@ -42,7 +42,7 @@ def batch_object(record: OpenAIBatch, operation: dict) -> dict:
         "id": record.name, "object": "batch", "endpoint": record.endpoint, "model": record.model,
         "errors": None, "input_file_id": record.input_file_id, "completion_window": record.completion_window,
         "status": status, "output_file_id": record.output_file_id, "error_file_id": record.error_file_id,
-        "created_at": created, "in_progress_at": None, "expires_at": created + BATCH_WINDOW_SECONDS,
+        "created_at": created, "in_progress_at": None, "expires_at": int(expires),
         "finalizing_at": None, "completed_at": None, "failed_at": None, "expired_at": None,
         "cancelling_at": None, "cancelled_at": None,
         "request_counts": {"total": _count(stats, "requestCount"),
@@ -184,7 +184,7 @@ def _create_batch(ctx: Context, body: dict) -> dict:
         name=operation["name"], project=project, input_file_id=input_file["name"],
         native_input=native_input["name"], endpoint=endpoint, completion_window=window, metadata=metadata,
         model=model, created=ctx.store.now(), seq=0, models=lines))
-    return batch_object(record, operation)
+    return batch_object(record, operation, ctx.store.batches.job(ctx.identity, record.name).expires)
 
 
 async def create_batch(ctx: Context) -> Response:
@@ -242,7 +242,7 @@ def _batch_now(ctx: Context, record: OpenAIBatch) -> dict:
         raise
     with ctx.store.openai.lock:
         _publish_results(ctx, record, operation)
-    return batch_object(record, operation)
+    return batch_object(record, operation, ctx.store.batches.job(ctx.identity, record.name).expires)
 
 
 async def get_batch(ctx: Context) -> Response:
