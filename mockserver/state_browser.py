@@ -59,8 +59,7 @@ def _expire_file(store, who: Identity, name: str) -> None:
 
 
 def _expire_cache(store, who: Identity, name: str) -> None:
-    with store.lock:
-        store.caches._find(who, name).expire_time = store.now()
+    store.caches.expire_now(who, name)
     store.changed()
 
 

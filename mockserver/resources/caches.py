@@ -317,6 +317,11 @@ class ContextCaches:
             entry = self._find(identity, name)
             del self._caches[(entry.project, entry.id)]
 
+    def expire_now(self, identity: Identity, name: str) -> None:
+        """End the cache's life at the clock's present (the control plane's "expire now")."""
+        with self._store.lock:
+            self._find(identity, name).expire_time = self._now()
+
     # -- using a cache -----------------------------------------------------------------------------------
     def prefix_for(self, identity: Identity, name: str, model: dict, request: dict) -> dict:
         """The cached prefix a generation with `cachedContent: name` runs on (for the engine's `cached=`).
