@@ -180,11 +180,12 @@ def _create_batch(ctx: Context, body: dict) -> dict:
         ctx.identity, _native_model_name(model),
         {"batch": {"displayName": str(display)[:512], "inputConfig": {"fileName": native_input["name"]}}},
         kind="generate", version=ctx.version)
+    job = ctx.store.batches.job(ctx.identity, operation["name"])
     record = ctx.store.openai.add_batch(OpenAIBatch(
         name=operation["name"], project=project, input_file_id=input_file["name"],
         native_input=native_input["name"], endpoint=endpoint, completion_window=window, metadata=metadata,
-        model=model, created=ctx.store.now(), seq=0, models=lines))
-    return batch_object(record, operation, ctx.store.batches.job(ctx.identity, record.name).expires)
+        model=model, created=job.created, seq=0, models=lines))
+    return batch_object(record, operation, job.expires)
 
 
 async def create_batch(ctx: Context) -> Response:
