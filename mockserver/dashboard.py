@@ -211,14 +211,9 @@ class StateBuilder:
         job = backend.job(project, operation["name"])
         if not operation.get("done"):
             row["expireEpoch"] = job.expires
-            state = meta.get("state")
-            if state == "BATCH_STATE_PENDING":
-                row["next"] = {"state": "BATCH_STATE_RUNNING", "epoch": job.start}
-            elif job.will_expire:
-                row["next"] = {"state": "BATCH_STATE_EXPIRED", "epoch": job.expires}
-            else:
-                row["next"] = {"state": "BATCH_STATE_FAILED" if job.input_error else "BATCH_STATE_SUCCEEDED",
-                               "epoch": job.finish}
+            upcoming = job.next_transition(self.now)
+            if upcoming is not None:
+                row["next"] = {"state": upcoming.state, "epoch": upcoming.at}
         return row
 
     def caches(self, ids: list[str]) -> list[dict]:

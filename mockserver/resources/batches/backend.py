@@ -305,16 +305,8 @@ class Batches:
 
     # -- the state machine -----------------------------------------------------------------------------
     def _state(self, job: Job, now: float) -> str:
-        """The state the clock gives (without computing anything)."""
-        if job.final:
-            return job.final
-        if job.will_expire and now >= job.expires:
-            return EXPIRED
-        if now >= job.finish:
-            return FAILED if job.input_error else SUCCEEDED
-        if now >= job.start or job.seen_running:
-            return RUNNING
-        return PENDING
+        """The state the clock gives (without computing anything): `Job.timeline`."""
+        return job.state(now)
 
     def _due(self, job: Job, now: float) -> int:
         """How many requests the clock says are done by `now` (evenly over the running time)."""

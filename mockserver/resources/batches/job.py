@@ -9,6 +9,7 @@ from typing import Any
 
 
 from ...auth import Identity
+from ...timeline import Timeline, Transition
 
 PENDING = "BATCH_STATE_PENDING"
 RUNNING = "BATCH_STATE_RUNNING"
@@ -120,6 +121,24 @@ class Job:
     @property
     def will_expire(self) -> bool:
         return self.finish > self.expires
+
+    def timeline(self) -> Timeline:
+        """PENDING from creation (RUNNING once seen running), RUNNING from `start`, and the end: EXPIRED at
+        `expires` when it comes before `finish`, else SUCCEEDED (FAILED for unreadable input) at `finish`."""
+        if self.will_expire:
+            end = Transition(EXPIRED, self.expires)
+        else:
+            end = Transition(FAILED if self.input_error else SUCCEEDED, self.finish)
+        return Timeline(RUNNING if self.seen_running else PENDING, Transition(RUNNING, self.start), end=end,
+                        expires=self.expires)
+
+    def state(self, now: float) -> str:
+        """The state the clock gives (without computing anything): the final one once it has ended."""
+        return self.final or self.timeline().state_at(now)
+
+    def next_transition(self, now: float) -> Transition | None:
+        """The state the clock will bring next, and when (None once the job has ended)."""
+        return None if self.final else self.timeline().next_transition(now)
 
     @property
     def out_path(self) -> Path:
