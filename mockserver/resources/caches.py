@@ -27,6 +27,7 @@ from ..http import Context, json_response
 from ..generation.media import MediaInfo
 from ..persistence import build, fields_of
 from ..routing import route
+from ..timeline import Timeline
 from . import url_media
 from ..wire import format_time, paginate, page_size, parse_duration, parse_time
 
@@ -37,6 +38,7 @@ NOT_FOUND_MESSAGE = "CachedContent not found (or permission denied)"
 CREATE_FIELDS = ("model", "displayName", "contents", "systemInstruction", "tools", "toolConfig", "ttl",
                  "expireTime")
 OUTPUT_FIELDS = ("name", "createTime", "updateTime", "usageMetadata")
+LIVE = "LIVE"
 UPDATABLE = {"ttl": "ttl", "expireTime": "expireTime", "expire_time": "expireTime"}
 # Request fields that belong in the cache and may not be set beside `cachedContent`.
 CACHE_ONLY_FIELDS = ("systemInstruction", "tools", "toolConfig")
@@ -94,8 +96,13 @@ class CachedContent:
     def total_tokens(self) -> int:
         return self.counts.total
 
+    def timeline(self) -> Timeline:
+        """One state all its life (LIVE: the emulator's name, CachedContent has no state field) until it
+        expires at `expire_time`."""
+        return Timeline(LIVE, expires=self.expire_time)
+
     def alive(self, now: float) -> bool:
-        return now < self.expire_time
+        return not self.timeline().expired(now)
 
     def resource(self) -> dict:
         """The CachedContent as get and list show it: metadata only, never the contents."""

@@ -28,6 +28,7 @@ from ..http import Context, json_response
 from ..inference import last_user_text
 from ..persistence import build, fields_of
 from ..routing import route
+from ..timeline import Timeline, Transition
 from ..wire import format_time, page_size, paginate, parse_update_mask
 from . import legacy
 from .logs import recording
@@ -86,8 +87,12 @@ class TunedModel:
     def complete_time(self) -> float:
         return self.create_time + self.training_seconds
 
+    def timeline(self) -> Timeline:
+        """CREATING while it trains, ACTIVE from `complete_time` on."""
+        return Timeline(CREATING, end=Transition(ACTIVE, self.complete_time))
+
     def state(self, now: float) -> str:
-        return ACTIVE if now >= self.complete_time else CREATING
+        return self.timeline().state_at(now)
 
     def completed_steps(self, now: float) -> int:
         if now >= self.complete_time:

@@ -17,6 +17,7 @@ from typing import Any
 from ...auth import Identity
 from ...errors import ApiError, invalid_argument
 from ...generation import media
+from ...timeline import Timeline, Transition
 
 
 UPLOADED, GENERATED = "UPLOADED", "GENERATED"
@@ -59,6 +60,11 @@ class FileRecord:
     @property
     def name(self) -> str:
         return f"files/{self.id}"
+
+    def timeline(self) -> Timeline:
+        """PROCESSING until `ready_time`, then ACTIVE (FAILED when processing failed); gone at `expire_time`."""
+        return Timeline(PROCESSING, end=Transition(FAILED if self.error else ACTIVE, self.ready_time),
+                        expires=self.expire_time)
 
 
 @dataclass

@@ -82,10 +82,7 @@ class FileStore:
 
     # -- state and rendering -----------------------------------------------------------------------
     def state(self, record: FileRecord, now: float | None = None) -> str:
-        now = self.store.now() if now is None else now
-        if now < record.ready_time:
-            return PROCESSING
-        return FAILED if record.error else ACTIVE
+        return record.timeline().state_at(self.store.now() if now is None else now)
 
     def render(self, record: FileRecord, base_url: str | None = None) -> dict:
         """The File resource as the wire shows it."""
@@ -116,7 +113,7 @@ class FileStore:
 
     # -- lookup and expiry -------------------------------------------------------------------------
     def _expired(self, record: FileRecord, now: float) -> bool:
-        return now >= record.expire_time
+        return record.timeline().expired(now)
 
     def _drop(self, record: FileRecord) -> None:
         with self.lock:
