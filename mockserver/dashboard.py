@@ -34,6 +34,7 @@ from .state_browser import browser_routes
 from .http import json_response
 from .journal import render
 from .resources.interactions import dashboard as interactions_view
+from .timeline import Transition
 from .wire import parse_time
 
 log = logging.getLogger("gemini_mockserver.dashboard")
@@ -243,7 +244,7 @@ class StateBuilder:
             rows.append({"project": record.project, "name": record.name, "displayName": body.get("displayName", ""),
                          "baseModel": record.base_model, "state": body.get("state"),
                          "createTime": body.get("createTime"),
-                         "readyEpoch": record.complete_time if body.get("state") != "ACTIVE" else None,
+                         "readyEpoch": _epoch_of(record.timeline().next_transition(self.now)),
                          "permissions": self._grants(record)})
         return rows
 
@@ -258,7 +259,7 @@ class StateBuilder:
 
     def model_operations(self) -> list[dict]:
         backend = self.backend("video_operations")
-        return [{"project": project, "name": op.name, "model": op.model, "done": self.now >= op.done_time,
+        return [{"project": project, "name": op.name, "model": op.model, "done": op.done(self.now),
                  "doneEpoch": op.done_time} for project, op in (backend.records() if backend is not None else [])]
 
     def environments(self) -> list[dict]:
@@ -340,6 +341,10 @@ class StateBuilder:
         }
         state["errors"] = self.errors
         return state
+
+
+def _epoch_of(transition: Transition | None) -> float | None:
+    return None if transition is None else transition.at
 
 
 def state(store) -> dict:

@@ -32,12 +32,14 @@ from ..generation.counting import canonical_json
 from ..http import Context, json_response
 from ..persistence import build, fields_of
 from ..routing import route
+from ..timeline import Timeline, Transition
 from ..wire import page_size, paginate
 from .files import base_url, bytes_response
 
 IMAGEN_SIZES_1K = {"1:1": (1024, 1024), "3:4": (896, 1280), "4:3": (1280, 896), "9:16": (768, 1408),
                    "16:9": (1408, 768)}
 PERSON_GENERATION = ("dont_allow", "allow_adult", "allow_all")
+OPERATION_RUNNING, OPERATION_DONE = "RUNNING", "DONE"
 RESPONSE_TYPE = "type.googleapis.com/google.ai.generativelanguage.v1beta.PredictLongRunningResponse"
 
 
@@ -52,6 +54,14 @@ class VideoOperation:
     videos: int
     done_time: float
     files: list[str] = field(default_factory=list)   # generated file ids, once done
+
+    def timeline(self) -> Timeline:
+        """Running until `done_time`, done from then on (the Operation's `done`; the states are the emulator's
+        names, an Operation has no state field)."""
+        return Timeline(OPERATION_RUNNING, end=Transition(OPERATION_DONE, self.done_time))
+
+    def done(self, now: float) -> bool:
+        return self.timeline().state_at(now) == OPERATION_DONE
 
 
 def _facts(model: dict, key: str) -> dict:
@@ -178,7 +188,7 @@ class VideoOperations:
             operation = self._operations.get(identity.project, {}).get(op_id)
         if operation is None or operation.model != f"models/{model_id}":
             raise missing_resource("Operation", f"models/{model_id}/operations/{op_id}")
-        if self.store.now() < operation.done_time:
+        if not operation.done(self.store.now()):
             return {"name": operation.name}
         with self.lock:
             if not operation.files:   # made once, when a read first finds the operation done
