@@ -168,6 +168,7 @@ def create_app(config: Config | dict | None = None, *, keys: KeyRing | None = No
             Route("/openapi.json", openapi_document, methods=["GET"]),
             Route("/", landing.landing, methods=["GET"]),       # no key, no journal entry
             Route("/healthz", landing.healthz, methods=["GET"]),
+            Route("/favicon.ico", landing.favicon, methods=["GET"]),
             Route("/{path:path}", dispatch, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]),
             WebSocketRoute("/{path:path}", live.live_endpoint),   # every WebSocket: the Live API or its close
         ],

@@ -87,3 +87,9 @@ async def landing(request: Request) -> Response:
 async def healthz(request: Request) -> Response:
     return json_response({"status": "ok"})
 
+
+async def favicon(request: Request) -> Response:
+    """A browser opening the landing page or the dashboard asks for /favicon.ico: no icon, and no 404 in
+    the journal (the inspector would show it as a failed request the developer never made)."""
+    return Response(status_code=204)
+

@@ -206,6 +206,12 @@ def test_healthz_needs_no_key_and_leaves_no_journal_entry(gemini_mock):
     assert gemini_mock.store.journal.entries() == []
 
 
+def test_a_browsers_favicon_request_is_no_failed_request(gemini_mock):
+    answer = httpx.get(gemini_mock.base_url + "/favicon.ico")
+    assert answer.status_code == 204 and answer.content == b""
+    assert gemini_mock.store.journal.entries() == []   # the inspector shows no 404 nobody made
+
+
 @pytest.mark.parametrize("accept, html", [
     (None, False), ("*/*", False), ("application/json", False), ("text/html", True),
     ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", True),

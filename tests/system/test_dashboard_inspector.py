@@ -67,6 +67,7 @@ def test_find_a_failing_request_see_it_and_script_the_next_answer(page, server, 
 
 def test_live_rows_filters_stream_events_and_an_image_preview(page, server, api):
     expect = sync_api.expect
+    assert api.delete("/_mock/requests").status_code == 200   # the module's server is shared: count from empty
     opened(page, server)
     streamed = api.post(f"/v1beta/models/{MODEL}:streamGenerateContent", params={"alt": "sse"},
                         json={"contents": [{"parts": [{"text": "a story about owls"}]}]})
