@@ -7,6 +7,7 @@ without node, npm or the npm registry the test is skipped and says why.
 """
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -58,3 +59,23 @@ def ensure_sdk() -> None:
     if result.returncode != 0 or not SDK_DIR.is_dir():
         pytest.skip("JavaScript SDK test skipped: `npm ci` in tests/js failed (is the npm registry "
                     f"reachable?):\n{tail(result.stdout + result.stderr)}")
+
+
+def run_node_tests(gemini_mock, script: str, *, passed: int | None = None, env: dict | None = None,
+                   what: str = "the JavaScript SDK test") -> str:
+    """Run tests/js/`script` with `node --test` against `gemini_mock` and assert that it passed: `passed`
+    node tests exactly when given, else at least one, and none failed. Returns node's output."""
+    node = find_node()
+    ensure_sdk()
+    # The key and address go in explicitly; the SDK's own variables would only add warnings.
+    run_env = {name: value for name, value in os.environ.items()
+               if name not in ("GOOGLE_API_KEY", "GEMINI_API_KEY", "GOOGLE_GEMINI_BASE_URL")}
+    run_env.update({"GEMINI_MOCK_BASE_URL": gemini_mock.base_url, "GEMINI_MOCK_API_KEY": gemini_mock.api_key,
+                    "NODE_NO_WARNINGS": "1", **(env or {})})
+    result = subprocess.run([node, "--test", "--test-reporter=spec", script], cwd=JS_DIR, env=run_env,
+                            capture_output=True, text=True, timeout=600)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"{what} failed:\n{tail(output, 200)}"
+    count = rf"\bpass {passed}\b" if passed is not None else r"\bpass [1-9]\d*\b"
+    assert re.search(count, output) and re.search(r"\bfail 0\b", output), output
+    return output
