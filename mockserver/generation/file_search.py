@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..errors import invalid_argument
+from . import grounding
 from .tokens import count_text
 
 DEFAULT_CHUNK_TOKENS = 256
@@ -310,15 +311,8 @@ def metadata(retrieved: list[Retrieved], text: str | None, part_index: int) -> d
         start = text.find(sentence)
         if start < 0 or any(sentence == opening(other.text) for other in retrieved[:index]):
             continue
-        segment: dict = {}
-        if part_index:
-            segment["partIndex"] = part_index
-        byte_start = len(text[:start].encode("utf-8"))
-        if byte_start:
-            segment["startIndex"] = byte_start
-        segment["endIndex"] = byte_start + len(sentence.encode("utf-8"))
-        segment["text"] = sentence
-        supports.append({"segment": segment, "groundingChunkIndices": [index],
+        supports.append({"segment": grounding.segment(text, part_index, start, start + len(sentence)),
+                         "groundingChunkIndices": [index],
                          "confidenceScores": [round(max(0.0, min(1.0, item.score)), 6)]})
     if supports:
         supports.sort(key=lambda s: s["segment"].get("startIndex", 0))

@@ -211,18 +211,24 @@ def _cite(sentence: str, chunks: list[dict], k: int) -> list[int]:
     return [k % len(chunks)]
 
 
+def segment(text: str, part_index: int, start: int, end: int) -> dict:
+    """A grounding support's Segment for text[start:end]: indices in UTF-8 bytes, zeros left out."""
+    out: dict = {}
+    if part_index:
+        out["partIndex"] = part_index
+    byte_start = len(text[:start].encode("utf-8"))
+    if byte_start:
+        out["startIndex"] = byte_start
+    out["endIndex"] = byte_start + len(text[start:end].encode("utf-8"))
+    out["text"] = text[start:end]
+    return out
+
+
 def _supports(text: str, part_index: int, chunks: list[dict]) -> list[dict]:
     supports = []
     for k, (start, end) in enumerate(_sentences(text)):
-        segment: dict = {}
-        if part_index:
-            segment["partIndex"] = part_index
-        byte_start = len(text[:start].encode("utf-8"))
-        if byte_start:
-            segment["startIndex"] = byte_start
-        segment["endIndex"] = byte_start + len(text[start:end].encode("utf-8"))
-        segment["text"] = text[start:end]
-        supports.append({"segment": segment, "groundingChunkIndices": _cite(text[start:end], chunks, k)})
+        supports.append({"segment": segment(text, part_index, start, end),
+                         "groundingChunkIndices": _cite(text[start:end], chunks, k)})
     return supports
 
 

@@ -94,14 +94,7 @@ async def _start(ctx: Context, store_name: str) -> Response:
         declared=declared, header_mime=file_upload.header(ctx, "x-goog-upload-header-content-type"),
         file_hint=file_upload.header(ctx, "x-goog-upload-file-name"), base_url=file_upload.base_url(ctx))
     upload.finish = _finisher(ctx, store_name, metadata)
-    url = ctx.request.url
-    upload_url = f"{url.scheme}://{url.netloc}{url.path}?upload_id={upload.id}&upload_protocol=resumable"
-    return Response(b"", 200, headers={
-        "X-Goog-Upload-URL": upload_url,
-        "X-Goog-Upload-Control-URL": upload_url,
-        "X-Goog-Upload-Status": "active",
-        "X-Goog-Upload-Chunk-Granularity": str(file_records.CHUNK_GRANULARITY),
-    })
+    return file_upload.upload_started(ctx, upload)
 
 
 async def _one_shot(ctx: Context, store_name: str, metadata: dict, pieces, mime_type: str | None) -> Response:

@@ -10,53 +10,18 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-import httpx
 import pytest
-from google import genai
 from google.genai import errors, types
 
-from gemini_mockserver.auth import Identity, KeyRing
 from gemini_mockserver.generation.tokens import count_text
 from gemini_mockserver.quotas import pacific_day
 
 from support import assert_envelope
 from support.documents import document
-from support.servers import serve
+from support.tiers import FREE_KEY, PAID_KEY, control, keyed_server, sdk, server  # noqa: F401
 
 MODEL = "gemini-2.5-flash"
-FREE_KEY, PAID_KEY = "free-key", "paid-key"
 FLASH = {"input": 0.30, "cachedInput": 0.03, "output": 2.50}   # fixtures/pricing.json, per 1M tokens
-
-
-# -- a server with listed keys -------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def keyed_server():
-    keys = KeyRing({
-        FREE_KEY: Identity(key=FREE_KEY, project="free-project", email="free@example.com", tier="free"),
-        PAID_KEY: Identity(key=PAID_KEY, project="paid-project", email="paid@example.com", tier="tier1"),
-    })
-    with serve(keys=keys) as server:
-        yield server
-
-
-@pytest.fixture
-def server(keyed_server):
-    keyed_server.store.reset(config=True, clock=True)
-    yield keyed_server
-    errors_seen = list(keyed_server.store.internal_errors)
-    keyed_server.store.internal_errors.clear()
-    assert not errors_seen, errors_seen
-
-
-@pytest.fixture
-def control(server):
-    with httpx.Client(base_url=server.base_url, timeout=30) as session:
-        yield session
-
-
-def sdk(server, key: str) -> genai.Client:
-    return genai.Client(api_key=key, http_options=types.HttpOptions(base_url=server.base_url))
 
 
 def quota_details(error: errors.APIError) -> tuple[dict, str]:

@@ -139,6 +139,11 @@ async def _start(ctx: Context) -> Response:
         ctx.identity, metadata, declared=int_header(ctx, "x-goog-upload-header-content-length"),
         header_mime=header(ctx, "x-goog-upload-header-content-type"),
         file_hint=header(ctx, "x-goog-upload-file-name"), base_url=base)
+    return upload_started(ctx, upload)
+
+
+def upload_started(ctx: Context, upload: Upload) -> Response:
+    """The answer to a resumable upload's start: where its chunks go (this very URL with the upload id)."""
     url = ctx.request.url
     upload_url = f"{url.scheme}://{url.netloc}{url.path}?upload_id={upload.id}&upload_protocol=resumable"
     return Response(b"", 200, headers={
