@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from typing import Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -76,12 +77,12 @@ def _clip(text: str | None) -> str | None:
     return text if text is None or len(text) <= JOURNAL_TEXT_CHARS else text[:JOURNAL_TEXT_CHARS] + "..."
 
 
-def _renderer(item, call):
-    """How an error is answered: the route's own error body (Interactions), the OpenAI layer's, or the
-    Google envelope."""
+def _renderer(item) -> Callable[[ApiError], Response]:
+    """How an error is answered: the route's own error body (the OpenAI layer's, the Interactions API's),
+    or the Google envelope."""
     if item is not None and item.render_error is not None:
         return item.render_error
-    return openai_compat.error_response if call is not None and call.openai else error_response
+    return error_response
 
 
 def create_store(config: Config | None = None, keys: KeyRing | None = None, state_dir=None, *,
@@ -114,8 +115,9 @@ def create_app(config: Config | dict | None = None, *, keys: KeyRing | None = No
     async def dispatch(request: Request) -> Response:
         ctx = call = token = item = None
         try:
-            item, version, params = router.match(request.method, request.scope["path"])
-            ctx = Context(request, store, version, params)
+            match = router.match(request.method, request.scope["path"])
+            item = match.route
+            ctx = Context(request, store, match)
             if item.auth:
                 ctx.identity  # authenticate before any work
             call = await quotas.describe_call(ctx)
@@ -124,14 +126,14 @@ def create_app(config: Config | dict | None = None, *, keys: KeyRing | None = No
             quotas.admit(store, call)                 # rate limits, and the usage ledger's count
             response = await rules.finish_response(call, await item.handler(ctx))
         except ApiError as error:
-            response = _renderer(item, call)(error)
+            response = _renderer(item)(error)
         except ClientDisconnect:   # the client went away mid-body: nobody reads the answer, and no bug
-            response = _renderer(item, call)(ApiError(499, "CANCELLED", "The client closed the request."))
+            response = _renderer(item)(ApiError(499, "CANCELLED", "The client closed the request."))
         except Exception:  # a 500 is always a bug: log it, keep it, answer the envelope
             detail = traceback.format_exc()
             log.error("internal error on %s %s\n%s", request.method, request.scope["path"], detail)
             store.internal_errors.append(detail)
-            response = _renderer(item, call)(ApiError(500, "INTERNAL", "Internal error encountered."))
+            response = _renderer(item)(ApiError(500, "INTERNAL", "Internal error encountered."))
         finally:
             if token is not None:
                 quotas.CALL.reset(token)

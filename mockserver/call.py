@@ -1,6 +1,7 @@
 """The call in progress (`Call`, in the `CALL` context variable): what an API call is (its method family,
-model, identity), described at the HTTP edge and read by the rate limits, the usage ledger and the rules.
-Which methods count is `INFERENCE_METHODS` / `OPENAI_METHODS`; the rules are described in quotas.py.
+model, identity), described once from the router's Match and read by the rate limits, the usage ledger,
+the rules and the journal. Which calls run a model, and against which family of quotas, their routes
+declare (`route(..., runs=GENERATE)`); the rules are described in quotas.py.
 """
 from __future__ import annotations
 
@@ -9,19 +10,9 @@ from dataclasses import dataclass, field
 
 from .auth import Identity
 from .errors import ApiError
-from .http import parse_json
-from .routing import split_path
+from .routing import EMBED, GENERATE, model_name
 
-GENERATE, EMBED = "generate", "embed"
-# API methods that run a model, and the family of quotas each counts against.
-INFERENCE_METHODS = {
-    "generateContent": GENERATE, "streamGenerateContent": GENERATE,
-    "generateText": GENERATE, "generateMessage": GENERATE, "generateAnswer": GENERATE,
-    "embedContent": EMBED, "batchEmbedContents": EMBED, "embedText": EMBED, "batchEmbedText": EMBED,
-}
-# The OpenAI-compatible layer's model-running paths: (method name, family).
-OPENAI_METHODS = {"openai/chat/completions": ("chat.completions", GENERATE),
-                  "openai/embeddings": ("embeddings", EMBED)}
+__all__ = ["CALL", "EMBED", "GENERATE", "Call", "bare_model", "current_call", "describe_call", "longest_prefix"]
 
 
 def bare_model(name: str | None) -> str:
@@ -56,7 +47,6 @@ class Call:
     model: str | None = None          # models/x or tunedModels/x, as called
     limit_model: str | None = None    # the model whose limits apply (a tuned model's base model)
     stream: bool = False              # an SSE stream
-    openai: bool = False              # under the OpenAI-compatible layer (its own error shape)
     latency_ms: float = 0.0           # added by scripted rules, slept before the answer goes out
     chunk_latency_ms: float = 0.0     # from a latency fault, slept before each SSE event
     cut_after: int | None = None      # from a streamCut fault: events sent before the error event
@@ -85,24 +75,12 @@ def current_call() -> Call | None:
     return CALL.get()
 
 
-def _model_name(name: str, tuned: bool) -> str:
-    name = name.strip()
-    if name.startswith(("models/", "tunedModels/")):
-        return name
-    return f"tunedModels/{name}" if tuned else f"models/{name}"
-
-
-async def _peek_json(ctx) -> dict:
-    """The JSON body of an OpenAI-compatible call (kept for the handler to read again), or {}."""
-    request = ctx.request
-    limit = ctx.store.config["limits"]["requestBytes"]
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        return {}   # the handler refuses it
+async def _body_fields(ctx) -> dict:
+    """The JSON body of a call that names its model in the body (read once: the handler gets the same
+    parse), or {} when it is unreadable, too large or not JSON (the handler answers for that)."""
     try:
-        body = await request.body()
-        data = parse_json(body) if len(body) <= limit else {}
-    except Exception:   # unreadable or not JSON: the handler answers for it
+        data = await ctx.data()
+    except Exception:
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -112,52 +90,36 @@ def _limit_model(store, call: Call) -> str | None:
     will answer 404) or a tuned model the caller may not use."""
     name = call.model or ""
     if name.startswith("tunedModels/"):
-        tuned = store.backends.get("tuned_models")
-        if tuned is None or call.identity is None:
+        if call.identity is None:
             return None
         try:
-            name = tuned.usable(call.identity, name).base_model
-        except (ApiError, AttributeError):
+            name = store.tuned_models.usable(call.identity, name).base_model
+        except ApiError:
             return None
-    found = store.models.find(name) if "models" in store.backends else None
+    found = store.models.find(name)
     if found is None:
         return None
     return found.get("baseModelId") or bare_model(found["name"])
 
 
 async def describe_call(ctx) -> Call:
-    """The Call for a request the router matched (the caller is identified when its key is good)."""
-    request = ctx.request
-    path = request.scope["path"]
-    _, _, resource = split_path(path)
-    call = Call(request.method, path, resource)
+    """The Call for a request the router matched (`ctx.match`), the caller identified when its key is good."""
+    request, match = ctx.request, ctx.match
+    route = match.route
+    call = Call(request.method, request.scope["path"], match.resource, method=route.api_method, family=route.runs)
     try:
         call.identity = ctx.identity
     except ApiError:
         pass   # routes that authorise themselves answer for a missing or bad key
-    name = ctx.params.get("model") or ctx.params.get("tuned")
-    tuned = resource.startswith("tunedModels/")
-    call.openai = resource.startswith("openai/")
-    if request.method == "POST" and resource in OPENAI_METHODS:
-        call.method, call.family = OPENAI_METHODS[resource]
-        body = await _peek_json(ctx)
-        name = body.get("model") if isinstance(body.get("model"), str) else None
-        call.stream = call.method == "chat.completions" and body.get("stream") is True
-        tuned = bool(name and name.startswith("tunedModels/"))
-    elif request.method == "POST" and resource == "interactions":   # a model interaction (agents: no model)
-        body = await _peek_json(ctx)
-        name = body.get("model") if isinstance(body.get("model"), str) else None
-        call.method, call.family = "interactions.create", GENERATE
-        call.stream = body.get("stream") is True
+    if route.model_in_body:
+        body = await _body_fields(ctx)
+        name = body.get("model")
+        if isinstance(name, str) and name.strip():
+            call.model = model_name(name, tuned=name.startswith("tunedModels/"))
+        call.stream = body.get("stream") is True and call.method != "embeddings"
     else:
-        last = resource.rsplit("/", 1)[-1]
-        if ":" in last:
-            call.method = last.rsplit(":", 1)[1]
-            if request.method == "POST":
-                call.family = INFERENCE_METHODS.get(call.method)
-            call.stream = call.method == "streamGenerateContent" and ctx.query("alt") == "sse"
-    if isinstance(name, str) and name.strip():
-        call.model = _model_name(name, tuned)
+        call.model = match.model
+        call.stream = call.method == "streamGenerateContent" and ctx.query("alt") == "sse"
     if call.family is not None and call.identity is not None and call.model:
         call.limit_model = _limit_model(ctx.store, call)
     return call

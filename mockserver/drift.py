@@ -66,9 +66,10 @@ def check_cassette(cassette: dict, name: str = "") -> Finding:
     req, res = cassette["request"], cassette["response"]
     router = _router(RESOURCES, Router)
     try:
-        route, version, _ = router.match(req["method"], req["path"])
+        match = router.match(req["method"], req["path"])
     except ApiError:
         return Finding(name, f"{req['method']} {req['path']}", skipped="no such route in the emulator")
+    route, version = match.route, match.version
     label = f"{req['method']} {route.template}"
     finding = Finding(name, label)
     op = operation_for(route)

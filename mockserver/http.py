@@ -15,6 +15,7 @@ from starlette.responses import Response, StreamingResponse
 
 from .auth import Identity
 from .errors import ApiError, invalid_argument
+from .routing import Match
 from .schema import normalize
 
 JSON_TYPE = "application/json; charset=UTF-8"
@@ -308,17 +309,22 @@ def _too_large(size: int, limit: int) -> ApiError:
 
 
 class Context:
-    """What a handler gets: the request, the store, the API version, path parameters and the caller."""
+    """What a handler gets: the request, the store, the router's Match (the API version, the path
+    parameters) and the caller. The body is read, and parsed, once: whoever asks first (the call's
+    description reads the `model` of an OpenAI or Interactions body) leaves it for the handler."""
 
-    __slots__ = ("request", "store", "version", "params", "_identity", "heavy")
+    __slots__ = ("request", "store", "match", "version", "params", "_identity", "heavy", "_body", "_data")
 
-    def __init__(self, request: Request, store, version: str, params: dict[str, str]) -> None:
+    def __init__(self, request: Request, store, match: Match) -> None:
         self.request = request
         self.store = store
-        self.version = version
-        self.params = params
+        self.match = match
+        self.version = match.version
+        self.params = match.params
         self._identity: Identity | None = None
         self.heavy = False   # a large body: its work runs off the event loop (see off_loop)
+        self._body: bytes | ApiError | None = None   # the body as read, or why it could not be
+        self._data: Any = _UNPARSED
 
     @property
     def identity(self) -> Identity:
@@ -334,13 +340,30 @@ class Context:
         return self.request.query_params.get(name, default)
 
     async def body(self) -> bytes:
-        body = await read_body(self.request, self.store.config["limits"]["requestBytes"])
-        self.heavy = self.heavy or len(body) >= HEAVY_BODY_BYTES or any(word in body for word in _SCHEMA_WORDS)
-        return body
+        if self._body is None:
+            try:
+                self._body = await read_body(self.request, self.store.config["limits"]["requestBytes"])
+            except ApiError as error:   # too large: the stream is spent, so asking again gets the same answer
+                self._body = error
+                raise
+            self.heavy = self.heavy or len(self._body) >= HEAVY_BODY_BYTES or \
+                any(word in self._body for word in _SCHEMA_WORDS)
+        if isinstance(self._body, ApiError):
+            raise self._body
+        return self._body
+
+    async def data(self) -> Any:
+        """The body parsed as JSON (any value; a 400 when it is not JSON), parsed once."""
+        if self._data is _UNPARSED:
+            body = await self.body()
+            self._data = await off_loop(self.heavy, parse_json, body)
+        return self._data
 
     async def json(self, message: str | None = None) -> dict:
         """The body as a dict, normalised to camelCase and validated against `message`'s schema."""
         body = await self.body()
+        if self._data is not _UNPARSED:
+            return await off_loop(self.heavy, _as_request, self.version, message, self._data)
         return await off_loop(self.heavy, _decode, self.version, message, body)
 
     async def work(self, function: Callable[..., T], *args: Any) -> T:
@@ -348,8 +371,14 @@ class Context:
         return await off_loop(self.heavy, function, *args)
 
 
+_UNPARSED = object()
+
+
 def _decode(version: str, message: str | None, body: bytes) -> dict:
-    data = parse_json(body)
+    return _as_request(version, message, parse_json(body))
+
+
+def _as_request(version: str, message: str | None, data: Any) -> dict:
     if not isinstance(data, dict):
         raise invalid_argument("Invalid JSON payload received. The request body must be a JSON object.")
     if message:

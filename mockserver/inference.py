@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from . import quotas
 from .auth import Identity
-from .errors import missing_resource
 from .generation import engine
 from .generation.engine import MediaInfo
 from .resources import file_search_stores, url_media
@@ -30,10 +29,7 @@ def _cache_prefix(store, identity: Identity, model: dict, request: dict) -> dict
     name = request.get("cachedContent")
     if not name:
         return None
-    caches = store.backends.get("caches")
-    if caches is None:
-        raise missing_resource("CachedContent", name)
-    return caches.prefix_for(identity, name, model, request)
+    return store.caches.prefix_for(identity, name, model, request)
 
 
 _PREFIX_KEYS = ("contents", "systemInstruction", "tools", "toolConfig")
@@ -45,8 +41,7 @@ def _engine_prefix(cached: dict | None) -> dict | None:
 
 
 def _override(store, identity: Identity, model: dict, request: dict, method: str) -> dict | None:
-    rules = store.backends.get("rules")
-    return rules.answer_for(identity, model, request, method) if rules else None
+    return store.rules.answer_for(identity, model, request, method)
 
 
 def _retriever(store, identity: Identity):
@@ -61,9 +56,9 @@ def generate(store, identity: Identity, model: dict, request: dict, *, override:
     cached = _cache_prefix(store, identity, model, request)
     override = override or _override(store, identity, model, request, method)
     resolve_file = _file_resolver(store, identity, cached, request)
-    caches = store.backends.get("caches")
+    caches = store.caches
     # Implicit caching (usage only): a leading part this project sent within the window.
-    probe = caches.implicit_lookup(identity, model, request, resolve_file) if caches and cached is None else None
+    probe = caches.implicit_lookup(identity, model, request, resolve_file) if cached is None else None
     response = engine.generate_content(model, request, seed=store.seed, resolve_file=resolve_file,
                                        cached=_engine_prefix(cached), override=override,
                                        implicit_cached_tokens=probe.tokens if probe else 0,
@@ -71,8 +66,7 @@ def generate(store, identity: Identity, model: dict, request: dict, *, override:
     if probe is not None:
         caches.implicit_remember(probe)
     quotas.record(store, identity, model, response.get("usageMetadata"))   # the usage ledger
-    catalog = store.backends.get("models")
-    status = catalog.lifecycle.status(model) if catalog is not None and hasattr(catalog, "lifecycle") else None
+    status = store.models.lifecycle.status(model)
     if status:
         response["modelStatus"] = status
     return response

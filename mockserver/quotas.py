@@ -53,44 +53,37 @@ def admit(store, call: Call) -> None:
     """Rate limits, then the ledger's request count, for a call that runs a model."""
     if not call.accountable:
         return
-    quotas, usage = store.backends.get("quotas"), store.backends.get("usage")
     try:
-        if quotas is not None:
-            quotas.admit(call)
+        store.quotas.admit(call)
     except ApiError:
-        if usage is not None:
-            usage.rate_limited(call)
+        store.usage.rate_limited(call)
         raise
-    if usage is not None:
-        usage.count(call)
+    store.usage.count(call)
 
 
 def settle(store, call: Call, status: int) -> None:
     """After the handler answered: charge or not, feed the TPM window, note context caches."""
-    usage, quotas = store.backends.get("usage"), store.backends.get("quotas")
-    if call.counted and usage is not None:
-        usage.settle(call, status == 200 and call.cut_error is None)
-    if call.limited and quotas is not None:
-        quotas.add_tokens(call, sum(entry.prompt for entry in call.pending))
-    if usage is not None and call.identity is not None and call.resource.startswith("cachedContents"):
-        usage.observe_caches(call.identity)
+    if call.counted:
+        store.usage.settle(call, status == 200 and call.cut_error is None)
+    if call.limited:
+        store.quotas.add_tokens(call, sum(entry.prompt for entry in call.pending))
+    if call.identity is not None and call.resource.startswith("cachedContents"):
+        store.usage.observe_caches(call.identity)
 
 
 def record(store, identity: Identity | None, model: dict, metadata: dict | None) -> None:
     """One generation's usage (called on the generation path). Inside an API call that runs a model it
     is charged when the call succeeds; elsewhere (the Batch API's work, which runs while batches are
     read) it is charged at once, as batch usage."""
-    usage = store.backends.get("usage")
-    if usage is None or identity is None:
+    if identity is None:
         return
+    usage = store.usage
     call = CALL.get()
     interactive = call is not None and call.family is not None
     entry = usage.entry(identity, model, metadata, batch=not interactive)
     if interactive and call.counted:
-        quotas = store.backends.get("quotas")
         try:
-            if quotas is not None:
-                quotas.take_tokens(call, entry.prompt)
+            store.quotas.take_tokens(call, entry.prompt)
         except ApiError:
             usage.rate_limited(call)
             raise

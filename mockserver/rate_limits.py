@@ -262,16 +262,12 @@ def quota_error(store, *, identity: Identity | None, family: str | None, model: 
                 which: str = "rpm", limit: int | None = None, retry_seconds: float = 39.0,
                 message: str | None = None) -> ApiError:
     """429 RESOURCE_EXHAUSTED as the real API answers it: QuotaFailure, Help and RetryInfo details."""
-    quotas = store.backends.get("quotas")
+    quotas: RateLimits = store.quotas
     tier = identity.tier if identity is not None else "free"
     model = bare_model(model) or None
-    if quotas is not None:
-        names = quotas.quota_names(family, tier, which)
-        if limit is None and model:
-            limit = quotas.limits(tier, model).get(which)
-    else:
-        names = {"metric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
-                 "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"}
+    names = quotas.quota_names(family, tier, which)
+    if limit is None and model:
+        limit = quotas.limits(tier, model).get(which)
     seconds = max(1, math.ceil(retry_seconds))
     described = f"Quota exceeded for metric: {names['metric']}"
     if limit is not None:

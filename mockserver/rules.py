@@ -513,10 +513,7 @@ class Faults:
 
 async def apply_faults(store, call: Call) -> None:
     """Before the handler: the first matching fault sleeps, raises its error, or arms a stream cut."""
-    faults = store.backends.get("faults")
-    if faults is None:
-        return
-    fault = faults.take(call.project, call.http_method, call.path, call.model, stream=call.stream)
+    fault = store.faults.take(call.project, call.http_method, call.path, call.model, stream=call.stream)
     if fault is None:
         return
     call.fault = fault["id"]

@@ -230,11 +230,8 @@ class UsageLedger:
     def observe_caches(self, identity: Identity) -> None:
         """Note the project's explicit caches as the caches backend shows them now: new ones, new expiry
         times, and those gone before their expiry (deleted now)."""
-        caches = self._store.backends.get("caches")
-        if caches is None:
-            return
         try:
-            live = caches.list(identity)
+            live = self._store.caches.list(identity)
         except ApiError:
             return
         now = self._store.now()
@@ -279,7 +276,7 @@ class UsageLedger:
         return rows
 
     def _price_id(self, model: str) -> str:
-        found = self._store.models.find(model) if model and "models" in self._store.backends else None
+        found = self._store.models.find(model) if model else None
         return (found or {}).get("baseModelId") or bare_model(model)
 
     # -- reading -------------------------------------------------------------------------------------

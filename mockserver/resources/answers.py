@@ -39,7 +39,7 @@ from ..errors import invalid_argument
 from ..generation.embeddings import embed_text
 from ..generation.tokens import count_text
 from ..http import Context, json_response
-from ..routing import route
+from ..routing import GENERATE, route
 from .permissions import READER, require
 
 ANSWER_STYLES = ("ABSTRACTIVE", "EXTRACTIVE", "VERBOSE")
@@ -201,4 +201,5 @@ def register(store) -> None:
     """No state: passages come with the request, corpora from corpora.py."""
 
 
-ROUTES = [route("POST", "models/{model}:generateAnswer", generate_answer_handler, versions=VERSIONS)]
+ROUTES = [route("POST", "models/{model}:generateAnswer", generate_answer_handler, versions=VERSIONS,
+                 runs=GENERATE)]

@@ -9,7 +9,7 @@ through the one generation path, so rules, usage, rate limits and logs treat it 
 """
 from __future__ import annotations
 
-from ..routing import route
+from ..routing import GENERATE, route
 from .models import generate_content, stream_generate_content
 
 VERSIONS = ("v1beta", "v1alpha")
@@ -20,6 +20,6 @@ def register(store) -> None:
 
 
 ROUTES = [
-    route("POST", "dynamic/{model}:generateContent", generate_content, versions=VERSIONS),
-    route("POST", "dynamic/{model}:streamGenerateContent", stream_generate_content, versions=VERSIONS),
+    route("POST", "dynamic/{model}:generateContent", generate_content, versions=VERSIONS, runs=GENERATE),
+    route("POST", "dynamic/{model}:streamGenerateContent", stream_generate_content, versions=VERSIONS, runs=GENERATE),
 ]

@@ -17,7 +17,7 @@ from ..errors import invalid_argument
 from ..generation.embeddings import embed_text
 from ..generation.tokens import count_text
 from ..http import Context, json_response
-from ..routing import route
+from ..routing import EMBED, GENERATE, route
 
 VERSIONS = ("v1beta3", "v1beta")
 MAX_CANDIDATES = 8
@@ -268,10 +268,10 @@ def register(store) -> None:
 
 
 ROUTES = [
-    route("POST", "models/{model}:generateText", generate_text_handler, versions=VERSIONS),
-    route("POST", "models/{model}:generateMessage", generate_message_handler, versions=VERSIONS),
+    route("POST", "models/{model}:generateText", generate_text_handler, versions=VERSIONS, runs=GENERATE),
+    route("POST", "models/{model}:generateMessage", generate_message_handler, versions=VERSIONS, runs=GENERATE),
     route("POST", "models/{model}:countTextTokens", count_text_tokens, versions=VERSIONS),
     route("POST", "models/{model}:countMessageTokens", count_message_tokens, versions=VERSIONS),
-    route("POST", "models/{model}:embedText", embed_text_handler, versions=VERSIONS),
-    route("POST", "models/{model}:batchEmbedText", batch_embed_text, versions=VERSIONS),
+    route("POST", "models/{model}:embedText", embed_text_handler, versions=VERSIONS, runs=EMBED),
+    route("POST", "models/{model}:batchEmbedText", batch_embed_text, versions=VERSIONS, runs=EMBED),
 ]

@@ -10,7 +10,7 @@ from .. import inference
 from ..errors import ApiError, invalid_argument
 from ..http import Context, EventStream, dumps, json_response
 from ..paths import FIXTURES
-from ..routing import ALL_VERSIONS, route
+from ..routing import ALL_VERSIONS, EMBED, GENERATE, route
 from ..wire import paginate, page_size
 from .lifecycle import Lifecycles
 from .logs import recording
@@ -198,9 +198,9 @@ async def batch_embed_contents(ctx: Context) -> Response:
 ROUTES = [
     route("GET", "models", list_models, versions=ALL_VERSIONS),
     route("GET", "models/{model}", get_model, versions=ALL_VERSIONS),
-    route("POST", "models/{model}:generateContent", generate_content),
-    route("POST", "models/{model}:streamGenerateContent", stream_generate_content),
+    route("POST", "models/{model}:generateContent", generate_content, runs=GENERATE),
+    route("POST", "models/{model}:streamGenerateContent", stream_generate_content, runs=GENERATE),
     route("POST", "models/{model}:countTokens", count_tokens),
-    route("POST", "models/{model}:embedContent", embed_content),
-    route("POST", "models/{model}:batchEmbedContents", batch_embed_contents),
+    route("POST", "models/{model}:embedContent", embed_content, runs=EMBED),
+    route("POST", "models/{model}:batchEmbedContents", batch_embed_contents, runs=EMBED),
 ]

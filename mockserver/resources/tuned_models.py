@@ -27,7 +27,7 @@ from ..errors import already_exists, failed_precondition, invalid_argument, not_
 from ..http import Context, json_response
 from ..inference import last_user_text
 from ..persistence import build, fields_of
-from ..routing import route
+from ..routing import GENERATE, route
 from ..timeline import Timeline, Transition
 from ..wire import format_time, page_size, paginate, parse_update_mask
 from . import legacy
@@ -586,10 +586,11 @@ ROUTES = [
     route("PATCH", "tunedModels/{tuned}", patch_tuned_model, versions=SHARING_VERSIONS),
     route("DELETE", "tunedModels/{tuned}", delete_tuned_model, versions=SHARING_VERSIONS),
     route("POST", "tunedModels/{tuned}:transferOwnership", transfer_ownership, versions=SHARING_VERSIONS),
-    route("POST", "tunedModels/{tuned}:generateText", generate_text, versions=SHARING_VERSIONS),
-    route("POST", "tunedModels/{tuned}:generateContent", generate_content, versions=GENERATE_CONTENT_VERSIONS),
+    route("POST", "tunedModels/{tuned}:generateText", generate_text, versions=SHARING_VERSIONS, runs=GENERATE),
+    route("POST", "tunedModels/{tuned}:generateContent", generate_content, versions=GENERATE_CONTENT_VERSIONS,
+          runs=GENERATE),
     route("POST", "tunedModels/{tuned}:streamGenerateContent", stream_generate_content,
-          versions=GENERATE_CONTENT_VERSIONS),
+          versions=GENERATE_CONTENT_VERSIONS, runs=GENERATE),
     route("GET", "tunedModels/{tuned}/operations", list_operations, versions=SHARING_VERSIONS),
     route("GET", "tunedModels/{tuned}/operations/{operation}", get_operation, versions=SHARING_VERSIONS),
 ]

@@ -3,7 +3,7 @@ rules, convert.py the wire format <-> engine mapping, events.py the streamed eve
 agents.py the HTTP skins)."""
 from __future__ import annotations
 
-from ...routing import route
+from ...routing import GENERATE, route
 from . import agents, handlers, webhooks
 from .backend import Interactions
 
@@ -14,12 +14,13 @@ def register(store) -> None:
     store.register("webhooks", webhooks.Webhooks(store))
 
 
-def _route(method: str, template: str, handler):
-    return route(method, template, handler, render_error=handlers.error_response)
+def _route(method: str, template: str, handler, **options):
+    return route(method, template, handler, render_error=handlers.error_response, **options)
 
 
 ROUTES = [
-    _route("POST", "interactions", handlers.create),
+    # a model interaction runs a model (an agent's names no model: nothing is counted)
+    _route("POST", "interactions", handlers.create, runs=GENERATE, name="interactions.create", model_in_body=True),
     _route("GET", "interactions/{id}", handlers.get),
     _route("DELETE", "interactions/{id}", handlers.delete),
     _route("POST", "interactions/{id}/cancel", handlers.cancel),

@@ -13,7 +13,7 @@ from __future__ import annotations
 from starlette.responses import Response, StreamingResponse
 
 from ...errors import ApiError
-from ...http import Context, dumps, json_response, parse_json
+from ...http import Context, dumps, json_response
 from . import events
 from .backend import LEGACY_REVISION_BEFORE, error_code, legacy, view
 
@@ -40,7 +40,7 @@ def _stream(chunks: list[bytes]) -> Response:
 
 
 async def _body(ctx: Context) -> dict:
-    body = parse_json(await ctx.body())
+    body = await ctx.data()
     if not isinstance(body, dict):
         raise ApiError(400, "INVALID_ARGUMENT", "The request body must be a JSON object.")
     return body

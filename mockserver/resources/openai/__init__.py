@@ -30,7 +30,7 @@ from starlette.responses import Response
 
 from ...errors import ApiError
 from ...http import Context
-from ...routing import route
+from ...routing import EMBED, GENERATE, route
 from .answers import chat_chunks, finish_reason
 from .backend import OpenAIBatch, OpenAICompat, register
 from .batches import cancel_batch, create_batch, get_batch, list_batches
@@ -48,13 +48,13 @@ async def unknown_path(ctx: Context) -> Response:
                                      f"found on this server (method {ctx.request.method}).")
 
 
-def _route(method: str, template: str, handler) -> Any:
-    return route(method, "openai/" + template, _openai(handler), auth=False)
+def _route(method: str, template: str, handler, **options: Any) -> Any:
+    return route(method, "openai/" + template, _openai(handler), auth=False, render_error=error_response, **options)
 
 
 ROUTES = [
-    _route("POST", "chat/completions", chat_completions),
-    _route("POST", "embeddings", embeddings),
+    _route("POST", "chat/completions", chat_completions, runs=GENERATE, name="chat.completions", model_in_body=True),
+    _route("POST", "embeddings", embeddings, runs=EMBED, name="embeddings", model_in_body=True),
     _route("GET", "models", list_models),
     _route("GET", "models/{id:path}", get_model),
     _route("POST", "files", create_file),

@@ -6,7 +6,7 @@ from typing import Any
 from starlette.responses import Response
 
 from ...errors import ApiError, invalid_argument
-from ...http import Context, json_response, parse_json
+from ...http import Context, json_response
 
 
 def error_body(error: ApiError) -> list:
@@ -70,7 +70,7 @@ def _openai(handler):
 
 
 async def _body(ctx: Context) -> dict:
-    data = parse_json(await ctx.body())
+    data = await ctx.data()
     if not isinstance(data, dict):
         raise _bad("Invalid JSON payload received. The request body must be a JSON object.")
     return data
