@@ -1,7 +1,7 @@
 """The one rule of clock-driven states: a timeline of phases, read at any instant.
 
 A resource whose state follows the clock (a batch job, a file, a context cache, a tuned model's
-training) describes its life as a `Timeline`: the state it starts in, the later changes
+training, a long-running operation, a background interaction) describes its life as a `Timeline`: the state it starts in, the later changes
 (`Transition(state, at)`), the change that ends it (a terminal state: nothing after it happens) and
 when it expires (is gone). Nothing runs on a timer: a backend asks `state_at(now)` when it is read, and
 the dashboard and the OpenAI layer ask `next_transition(now)` and `expires` rather than re-deriving them.
@@ -50,3 +50,12 @@ class Timeline:
 
     def expired(self, now: float) -> bool:
         return self.expires is not None and now >= self.expires
+
+
+# A long-running Operation has no state field, only `done`: its timeline runs until the instant it is done.
+OPERATION_RUNNING, OPERATION_DONE = "RUNNING", "DONE"
+
+
+def operation_timeline(done_at: float) -> Timeline:
+    """An Operation's timeline: running until `done_at`, done from then on."""
+    return Timeline(OPERATION_RUNNING, end=Transition(OPERATION_DONE, done_at))

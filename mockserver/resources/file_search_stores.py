@@ -5,8 +5,9 @@ Backend (`FileSearchStores`, no HTTP): per project, stores, documents and operat
 live on disk under `store.project_dir(project)/file_search/`; it is STATE_PENDING until
 `fileSearch.processingSeconds` after it was added, then STATE_ACTIVE, or STATE_FAILED when no text could
 be read from it (the emulator indexes text documents only). Its operation (`.../upload/operations/{id}` for
-uploads, `.../operations/{id}` for importFile) is done at that same moment. States and the store's counters
-are computed from the clock when read; nothing runs in the background.
+uploads, `.../operations/{id}` for importFile) is done at that same moment. States (`DocumentRecord.timeline`,
+`OperationRecord.timeline`) and the store's counters are computed from the clock when read; nothing runs in
+the background.
 
 Chunks and their embeddings are computed from the stored bytes when the document is added (in the worker
 thread that stores it) and kept in memory; they are a pure function of the bytes, the chunking config and
@@ -35,6 +36,7 @@ from ..generation.embeddings import embed_text
 from ..http import Context, json_response, parse_json
 from ..persistence import build, fields_of
 from ..routing import GEMINI_VERSIONS, route
+from ..timeline import OPERATION_DONE, Timeline, Transition, operation_timeline
 from ..wire import format_time, int64, page_size, paginate
 from .corpora import parse_bool
 
@@ -86,6 +88,10 @@ class DocumentRecord:
     def name(self) -> str:
         return f"{self.store}/documents/{self.id}"
 
+    def timeline(self) -> Timeline:
+        """STATE_PENDING until `ready_time`, then STATE_ACTIVE (STATE_FAILED when no text could be read)."""
+        return Timeline(PENDING, end=Transition(FAILED if self.error else ACTIVE, self.ready_time))
+
 
 @dataclass
 class OperationRecord:
@@ -98,6 +104,13 @@ class OperationRecord:
     size: int
     ready_time: float
     error: str | None = None
+
+    def timeline(self) -> Timeline:
+        """Running until `ready_time` (when its document is ready), done from then on."""
+        return operation_timeline(self.ready_time)
+
+    def done(self, now: float) -> bool:
+        return self.timeline().state_at(now) == OPERATION_DONE
 
 
 @dataclass
@@ -188,9 +201,7 @@ class FileSearchStores:
         return sorted(docs, key=lambda d: d.seq)
 
     def state(self, doc: DocumentRecord) -> str:
-        if self.store.now() < doc.ready_time:
-            return PENDING
-        return FAILED if doc.error else ACTIVE
+        return doc.timeline().state_at(self.store.now())
 
     def render_store(self, record: StoreRecord) -> dict:
         counts = {PENDING: 0, ACTIVE: 0, FAILED: 0}
@@ -367,7 +378,7 @@ class FileSearchStores:
     # -- operations --------------------------------------------------------------------------------------
     def render_operation(self, op: OperationRecord) -> dict:
         body: dict = {"name": op.name}
-        if self.store.now() < op.ready_time:
+        if not op.done(self.store.now()):
             return body
         body["done"] = True
         if op.error:

@@ -32,14 +32,13 @@ from ..generation.counting import canonical_json
 from ..http import Context, json_response
 from ..persistence import build, fields_of
 from ..routing import route
-from ..timeline import Timeline, Transition
+from ..timeline import OPERATION_DONE, Timeline, operation_timeline
 from ..wire import page_size, paginate
 from .files import base_url, bytes_response
 
 IMAGEN_SIZES_1K = {"1:1": (1024, 1024), "3:4": (896, 1280), "4:3": (1280, 896), "9:16": (768, 1408),
                    "16:9": (1408, 768)}
 PERSON_GENERATION = ("dont_allow", "allow_adult", "allow_all")
-OPERATION_RUNNING, OPERATION_DONE = "RUNNING", "DONE"
 RESPONSE_TYPE = "type.googleapis.com/google.ai.generativelanguage.v1beta.PredictLongRunningResponse"
 
 
@@ -58,7 +57,7 @@ class VideoOperation:
     def timeline(self) -> Timeline:
         """Running until `done_time`, done from then on (the Operation's `done`; the states are the emulator's
         names, an Operation has no state field)."""
-        return Timeline(OPERATION_RUNNING, end=Transition(OPERATION_DONE, self.done_time))
+        return operation_timeline(self.done_time)
 
     def done(self, now: float) -> bool:
         return self.timeline().state_at(now) == OPERATION_DONE

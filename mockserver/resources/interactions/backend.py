@@ -9,9 +9,9 @@ Behaviour from ai.google.dev/gemini-api/docs/interactions (read 2026-12) and goo
 * `previous_interaction_id`: the earlier turns (their input and output, not their tools, system instruction or
   config, which are per interaction) come before this input; the usage counts them.
 * `background=true` (needs `store`): `in_progress` until `interactions.backgroundSeconds` (agents: their own
-  duration) have passed on the emulator's clock, then the final status. The answer is computed when the
-  interaction is created, so it is the same as a foreground one; only when it shows depends on the clock.
-  Cancel moves an interaction still in progress to `cancelled`.
+  duration) have passed on the emulator's clock, then the final status (`Interaction.timeline`). The answer is
+  computed when the interaction is created, so it is the same as a foreground one; only when it shows depends
+  on the clock. Cancel moves an interaction still in progress to `cancelled`, where it stays.
 * POST answers the output steps; GET shows the whole timeline, the `user_input` step first.
 """
 from __future__ import annotations
@@ -24,8 +24,10 @@ from typing import Any
 from ... import inference
 from ...auth import Identity
 from ...errors import ApiError, invalid_argument
+from ...timeline import Timeline, Transition
 from . import agents, convert
 
+IN_PROGRESS, CANCELLED = "in_progress", "cancelled"
 FINAL = ("completed", "requires_action", "failed", "cancelled", "incomplete")
 # Echoed request fields, in the order the Interaction resource lists them.
 ECHOED = ("system_instruction", "tools", "generation_config", "response_format", "response_mime_type",
@@ -84,15 +86,19 @@ class Interaction:
     def background(self) -> bool:
         return bool(self.request.get("background"))
 
+    def timeline(self) -> Timeline:
+        """In progress until `done_time`, then its outcome (at once for a foreground run). A cancel is not
+        the clock's doing: it is kept apart (`cancelled_at`) and holds whatever the clock says after."""
+        return Timeline(IN_PROGRESS, end=Transition(self.outcome, self.done_time))
+
     def status(self, now: float) -> str:
-        if self.cancelled_at is not None:
-            return "cancelled"
-        return self.outcome if now >= self.done_time else "in_progress"
+        return CANCELLED if self.cancelled_at is not None else self.timeline().state_at(now)
 
     def updated(self, now: float) -> float:
+        """When the status last changed: the cancel, the outcome showing, or the creation."""
         if self.cancelled_at is not None:
             return self.cancelled_at
-        return self.done_time if now >= self.done_time else self.created
+        return self.created if self.status(now) == IN_PROGRESS else self.done_time
 
 
 def _input_steps(raw: Any) -> list[dict]:
@@ -221,7 +227,7 @@ class Interactions:
         now = self.store.now()
         with self.lock:
             status = record.status(now)
-            if status != "in_progress":
+            if status != IN_PROGRESS:
                 raise invalid_argument(f"Interaction {interaction_id} is {status}; only a background interaction "
                                        f"in progress can be cancelled.", "id")
             record.cancelled_at = now

@@ -285,7 +285,7 @@ class Webhooks:
             return
         now = self.store.now()
         with videos.lock:   # reads the operations' done times; the video files stay made on first read
-            done = [op.name for op in videos._operations.get(project, {}).values() if now >= op.done_time]
+            done = [op.name for op in videos._operations.get(project, {}).values() if op.done(now)]
         for name in done:
             self.announce(project, name, "video.generated", {"name": name})
 
