@@ -1,18 +1,18 @@
 """The `/_mock/...` control plane: reset, clock, config, journal, whoami, scripted rules, faults, the
 usage ledger and registered URL media. No API key needed, except for whoami, which tells who a key is; who may call it at all is
-access.py's to say (Host, Origin, the control token)."""
+access.py's to say (Host, Origin, the control token). Handlers take a `ControlContext` and raise ApiError
+(control_http.py), as API handlers take an `http.Context`."""
 from __future__ import annotations
 
 import re
-from functools import wraps
 
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from . import dashboard, pacing, persistence, safe_regex, tiers
+from .control_http import ControlContext, ControlHandler, route_table
 from .errors import ApiError, invalid_argument, not_found
-from .http import api_key, error_response, json_response, parse_json, read_body
+from .http import api_key, json_response, parse_json
 from .call import bare_model
 from .rate_limits import check_rate_limit_config
 from .resources import logs
@@ -25,169 +25,157 @@ JOURNAL_FILTERS = ("project", "path", "model", "status", "method", "since", "unt
 STATE_IMPORT_LIMIT = 4 * 1024 ** 3   # an exported state carries its files' bytes
 
 
-def _endpoint(handler):
-    """Control handlers raise ApiError like the API does and get the same envelope."""
-    @wraps(handler)
-    async def wrapped(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except ApiError as error:
-            return error_response(error)
-    return wrapped
+async def reset(ctx: ControlContext) -> Response:
+    body = await ctx.json()
+    ctx.store.reset(config=bool(body.get("config")), clock=bool(body.get("clock")))
+    return json_response({})
 
 
-async def _json_body(request: Request, store) -> dict:
-    data = parse_json(await read_body(request, store.config["limits"]["requestBytes"]))
-    if not isinstance(data, dict):
-        raise invalid_argument("The request body must be a JSON object.")
-    return data
+async def clock(ctx: ControlContext) -> Response:
+    store = ctx.store
+    if ctx.method == "POST":
+        body = await ctx.json()
+        if "advanceSeconds" in body and "now" in body:
+            raise invalid_argument("Give either advanceSeconds or now, not both.", "advanceSeconds")
+        if "reset" in body and (body["reset"] is not True or len(body) > 1):
+            raise invalid_argument("reset takes true, alone: the clock goes back to the real time.", "reset")
+        if "reset" in body:   # back to the real time
+            store.clock.reset()
+        elif "advanceSeconds" in body:
+            seconds = body["advanceSeconds"]
+            if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+                raise invalid_argument("advanceSeconds must be a number.", "advanceSeconds")
+            _check_clock_target(store.now() + seconds, "advanceSeconds")
+            store.clock.advance(seconds)
+        elif "now" in body:
+            when = parse_time(body["now"], "now")
+            _check_clock_target(when, "now")
+            store.clock.set(when)
+        else:
+            raise invalid_argument("Give advanceSeconds, now, or reset: true.", "advanceSeconds")
+    return json_response({"now": store.timestamp(), "epochSeconds": store.now()})
+
+
+async def config(ctx: ControlContext) -> Response:
+    if ctx.method == "PATCH":
+        body = await ctx.json()
+        check_rate_limit_config(body.get("rateLimits"))
+        pacing.check_models(body.get("stream"))
+        return json_response(ctx.store.config.patch(body))
+    return json_response(ctx.store.config.as_dict())
+
+
+def whoami(access) -> ControlHandler:
+    """Who a key is; a Bearer that is the control token (access.py) is not taken for the key."""
+    async def handler(ctx: ControlContext) -> Response:
+        key = api_key(ctx.request)
+        if access is not None and access.is_token(key):   # that Bearer was the control token, not a key
+            key = ctx.request.headers.get("x-goog-api-key") or ctx.query("key")
+        return json_response(ctx.store.keys.identify(key).as_dict())
+    return handler
+
+
+async def requests(ctx: ControlContext) -> Response:
+    journal = ctx.store.journal
+    if ctx.method == "DELETE":
+        journal.clear()
+        return json_response({})
+    query = ctx.request.query_params
+    bodies = _flag(query, "bodies")
+    entries = [render(entry, bodies) for entry in _filter_journal(journal.raw(), query)]
+    body = {"requests": entries, "dropped": journal.dropped}
+    if query.get("pageSize") or query.get("pageToken"):
+        body["requests"], token = paginate(entries, page_size(query.get("pageSize"), 100, 10_000),
+                                           query.get("pageToken"))
+        if token:
+            body["nextPageToken"] = token
+    return json_response(body)
+
+
+def collection(name: str, plural: str) -> tuple[ControlHandler, ControlHandler]:
+    """POST one item (or {plural: [...]}), GET them all, DELETE them all; `/{id}` GET or DELETE one."""
+    async def items(ctx: ControlContext) -> Response:
+        backend = ctx.store.backends[name]
+        if ctx.method == "POST":
+            body = await ctx.json()
+            if set(body) == {plural} and isinstance(body[plural], list):
+                added = []
+                try:
+                    for item in body[plural]:
+                        added.append(backend.add(item))
+                except ApiError:
+                    for item in added:
+                        backend.delete(item["id"])
+                    raise
+                return json_response({plural: added})
+            return json_response(backend.add(body))
+        if ctx.method == "DELETE":
+            backend.clear()
+            return json_response({})
+        return json_response({plural: backend.list()})
+
+    async def one(ctx: ControlContext) -> Response:
+        backend, item_id = ctx.store.backends[name], ctx.params["item"]
+        if ctx.method == "DELETE":
+            backend.delete(item_id)
+            return json_response({})
+        for item in backend.list():
+            if item["id"] == item_id:
+                return json_response(item)
+        raise not_found(f"{name[:-1].capitalize()} {item_id} was not found.")
+    return items, one
+
+
+rules, rule = collection("rules", "rules")
+faults, fault = collection("faults", "faults")
+urls, url = collection("urls", "urls")   # what a fileData URL holds (resources/url_media.py)
+
+
+async def usage(ctx: ControlContext) -> Response:
+    unknown = [key for key in ctx.request.query_params if key != "project"]
+    if unknown:
+        raise invalid_argument(f"Unknown query parameter '{unknown[0]}': give project or nothing.", unknown[0])
+    return json_response(ctx.store.usage.report(ctx.query("project")))
+
+
+async def state_export(ctx: ControlContext) -> Response:
+    """The whole state as one JSON document (persistence.py); `?bytes=false` leaves the stored
+    bytes out (references only: for looking, not for importing elsewhere)."""
+    include = (ctx.query("bytes") or "true").lower() not in ("false", "0")
+    return json_response(persistence.document(ctx.store, include_bytes=include))
+
+
+async def state_import(ctx: ControlContext) -> Response:
+    """Replace the whole state by an exported document."""
+    doc = parse_json(await ctx.body(STATE_IMPORT_LIMIT))
+    try:
+        persistence.restore_document(ctx.store, doc)
+    except persistence.StateError as error:
+        raise invalid_argument(str(error)) from None
+    return json_response({})
 
 
 def routes(store, access=None) -> list[Route]:
-    @_endpoint
-    async def reset(request: Request) -> Response:
-        body = await _json_body(request, store)
-        store.reset(config=bool(body.get("config")), clock=bool(body.get("clock")))
-        return json_response({})
-
-    def clock_state() -> dict:
-        return {"now": store.timestamp(), "epochSeconds": store.now()}
-
-    @_endpoint
-    async def clock(request: Request) -> Response:
-        if request.method == "POST":
-            body = await _json_body(request, store)
-            if "advanceSeconds" in body and "now" in body:
-                raise invalid_argument("Give either advanceSeconds or now, not both.", "advanceSeconds")
-            if "reset" in body and (body["reset"] is not True or len(body) > 1):
-                raise invalid_argument("reset takes true, alone: the clock goes back to the real time.", "reset")
-            if "reset" in body:   # back to the real time
-                store.clock.reset()
-            elif "advanceSeconds" in body:
-                seconds = body["advanceSeconds"]
-                if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-                    raise invalid_argument("advanceSeconds must be a number.", "advanceSeconds")
-                _check_clock_target(store.now() + seconds, "advanceSeconds")
-                store.clock.advance(seconds)
-            elif "now" in body:
-                when = parse_time(body["now"], "now")
-                _check_clock_target(when, "now")
-                store.clock.set(when)
-            else:
-                raise invalid_argument("Give advanceSeconds, now, or reset: true.", "advanceSeconds")
-        return json_response(clock_state())
-
-    @_endpoint
-    async def config(request: Request) -> Response:
-        if request.method == "PATCH":
-            body = await _json_body(request, store)
-            check_rate_limit_config(body.get("rateLimits"))
-            pacing.check_models(body.get("stream"))
-            return json_response(store.config.patch(body))
-        return json_response(store.config.as_dict())
-
-    @_endpoint
-    async def whoami(request: Request) -> Response:
-        key = api_key(request)
-        if access is not None and access.is_token(key):   # that Bearer was the control token, not a key
-            key = request.headers.get("x-goog-api-key") or request.query_params.get("key")
-        return json_response(store.keys.identify(key).as_dict())
-
-    @_endpoint
-    async def requests(request: Request) -> Response:
-        if request.method == "DELETE":
-            store.journal.clear()
-            return json_response({})
-        query = request.query_params
-        bodies = _flag(query, "bodies")
-        entries = [render(entry, bodies) for entry in _filter_journal(store.journal.raw(), query)]
-        body = {"requests": entries, "dropped": store.journal.dropped}
-        if query.get("pageSize") or query.get("pageToken"):
-            body["requests"], token = paginate(entries, page_size(query.get("pageSize"), 100, 10_000),
-                                               query.get("pageToken"))
-            if token:
-                body["nextPageToken"] = token
-        return json_response(body)
-
-    def collection(name: str, plural: str):
-        """POST one item (or {plural: [...]}), GET them all, DELETE them all; `/{id}` GET or DELETE one."""
-        @_endpoint
-        async def items(request: Request) -> Response:
-            backend = store.backends[name]
-            if request.method == "POST":
-                body = await _json_body(request, store)
-                if set(body) == {plural} and isinstance(body[plural], list):
-                    added = []
-                    try:
-                        for item in body[plural]:
-                            added.append(backend.add(item))
-                    except ApiError:
-                        for item in added:
-                            backend.delete(item["id"])
-                        raise
-                    return json_response({plural: added})
-                return json_response(backend.add(body))
-            if request.method == "DELETE":
-                backend.clear()
-                return json_response({})
-            return json_response({plural: backend.list()})
-
-        @_endpoint
-        async def one(request: Request) -> Response:
-            backend, item_id = store.backends[name], request.path_params["item"]
-            if request.method == "DELETE":
-                backend.delete(item_id)
-                return json_response({})
-            for item in backend.list():
-                if item["id"] == item_id:
-                    return json_response(item)
-            raise not_found(f"{name[:-1].capitalize()} {item_id} was not found.")
-        return items, one
-
-    rules, rule = collection("rules", "rules")
-    faults, fault = collection("faults", "faults")
-    urls, url = collection("urls", "urls")   # what a fileData URL holds (resources/url_media.py)
-
-    @_endpoint
-    async def usage(request: Request) -> Response:
-        unknown = [key for key in request.query_params if key != "project"]
-        if unknown:
-            raise invalid_argument(f"Unknown query parameter '{unknown[0]}': give project or nothing.", unknown[0])
-        return json_response(store.usage.report(request.query_params.get("project")))
-
-    @_endpoint
-    async def state_export(request: Request) -> Response:
-        """The whole state as one JSON document (persistence.py); `?bytes=false` leaves the stored
-        bytes out (references only: for looking, not for importing elsewhere)."""
-        include = request.query_params.get("bytes", "true").lower() not in ("false", "0")
-        return json_response(persistence.document(store, include_bytes=include))
-
-    @_endpoint
-    async def state_import(request: Request) -> Response:
-        """Replace the whole state by an exported document."""
-        doc = parse_json(await read_body(request, STATE_IMPORT_LIMIT))
-        try:
-            persistence.restore_document(store, doc)
-        except persistence.StateError as error:
-            raise invalid_argument(str(error)) from None
-        return json_response({})
-
     return [
-        Route("/state:export", state_export, methods=["GET"]),
-        Route("/state:import", state_import, methods=["POST"]),
-        Route("/reset", reset, methods=["POST"]),
-        Route("/clock", clock, methods=["GET", "POST"]),
-        Route("/config", config, methods=["GET", "PATCH"]),
-        Route("/whoami", whoami, methods=["GET"]),
-        Route("/requests", requests, methods=["GET", "DELETE"]),
+        *route_table(store, [
+            ("/state:export", state_export, ["GET"]),
+            ("/state:import", state_import, ["POST"]),
+            ("/reset", reset, ["POST"]),
+            ("/clock", clock, ["GET", "POST"]),
+            ("/config", config, ["GET", "PATCH"]),
+            ("/whoami", whoami(access), ["GET"]),
+            ("/requests", requests, ["GET", "DELETE"]),
+        ]),
         *journal_routes(store),
-        Route("/rules", rules, methods=["GET", "POST", "DELETE"]),
-        Route("/rules/{item}", rule, methods=["GET", "DELETE"]),
-        Route("/faults", faults, methods=["GET", "POST", "DELETE"]),
-        Route("/faults/{item}", fault, methods=["GET", "DELETE"]),
-        Route("/urls", urls, methods=["GET", "POST", "DELETE"]),
-        Route("/urls/{item}", url, methods=["GET", "DELETE"]),
-        Route("/usage", usage, methods=["GET"]),
+        *route_table(store, [
+            ("/rules", rules, ["GET", "POST", "DELETE"]),
+            ("/rules/{item}", rule, ["GET", "DELETE"]),
+            ("/faults", faults, ["GET", "POST", "DELETE"]),
+            ("/faults/{item}", fault, ["GET", "DELETE"]),
+            ("/urls", urls, ["GET", "POST", "DELETE"]),
+            ("/urls/{item}", url, ["GET", "DELETE"]),
+            ("/usage", usage, ["GET"]),
+        ]),
         *logs.control_routes(store),
         *tiers.control_routes(store),
         *dashboard.routes(store),

@@ -24,12 +24,12 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Callable
 
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from .access import PUBLIC_ASSETS
 from .auth import Identity
+from .control_http import ControlContext, ControlHandler, route_table
 from .state_browser import browser_routes
 from .http import json_response
 from .journal import render
@@ -360,22 +360,27 @@ def asset(name: str) -> bytes:
     return (resources.files(__package__) / "ui" / name).read_bytes()
 
 
+async def page(ctx: ControlContext) -> Response:
+    return Response(asset("index.html"), media_type="text/html; charset=utf-8", headers=HEADERS)
+
+
+def static(name: str, media_type: str) -> ControlHandler:
+    async def serve(ctx: ControlContext) -> Response:
+        return Response(asset(name), media_type=media_type, headers=HEADERS)
+    return serve
+
+
+async def current(ctx: ControlContext) -> Response:
+    return json_response(state(ctx.store), headers={"Cache-Control": "no-store"})
+
+
 def routes(store) -> list[Route]:
-    async def page(request: Request) -> Response:
-        return Response(asset("index.html"), media_type="text/html; charset=utf-8", headers=HEADERS)
-
-    def static(name: str, media_type: str):
-        async def serve(request: Request) -> Response:
-            return Response(asset(name), media_type=media_type, headers=HEADERS)
-        return serve
-
-    async def current(request: Request) -> Response:
-        return json_response(state(store), headers={"Cache-Control": "no-store"})
-
     return [
-        Route("/ui", page, methods=["GET"]),
-        *(Route(path.removeprefix("/_mock"), static(path.rsplit("/", 1)[1], MEDIA_TYPES[path.rsplit(".", 1)[1]]),
-                methods=["GET"]) for path in sorted(PUBLIC_ASSETS)),
-        Route("/ui/state", current, methods=["GET"]),
+        *route_table(store, [
+            ("/ui", page, ["GET"]),
+            *((path.removeprefix("/_mock"), static(path.rsplit("/", 1)[1], MEDIA_TYPES[path.rsplit(".", 1)[1]]),
+               ["GET"]) for path in sorted(PUBLIC_ASSETS)),
+            ("/ui/state", current, ["GET"]),
+        ]),
         *browser_routes(store),
     ]

@@ -1,6 +1,6 @@
 """The drift check: every cassette of a directory validated against the recorded schemas (the request
 with the message its route takes, the response with the route's response message or the error envelope),
-listing fields the schemas lack (`gemini-mock drift DIR`). Cassettes themselves are recording.py's."""
+listing fields the schemas lack (`gemini-mock drift DIR`). Cassettes themselves are cassettes.py's."""
 from __future__ import annotations
 
 import re
@@ -11,7 +11,7 @@ from typing import Any
 from .app import RESOURCES
 from .errors import ApiError
 from .openapi import ERROR_SCHEMA, operation_for
-from .recording import load_cassettes
+from .cassettes import load_cassettes
 from .routing import Router
 from .schema import normalize
 from .wire import sse_events

@@ -12,12 +12,12 @@ import json
 import shlex
 from typing import AsyncIterator
 
-from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from .errors import ApiError, invalid_argument, not_found
-from .http import dumps, error_response, json_response
+from .control_http import ControlContext, route_table
+from .errors import invalid_argument, not_found
+from .http import dumps, json_response
 from .journal import REDACTED, render
 
 KEEPALIVE_SECONDS = 15.0
@@ -44,41 +44,40 @@ def curl_command(base_url: str, detail: dict) -> str:
     return " ".join(words)
 
 
-def journal_routes(store) -> list[Route]:
-    async def entry(request: Request) -> Response:
+async def entry(ctx: ControlContext) -> Response:
+    text = ctx.params["item"]
+    if not text.isdigit():
+        raise invalid_argument(f"A journal entry id is a number, not {text[:40]!r}.", "id")
+    found = ctx.store.journal.find(int(text))
+    if found is None:
+        raise not_found(f"Journal entry {text} was not found (it may have been dropped).")
+    detail = render(found, True)
+    detail["curl"] = curl_command(str(ctx.request.base_url).removesuffix("/_mock/"), detail)
+    return json_response(detail)
+
+
+async def feed(ctx: ControlContext) -> Response:
+    journal = ctx.store.journal
+    queue = journal.listen()
+
+    async def events() -> AsyncIterator[bytes]:
         try:
-            text = request.path_params["item"]
-            if not text.isdigit():
-                raise invalid_argument(f"A journal entry id is a number, not {text[:40]!r}.", "id")
-            found = store.journal.find(int(text))
-            if found is None:
-                raise not_found(f"Journal entry {text} was not found (it may have been dropped).")
-        except ApiError as error:
-            return error_response(error)
-        detail = render(found, True)
-        detail["curl"] = curl_command(str(request.base_url).removesuffix("/_mock/"), detail)
-        return json_response(detail)
+            yield b": the request journal, live\n\n"
+            while True:
+                try:
+                    found = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+                except asyncio.TimeoutError:
+                    yield b": keepalive\n\n"
+                    continue
+                yield b"event: request\ndata: " + dumps(render(found, False)) + b"\n\n"
+        finally:
+            journal.unlisten(queue)
 
-    async def feed(request: Request) -> Response:
-        queue = store.journal.listen()
+    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
 
-        async def events() -> AsyncIterator[bytes]:
-            try:
-                yield b": the request journal, live\n\n"
-                while True:
-                    try:
-                        found = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
-                    except asyncio.TimeoutError:
-                        yield b": keepalive\n\n"
-                        continue
-                    yield b"event: request\ndata: " + dumps(render(found, False)) + b"\n\n"
-            finally:
-                store.journal.unlisten(queue)
 
-        return StreamingResponse(events(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-store"})
-
-    return [
-        Route("/requests:stream", feed, methods=["GET"]),
-        Route("/requests/{item}", entry, methods=["GET"]),
-    ]
+def journal_routes(store) -> list[Route]:
+    return route_table(store, [
+        ("/requests:stream", feed, ["GET"]),
+        ("/requests/{item}", entry, ["GET"]),
+    ])

@@ -15,13 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from .auth import Identity
+from .control_http import ControlContext, route_table
 from .errors import ApiError, invalid_argument, not_found
-from .http import error_response, json_response, parse_json, read_body
+from .http import json_response, parse_json
 
 Items = Callable[[object, Identity], list]
 Action = Callable[[object, Identity, str], None]
@@ -167,42 +167,38 @@ def _item(items: list, name: str) -> dict:
     raise not_found(f"{name[:200]} was not found.")
 
 
+async def index(ctx: ControlContext) -> Response:
+    store = ctx.store
+    return json_response({"kinds": [{"name": kind.name, "label": kind.label, "actions": sorted(kind.actions)}
+                                    for kind in kinds(store)], "projects": projects(store)})
+
+
+async def listing(ctx: ControlContext) -> Response:
+    kind = _kind(ctx.store, ctx.params["kind"])
+    who = _stand_in(ctx.params["project"])
+    items = kind.items(ctx.store, who)
+    name = ctx.query("name")
+    return json_response(_item(items, name) if name else {"items": items})
+
+
+async def act(ctx: ControlContext) -> Response:
+    kind = _kind(ctx.store, ctx.params["kind"])
+    action = kind.actions.get(ctx.params["action"])
+    if action is None:
+        raise invalid_argument(f"{kind.label} take {', '.join(sorted(kind.actions)) or 'no action'}, not "
+                               f"{ctx.params['action'][:40]!r}.", "action")
+    body = parse_json(await ctx.body(64 * 1024))
+    name = body.get("name") if isinstance(body, dict) else None
+    if not isinstance(name, str) or not name:
+        raise invalid_argument("Give the item's name, e.g. {\"name\": \"files/abc\"}.", "name")
+    who = _stand_in(ctx.params["project"])
+    action(ctx.store, who, name)
+    return json_response({"items": kind.items(ctx.store, who)})
+
+
 def browser_routes(store) -> list[Route]:
-    def endpoint(handler):
-        async def wrapped(request: Request) -> Response:
-            try:
-                return json_response(await handler(request))
-            except ApiError as error:
-                return error_response(error)
-        return wrapped
-
-    async def index(request: Request) -> dict:
-        return {"kinds": [{"name": kind.name, "label": kind.label, "actions": sorted(kind.actions)}
-                          for kind in kinds(store)], "projects": projects(store)}
-
-    async def listing(request: Request) -> dict:
-        kind = _kind(store, request.path_params["kind"])
-        who = _stand_in(request.path_params["project"])
-        items = kind.items(store, who)
-        name = request.query_params.get("name")
-        return _item(items, name) if name else {"items": items}
-
-    async def act(request: Request) -> dict:
-        kind = _kind(store, request.path_params["kind"])
-        action = kind.actions.get(request.path_params["action"])
-        if action is None:
-            raise invalid_argument(f"{kind.label} take {', '.join(sorted(kind.actions)) or 'no action'}, not "
-                                   f"{request.path_params['action'][:40]!r}.", "action")
-        body = parse_json(await read_body(request, 64 * 1024))
-        name = body.get("name") if isinstance(body, dict) else None
-        if not isinstance(name, str) or not name:
-            raise invalid_argument("Give the item's name, e.g. {\"name\": \"files/abc\"}.", "name")
-        who = _stand_in(request.path_params["project"])
-        action(store, who, name)
-        return {"items": kind.items(store, who)}
-
-    return [
-        Route("/browse", endpoint(index), methods=["GET"]),
-        Route("/browse/{project}/{kind}", endpoint(listing), methods=["GET"]),
-        Route("/browse/{project}/{kind}/{action}", endpoint(act), methods=["POST"]),
-    ]
+    return route_table(store, [
+        ("/browse", index, ["GET"]),
+        ("/browse/{project}/{kind}", listing, ["GET"]),
+        ("/browse/{project}/{kind}/{action}", act, ["POST"]),
+    ])

@@ -12,13 +12,13 @@ goes back to them.
 """
 from __future__ import annotations
 
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from .auth import TIERS
-from .errors import ApiError, invalid_argument, not_found
-from .http import error_response, json_response, parse_json, read_body
+from .control_http import ControlContext, route_table
+from .errors import invalid_argument, not_found
+from .http import json_response
 
 
 class Tiers:
@@ -64,43 +64,38 @@ def register(store) -> None:
     store.register("tiers", Tiers(store))
 
 
+async def _tier_body(ctx: ControlContext) -> dict:
+    body = await ctx.json()
+    unknown = [k for k in body if k not in ("tier", "key")]
+    if unknown:
+        raise invalid_argument(f"Unknown field '{unknown[0]}': give tier (and key on /tier).", unknown[0])
+    if "tier" not in body:
+        raise invalid_argument(f"Give tier: one of {', '.join(TIERS)}.", "tier")
+    return body
+
+
+async def project_tier(ctx: ControlContext) -> Response:
+    tiers: Tiers = ctx.store.backends["tiers"]
+    project = ctx.params["project"]
+    if ctx.method == "PATCH":
+        body = await _tier_body(ctx)
+        if "key" in body:
+            raise invalid_argument("Unknown field 'key': the path names the project.", "key")
+        return json_response(tiers.set(project, body["tier"]))
+    return json_response({"project": project, "tier": tiers.of(project)})
+
+
+async def key_tier(ctx: ControlContext) -> Response:
+    tiers: Tiers = ctx.store.backends["tiers"]
+    body = await _tier_body(ctx)
+    key = body.get("key")
+    if not isinstance(key, str) or not key.strip():
+        raise invalid_argument("Give key: the API key whose project changes tier.", "key")
+    return json_response(tiers.set(ctx.store.keys.identify(key).project, body["tier"]))
+
+
 def control_routes(store) -> list[Route]:
     if "tiers" not in store.backends:
         register(store)
-    tiers: Tiers = store.backends["tiers"]
-
-    async def body_of(request: Request) -> dict:
-        data = parse_json(await read_body(request, store.config["limits"]["requestBytes"]))
-        if not isinstance(data, dict):
-            raise invalid_argument("The request body must be a JSON object.")
-        unknown = [k for k in data if k not in ("tier", "key")]
-        if unknown:
-            raise invalid_argument(f"Unknown field '{unknown[0]}': give tier (and key on /tier).", unknown[0])
-        if "tier" not in data:
-            raise invalid_argument(f"Give tier: one of {', '.join(TIERS)}.", "tier")
-        return data
-
-    async def project_tier(request: Request) -> Response:
-        try:
-            project = request.path_params["project"]
-            if request.method == "PATCH":
-                body = await body_of(request)
-                if "key" in body:
-                    raise invalid_argument("Unknown field 'key': the path names the project.", "key")
-                return json_response(tiers.set(project, body["tier"]))
-            return json_response({"project": project, "tier": tiers.of(project)})
-        except ApiError as error:
-            return error_response(error)
-
-    async def key_tier(request: Request) -> Response:
-        try:
-            body = await body_of(request)
-            key = body.get("key")
-            if not isinstance(key, str) or not key.strip():
-                raise invalid_argument("Give key: the API key whose project changes tier.", "key")
-            return json_response(tiers.set(store.keys.identify(key).project, body["tier"]))
-        except ApiError as error:
-            return error_response(error)
-
-    return [Route("/projects/{project}/tier", project_tier, methods=["GET", "PATCH"]),
-            Route("/tier", key_tier, methods=["PATCH"])]
+    return route_table(store, [("/projects/{project}/tier", project_tier, ["GET", "PATCH"]),
+                               ("/tier", key_tier, ["PATCH"])])

@@ -31,7 +31,7 @@ from ..routing import GENERATE, route
 from ..timeline import Timeline, Transition
 from ..wire import format_time, page_size, paginate, parse_update_mask
 from . import legacy
-from .logs import recording
+from .logs import log_call
 from .models import stream_response
 from .permissions import (EVERYONE, OWNER, READER, SHARING_VERSIONS, USER, WRITER, Acl, effective_role,
                           require)
@@ -543,25 +543,25 @@ async def generate_text(ctx: Context) -> Response:
 
 
 async def generate_content(ctx: Context) -> Response:
-    with recording(ctx, "generateContent", _name(ctx)) as call:   # a log, when logging is on
-        call.request = request = await ctx.json("GenerateContentRequest")
+    with log_call(ctx, "generateContent", _name(ctx)) as exchange:   # a log, when logging is on
+        exchange.request = request = await ctx.json("GenerateContentRequest")
         backend = ctx.store.tuned_models
         record = backend.usable(ctx.identity, _name(ctx))
         override = backend.override_for(record, last_user_text(request))
-        call.response = inference.generate(ctx.store, ctx.identity, backend.as_model(record), request,
-                                           override=override)
-    return json_response(call.response)
+        exchange.response = inference.generate(ctx.store, ctx.identity, backend.as_model(record), request,
+                                               override=override)
+    return json_response(exchange.response)
 
 
 async def stream_generate_content(ctx: Context) -> Response:
-    with recording(ctx, "streamGenerateContent", _name(ctx)) as call:
-        call.request = request = await ctx.json("GenerateContentRequest")
+    with log_call(ctx, "streamGenerateContent", _name(ctx)) as exchange:
+        exchange.request = request = await ctx.json("GenerateContentRequest")
         backend = ctx.store.tuned_models
         record = backend.usable(ctx.identity, _name(ctx))
         override = backend.override_for(record, last_user_text(request))
-        call.response = inference.stream(ctx.store, ctx.identity, backend.as_model(record), request,
-                                         override=override)
-    return stream_response(ctx, call.response)
+        exchange.response = inference.stream(ctx.store, ctx.identity, backend.as_model(record), request,
+                                             override=override)
+    return stream_response(ctx, exchange.response)
 
 
 async def get_operation(ctx: Context) -> Response:

@@ -15,7 +15,7 @@ from google import genai
 from google.genai import errors, types
 
 from gemini_mockserver.drift import drift, drift_report
-from gemini_mockserver.recording import Cassettes, canonical_body, create_recorder
+from gemini_mockserver.cassettes import Cassettes, canonical_body, create_recorder
 
 from support.paths import ROOT
 from support.servers import serve

@@ -33,15 +33,15 @@ HTTP (under `/_mock`, no API key; see `control_routes`):
     POST       /projects/{project}/datasets/{dataset}:addLogs     {"logs": [...]}
     POST       /projects/{project}/datasets/{dataset}:removeLogs  {"logs": [...]}
 
-One module per concern: `records`, `backend` (`Logs`), `hook` (`recording`, around the generation handlers)
+One module per concern: `records`, `backend` (`Logs`), `hook` (`log_call`, around the generation handlers)
 and `control_routes` (the control plane's routes).
 """
 from __future__ import annotations
 
 from .backend import Logs, register
 from .control_routes import control_routes
-from .hook import recording
+from .hook import LoggedExchange, log_call
 
 ROUTES: list = []   # no API routes: logs are read through the control plane (`control_routes`)
 
-__all__ = ["ROUTES", "Logs", "control_routes", "recording", "register"]
+__all__ = ["ROUTES", "LoggedExchange", "Logs", "control_routes", "log_call", "register"]

@@ -22,7 +22,7 @@ class Logs:
     * `tier(project)`, `logging(project)` -> `{"project", "tier", "enabled", ...}`,
       `set_logging(project, enabled)`, `enabled(project)` -> bool.
     * `record(project, method=, model=, version=, request=, response=, error=, latency=)` -> the Log dict
-      (used by `recording`, the hook around the generation handlers; also to seed logs in tests).
+      (used by `log_call`, the hook around the generation handlers; also to seed logs in tests).
     * `list_logs(project, size, token)`, `get_log(project, name)`, `feedback(project, name, body)`.
     * `create_dataset(project, body)`, `list_datasets(project, size, token)`, `get_dataset(project, name)`,
       `update_dataset(project, name, body)`, `delete_dataset(project, name)`,
@@ -98,7 +98,7 @@ class Logs:
         with self.lock:
             return sorted({*self._logging, *self._logs, *self._datasets})
 
-    # -- recording -----------------------------------------------------------------------------------
+    # -- logging a call ------------------------------------------------------------------------------
     def record(self, project: str, *, method: str, model: str, version: str = "v1beta", request: Any = None,
                response: Any = None, error: ApiError | None = None, latency: float = 0.0) -> dict:
         now = self.store.now()

@@ -2,112 +2,108 @@
 """
 from __future__ import annotations
 
+from typing import Any, Callable
 
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ...errors import ApiError, invalid_argument
-from ...http import error_response, json_response, parse_json, read_body
+from ...control_http import ControlContext, ControlHandler, by_verb, route_table
+from ...errors import invalid_argument
+from ...http import json_response
 from ...wire import page_size
 from .backend import Logs, register
 from .records import ALL_METHODS, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
-# -- control-plane routes -------------------------------------------------------------------------------
+# -- control-plane handlers -----------------------------------------------------------------------------
 
 
-def _verbs(handlers: dict):
-    """One Starlette endpoint serving several verbs; any other verb, and every ApiError, answers the
-    Google envelope (a wrong verb is a 404, as the API router answers it)."""
-    async def endpoint(request: Request) -> Response:
-        try:
-            handler = handlers.get(request.method)
-            if handler is None:
-                raise ApiError(404, "NOT_FOUND", f"Method {request.method} {request.url.path} is not found.")
-            return await handler(request, **request.path_params)
-        except ApiError as error:
-            return error_response(error)
-    return endpoint
+def _logs(ctx: ControlContext) -> Logs:
+    return ctx.store.logs
+
+
+def _paging(ctx: ControlContext) -> tuple[int, str | None]:
+    return page_size(ctx.query("pageSize"), DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE), ctx.query("pageToken")
+
+
+async def get_logging(ctx: ControlContext) -> Response:
+    return json_response(_logs(ctx).logging(ctx.params["project"]))
+
+
+async def patch_logging(ctx: ControlContext) -> Response:
+    body = await ctx.json()
+    unknown = [k for k in body if k != "enabled"]
+    if unknown:
+        raise invalid_argument(f"Unknown field '{unknown[0]}': logging takes only enabled.", unknown[0])
+    if "enabled" not in body:
+        raise invalid_argument("Give enabled: true or false.", "enabled")
+    return json_response(_logs(ctx).set_logging(ctx.params["project"], body["enabled"]))
+
+
+async def list_logs(ctx: ControlContext) -> Response:
+    return json_response(_logs(ctx).list_logs(ctx.params["project"], *_paging(ctx)))
+
+
+async def get_log(ctx: ControlContext) -> Response:
+    return json_response(_logs(ctx).get_log(ctx.params["project"], ctx.params["log"]))
+
+
+async def feedback(ctx: ControlContext) -> Response:
+    return json_response(_logs(ctx).feedback(ctx.params["project"], ctx.params["log"], await ctx.json()))
+
+
+async def list_datasets(ctx: ControlContext) -> Response:
+    return json_response(_logs(ctx).list_datasets(ctx.params["project"], *_paging(ctx)))
+
+
+async def create_dataset(ctx: ControlContext) -> Response:
+    return json_response(_logs(ctx).create_dataset(ctx.params["project"], await ctx.json()))
+
+
+async def get_dataset(ctx: ControlContext) -> Response:
+    return json_response(_logs(ctx).get_dataset(ctx.params["project"], ctx.params["dataset"]))
+
+
+async def patch_dataset(ctx: ControlContext) -> Response:
+    return json_response(_logs(ctx).update_dataset(ctx.params["project"], ctx.params["dataset"], await ctx.json()))
+
+
+async def delete_dataset(ctx: ControlContext) -> Response:
+    _logs(ctx).delete_dataset(ctx.params["project"], ctx.params["dataset"])
+    return json_response({})
+
+
+async def dataset_logs(ctx: ControlContext) -> Response:
+    return json_response(_logs(ctx).dataset_logs(ctx.params["project"], ctx.params["dataset"], *_paging(ctx)))
+
+
+def _change(method: Callable[[Logs, str, str, Any], dict]) -> ControlHandler:
+    """addLogs / removeLogs: `{"logs": [...]}` into `Logs.add_logs` or `Logs.remove_logs`."""
+    async def handler(ctx: ControlContext) -> Response:
+        body = await ctx.json()
+        unknown = [k for k in body if k != "logs"]
+        if unknown:
+            raise invalid_argument(f"Unknown field '{unknown[0]}': give logs.", unknown[0])
+        if "logs" not in body:
+            raise invalid_argument("logs is required: the names of the logs.", "logs")
+        return json_response(method(_logs(ctx), ctx.params["project"], ctx.params["dataset"], body["logs"]))
+    return handler
 
 
 def control_routes(store) -> list[Route]:
-    """The `/projects/{project}/logging|logs|datasets` routes (mounted under /_mock)."""
+    """The `/projects/{project}/logging|logs|datasets` routes (mounted under /_mock). Every verb reaches the
+    handlers: one a path does not serve is a 404 envelope, as the API router answers it."""
     if "logs" not in store.backends:   # a store built by hand: give it the backend these routes serve
         register(store)
-    logs: Logs = store.logs
-
-    async def body_of(request: Request) -> dict:
-        data = parse_json(await read_body(request, store.config["limits"]["requestBytes"]))
-        if not isinstance(data, dict):
-            raise invalid_argument("The request body must be a JSON object.")
-        return data
-
-    def paging(request: Request) -> tuple[int, str | None]:
-        return (page_size(request.query_params.get("pageSize"), DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
-                request.query_params.get("pageToken"))
-
-    async def get_logging(request, project):
-        return json_response(logs.logging(project))
-
-    async def patch_logging(request, project):
-        body = await body_of(request)
-        unknown = [k for k in body if k != "enabled"]
-        if unknown:
-            raise invalid_argument(f"Unknown field '{unknown[0]}': logging takes only enabled.", unknown[0])
-        if "enabled" not in body:
-            raise invalid_argument("Give enabled: true or false.", "enabled")
-        return json_response(logs.set_logging(project, body["enabled"]))
-
-    async def list_logs(request, project):
-        return json_response(logs.list_logs(project, *paging(request)))
-
-    async def get_log(request, project, log):
-        return json_response(logs.get_log(project, log))
-
-    async def feedback(request, project, log):
-        return json_response(logs.feedback(project, log, await body_of(request)))
-
-    async def list_datasets(request, project):
-        return json_response(logs.list_datasets(project, *paging(request)))
-
-    async def create_dataset(request, project):
-        return json_response(logs.create_dataset(project, await body_of(request)))
-
-    async def get_dataset(request, project, dataset):
-        return json_response(logs.get_dataset(project, dataset))
-
-    async def patch_dataset(request, project, dataset):
-        return json_response(logs.update_dataset(project, dataset, await body_of(request)))
-
-    async def delete_dataset(request, project, dataset):
-        logs.delete_dataset(project, dataset)
-        return json_response({})
-
-    async def dataset_logs(request, project, dataset):
-        return json_response(logs.dataset_logs(project, dataset, *paging(request)))
-
-    def change(method):
-        async def handler(request, project, dataset):
-            body = await body_of(request)
-            unknown = [k for k in body if k != "logs"]
-            if unknown:
-                raise invalid_argument(f"Unknown field '{unknown[0]}': give logs.", unknown[0])
-            if "logs" not in body:
-                raise invalid_argument("logs is required: the names of the logs.", "logs")
-            return json_response(method(project, dataset, body["logs"]))
-        return handler
-
     base = "/projects/{project}"
-    routes = [
-        (f"{base}/logging", _verbs({"GET": get_logging, "PATCH": patch_logging})),
-        (f"{base}/logs", _verbs({"GET": list_logs})),
-        (base + "/logs/{log}:feedback", _verbs({"POST": feedback})),
-        (base + "/logs/{log}", _verbs({"GET": get_log})),
-        (f"{base}/datasets", _verbs({"GET": list_datasets, "POST": create_dataset})),
-        (base + "/datasets/{dataset}:addLogs", _verbs({"POST": change(logs.add_logs)})),
-        (base + "/datasets/{dataset}:removeLogs", _verbs({"POST": change(logs.remove_logs)})),
-        (base + "/datasets/{dataset}/logs", _verbs({"GET": dataset_logs})),
-        (base + "/datasets/{dataset}", _verbs({"GET": get_dataset, "PATCH": patch_dataset,
-                                                    "DELETE": delete_dataset})),
+    table = [
+        (f"{base}/logging", {"GET": get_logging, "PATCH": patch_logging}),
+        (f"{base}/logs", {"GET": list_logs}),
+        (base + "/logs/{log}:feedback", {"POST": feedback}),
+        (base + "/logs/{log}", {"GET": get_log}),
+        (f"{base}/datasets", {"GET": list_datasets, "POST": create_dataset}),
+        (base + "/datasets/{dataset}:addLogs", {"POST": _change(Logs.add_logs)}),
+        (base + "/datasets/{dataset}:removeLogs", {"POST": _change(Logs.remove_logs)}),
+        (base + "/datasets/{dataset}/logs", {"GET": dataset_logs}),
+        (base + "/datasets/{dataset}", {"GET": get_dataset, "PATCH": patch_dataset, "DELETE": delete_dataset}),
     ]
-    return [Route(path, endpoint, methods=ALL_METHODS) for path, endpoint in routes]
+    return route_table(store, [(path, by_verb(verbs), ALL_METHODS) for path, verbs in table])

@@ -11,8 +11,9 @@ from ...errors import ApiError
 # -- the hook around the generation handlers ------------------------------------------------------------
 
 
-class Call:
-    """What a generation handler fills in while `recording` watches it."""
+class LoggedExchange:
+    """The request and the answer a generation handler hands to `log_call` (call.Call is the per-request
+    record, a different thing)."""
     __slots__ = ("request", "response")
 
     def __init__(self) -> None:
@@ -21,23 +22,23 @@ class Call:
 
 
 @contextmanager
-def recording(ctx, method: str, model: str | None = None) -> Iterator[Call]:
+def log_call(ctx, method: str, model: str | None = None) -> Iterator[LoggedExchange]:
     """Wrap the body of a generateContent / streamGenerateContent handler: when logging is on for the
     caller's project, the call becomes a log (its answer, or the error it raised, re-raised)."""
-    call = Call()
+    exchange = LoggedExchange()
     logs = ctx.store.backends.get("logs")
     project = ctx.identity.project
     if logs is None or not logs.enabled(project):
-        yield call
+        yield exchange
         return
     start = ctx.store.now()
     model = model or ctx.params.get("model", "")
     model = model if model.startswith(("models/", "tunedModels/")) else f"models/{model}"
     try:
-        yield call
+        yield exchange
     except ApiError as error:
-        logs.record(project, method=method, model=model, version=ctx.version, request=call.request,
+        logs.record(project, method=method, model=model, version=ctx.version, request=exchange.request,
                     error=error, latency=ctx.store.now() - start)
         raise
-    logs.record(project, method=method, model=model, version=ctx.version, request=call.request,
-                response=call.response, latency=ctx.store.now() - start)
+    logs.record(project, method=method, model=model, version=ctx.version, request=exchange.request,
+                response=exchange.response, latency=ctx.store.now() - start)
