@@ -12,7 +12,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute, request_response
 
-from . import capture, control, landing, openapi, persistence, quotas, recording, rules, tiers, timeouts
+from . import capture, cassettes, control, landing, openapi, persistence, quotas, rules, tiers, timeouts
 from .access import AccessMiddleware, ControlAccess
 from .auth import KeyRing
 from .call import bare_model
@@ -102,7 +102,7 @@ def create_store(config: Config | None = None, keys: KeyRing | None = None, stat
 def create_app(config: Config | dict | None = None, *, keys: KeyRing | None = None, state_dir=None,
                store: Store | None = None, replay=None, access: ControlAccess | None = None,
                recover: bool = False) -> Starlette:
-    """The emulator. `replay`: a directory of recorded cassettes (or `recording.Cassettes`) answered
+    """The emulator. `replay`: a directory of recorded cassettes (or `cassettes.Cassettes`) answered
     before emulation. `access`: the control plane's protection (access.py; default: loopback names, no
     token)."""
     if isinstance(config, dict):
@@ -150,7 +150,7 @@ def create_app(config: Config | dict | None = None, *, keys: KeyRing | None = No
         })
 
     if replay is not None:
-        dispatch = recording.replaying(dispatch, replay, store)
+        dispatch = cassettes.replaying(dispatch, replay, store)
 
     async def openapi_document(request: Request) -> Response:
         return json_response(openapi.document(routes, str(request.base_url).rstrip("/")))

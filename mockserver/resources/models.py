@@ -13,7 +13,7 @@ from ..paths import FIXTURES
 from ..routing import ALL_VERSIONS, EMBED, GENERATE, route
 from ..wire import paginate, page_size
 from .lifecycle import Lifecycles
-from .logs import recording
+from .logs import log_call
 
 CATALOG = FIXTURES / "models.json"
 
@@ -153,19 +153,19 @@ _V1BETA3_FIELDS: frozenset | None = None
 
 
 async def generate_content(ctx: Context) -> Response:
-    with recording(ctx, "generateContent") as call:   # a log, when the project turned logging on
-        call.request = request = await ctx.json("GenerateContentRequest")
+    with log_call(ctx, "generateContent") as exchange:   # a log, when the project turned logging on
+        exchange.request = request = await ctx.json("GenerateContentRequest")
         model = ctx.store.models.get(ctx.params["model"], "generateContent", ctx.version)
-        call.response = await ctx.work(inference.generate, ctx.store, ctx.identity, model, request)
-    return json_response(call.response)
+        exchange.response = await ctx.work(inference.generate, ctx.store, ctx.identity, model, request)
+    return json_response(exchange.response)
 
 
 async def stream_generate_content(ctx: Context) -> Response:
-    with recording(ctx, "streamGenerateContent") as call:
-        call.request = request = await ctx.json("GenerateContentRequest")
+    with log_call(ctx, "streamGenerateContent") as exchange:
+        exchange.request = request = await ctx.json("GenerateContentRequest")
         model = ctx.store.models.get(ctx.params["model"], "generateContent", ctx.version)
-        call.response = await ctx.work(inference.stream, ctx.store, ctx.identity, model, request)
-    return stream_response(ctx, call.response)
+        exchange.response = await ctx.work(inference.stream, ctx.store, ctx.identity, model, request)
+    return stream_response(ctx, exchange.response)
 
 
 def stream_response(ctx: Context, chunks) -> Response:
