@@ -54,21 +54,9 @@ class AccessLog:
 
         def log(code: int) -> None:
             nonlocal logged
-            if logged:
-                return
-            logged = True
-            millis = (time.perf_counter() - started) * 1000
-            stream = self.stream or sys.stderr
-            try:
-                line = format_line(scope["method"], scope.get("path", ""), code, millis)
-                if self.bodies:
-                    from .journal import one_line
-                    summary = one_line(scope.get("gemini_mock.entry"))
-                    line += f" {summary}" if summary else ""
-                stream.write(line + "\n")
-                stream.flush()
-            except (OSError, ValueError):   # the terminal went away: serving goes on
-                pass
+            if not logged:
+                logged = True
+                self.write_line(scope, code, started)
 
         async def logging_send(message) -> None:
             nonlocal status
@@ -82,3 +70,18 @@ class AccessLog:
             await self.app(scope, receive, logging_send)
         finally:
             log(status or 500)   # an answer cut short still gets its line
+
+    def write_line(self, scope, status: int, started: float) -> None:
+        """The request's line, `started` being its arrival on the perf_counter clock."""
+        millis = (time.perf_counter() - started) * 1000
+        stream = self.stream or sys.stderr
+        try:
+            line = format_line(scope["method"], scope.get("path", ""), status, millis)
+            if self.bodies:
+                from .journal import one_line
+                summary = one_line(scope.get("gemini_mock.entry"))
+                line += f" {summary}" if summary else ""
+            stream.write(line + "\n")
+            stream.flush()
+        except (OSError, ValueError):   # the terminal went away: serving goes on
+            pass

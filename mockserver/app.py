@@ -190,7 +190,7 @@ def create_app(config: Config | dict | None = None, *, keys: KeyRing | None = No
 
     app.router.default = default
     # API calls no middleware acts on skip the stack (fastpath.py), under the same body timeout
-    app.enable_direct_path(dispatch, store, lambda: store.config["limits"]["bodyIdleSeconds"])
+    app.enable_direct_path(dispatch, store, lambda: store.config["limits"]["bodyIdleSeconds"], router)
     app.state.store = store
     app.state.access = access
     return app

@@ -7,10 +7,16 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from .auth import Identity
 from .errors import ApiError
 from .routing import EMBED, GENERATE, model_name
+
+if TYPE_CHECKING:
+    from .http import Context
+    from .store import Store
+    from .usage import UsageEntry
 
 __all__ = ["CALL", "EMBED", "GENERATE", "Call", "bare_model", "current_call", "describe_call", "longest_prefix"]
 
@@ -21,7 +27,7 @@ def bare_model(name: str | None) -> str:
     return name[len("models/"):] if name.startswith("models/") else name
 
 
-def longest_prefix(table: dict, name: str) -> str | None:
+def longest_prefix(table: dict[str, Any], name: str) -> str | None:
     """The key of `table` that is `name` or its longest prefix ending at a `-` (gemini-2.0-flash-001 ->
     gemini-2.0-flash), or None."""
     best = None
@@ -53,11 +59,11 @@ class Call:
     cut_error: ApiError | None = None
     fault: str | None = None          # id of the fault that acted on the call
     rule: str | None = None           # id of the scripted rule that answered it
-    pace: dict | None = None          # that rule's stream pace (pacing.py)
+    pace: dict[str, Any] | None = None          # that rule's stream pace (pacing.py)
     counted: bool = False             # counted against the quota and in the ledger
     limited: bool = False             # recorded in a rate-limit window
     admitted_at: float | None = None  # when it entered its window (to take it out if refused later)
-    pending: list = field(default_factory=list)   # usage entries, charged if the call succeeds
+    pending: list[UsageEntry] = field(default_factory=list)   # usage entries, charged if the call succeeds
 
     @property
     def project(self) -> str | None:
@@ -75,7 +81,7 @@ def current_call() -> Call | None:
     return CALL.get()
 
 
-async def _body_fields(ctx) -> dict:
+async def _body_fields(ctx: Context) -> dict[str, Any]:
     """The JSON body of a call that names its model in the body (read once: the handler gets the same
     parse), or {} when it is unreadable, too large or not JSON (the handler answers for that)."""
     try:
@@ -85,7 +91,7 @@ async def _body_fields(ctx) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def _limit_model(store, call: Call) -> str | None:
+def _limit_model(store: Store, call: Call) -> str | None:
     """The base model id whose limits and prices apply, or None when the model is unknown (the handler
     will answer 404) or a tuned model the caller may not use."""
     name = call.model or ""
@@ -99,10 +105,10 @@ def _limit_model(store, call: Call) -> str | None:
     found = store.models.find(name)
     if found is None:
         return None
-    return found.get("baseModelId") or bare_model(found["name"])
+    return str(found.get("baseModelId") or bare_model(found["name"]))
 
 
-async def describe_call(ctx) -> Call:
+async def describe_call(ctx: Context) -> Call:
     """The Call for a request the router matched (`ctx.match`), the caller identified when its key is good."""
     request, match = ctx.request, ctx.match
     route = match.route

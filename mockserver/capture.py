@@ -7,7 +7,7 @@ pace (pacing.py) is applied here too, so a paced stream is journaled as it is de
 """
 from __future__ import annotations
 
-from typing import Any, AsyncIterator
+from typing import TYPE_CHECKING, Any, AsyncIterable, AsyncIterator
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -16,12 +16,16 @@ from . import pacing
 from .http import EventStream, off_loop
 from .journal import Journal, clip_body, redact_headers, redact_query
 
+if TYPE_CHECKING:
+    from .call import Call
+    from .store import Store
+
 BODY_KEY = "gemini_mock.body"       # scope key: the request body as read (http.read_body)
 ENTRY_KEY = "gemini_mock.entry"     # scope key: the journal entry of the request (the access log reads it)
 OFF_LOOP_BYTES = 1024 * 1024
 
 
-def request_part(request: Request, limit: int) -> dict:
+def request_part(request: Request, limit: int) -> dict[str, Any]:
     scope = request.scope
     part: dict[str, Any] = {"headers": redact_headers(scope.get("headers") or ()),
                             "query": redact_query(scope.get("query_string", b"").decode("latin-1"))}
@@ -39,7 +43,7 @@ def request_part(request: Request, limit: int) -> dict:
     return part
 
 
-def response_part(response: Response, limit: int) -> dict:
+def response_part(response: Response, limit: int) -> dict[str, Any]:
     part: dict[str, Any] = {"status": response.status_code, "headers": redact_headers(response.raw_headers)}
     body = getattr(response, "body", None)
     if isinstance(body, (bytes, bytearray)) and not isinstance(response, StreamingResponse):
@@ -54,7 +58,7 @@ def response_part(response: Response, limit: int) -> dict:
     return part
 
 
-def mark(entry: dict, call) -> None:
+def mark(entry: dict[str, Any], call: Call | None) -> None:
     """Who answered: a scripted rule, an injected fault, or the emulator."""
     if call is None:
         return
@@ -67,7 +71,8 @@ def mark(entry: dict, call) -> None:
         entry["unscripted"] = True   # a model ran and nothing scripted its answer (the plugin's strict mode)
 
 
-async def finish(store, call, request: Request, response: Response, entry: dict) -> Response:
+async def finish(store: Store, call: Call | None, request: Request, response: Response,
+                 entry: dict[str, Any]) -> Response:
     """Journal `entry` with the answer; a stream is paced and journaled as it goes out."""
     journal: Journal = store.journal
     limit = journal.body_limit
@@ -78,24 +83,25 @@ async def finish(store, call, request: Request, response: Response, entry: dict)
     mark(entry, call)
     request.scope[ENTRY_KEY] = entry
     journal.add(entry)
-    if "events" in part:
-        pace = pacing.pace_for(store.config, call.model if call is not None else None,
-                               getattr(call, "pace", None)) if call is not None else None
-        whole = isinstance(response, EventStream) and response.untouched
-        if whole and pace is None:   # a finished answer sent in one write: journaled at once
+    if "events" in part and isinstance(response, StreamingResponse):
+        pace = pacing.pace_for(store.config, call.model, call.pace) if call is not None else None
+        whole = response if isinstance(response, EventStream) and response.untouched else None
+        if whole is not None and pace is None:   # a finished answer sent in one write: journaled at once
             kept = [0]
-            for event in response.events:
+            for event in whole.events:
                 _keep(journal, entry, part, limit, event, kept)
             journal.finished(entry)
             return response
-        source = response.one_by_one() if whole else response.body_iterator
+        source: AsyncIterable[str | bytes | memoryview] = \
+            whole.one_by_one() if whole is not None else response.body_iterator
         if pace is not None:
             source = pacing.paced(source, pace)
         response.body_iterator = _journaled(source, journal, entry, part, limit)
     return response
 
 
-def _keep(journal: Journal, entry: dict, part: dict, limit: int, data: bytes, kept: list[int]) -> None:
+def _keep(journal: Journal, entry: dict[str, Any], part: dict[str, Any], limit: int, data: bytes,
+          kept: list[int]) -> None:
     """Journal one event of a stream within the entry's limit (`kept`: bytes kept so far; later events are
     counted, not kept)."""
     part["bodyBytes"] += len(data)
@@ -107,12 +113,12 @@ def _keep(journal: Journal, entry: dict, part: dict, limit: int, data: bytes, ke
         part["eventsDropped"] = part.get("eventsDropped", 0) + 1
 
 
-async def _journaled(source: AsyncIterator, journal: Journal, entry: dict, part: dict,
-                     limit: int) -> AsyncIterator[bytes]:
+async def _journaled(source: AsyncIterable[str | bytes | memoryview], journal: Journal, entry: dict[str, Any],
+                     part: dict[str, Any], limit: int) -> AsyncIterator[bytes]:
     kept = [0]
     try:
         async for chunk in source:
-            data = chunk.encode() if isinstance(chunk, str) else chunk
+            data = chunk.encode() if isinstance(chunk, str) else bytes(chunk)
             _keep(journal, entry, part, limit, data, kept)
             yield data
     finally:

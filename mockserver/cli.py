@@ -397,8 +397,8 @@ def serve(args: argparse.Namespace) -> int:
         from .access_log import AccessLog
         served = AccessLog(app, bodies=args.log_bodies)
     try:
-        from .timeouts import uvicorn_options
-        _run(_uvicorn_server(served, url, lines, args.log_level, **uvicorn_options(app), **tls_options), sock)
+        from .direct_answers import uvicorn_options
+        _run(_uvicorn_server(served, url, lines, args.log_level, **uvicorn_options(served), **tls_options), sock)
     finally:
         app.state.store.close()
     return 0

@@ -1,22 +1,26 @@
 """The thin HTTP skin shared by every resource: the request context, body reading, JSON in and out."""
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import re
 import threading
-from typing import Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, TypeVar
 
-import anyio.to_thread
 import orjson
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from .auth import Identity
 from .errors import ApiError, invalid_argument
 from .routing import Match
 from .schema import normalize
+
+if TYPE_CHECKING:
+    from .store import Store
 
 JSON_TYPE = "application/json; charset=UTF-8"
 
@@ -64,7 +68,7 @@ class EventStream(StreamingResponse):
         super().__init__(self.one_by_one(), media_type="text/event-stream")
         self._own_iterator = self.body_iterator
 
-    async def one_by_one(self):
+    async def one_by_one(self) -> AsyncIterator[bytes]:
         for event in self.events:
             yield event
 
@@ -73,7 +77,7 @@ class EventStream(StreamingResponse):
         """Nothing replaced the events' own iterator: the answer may go out in one write."""
         return self.body_iterator is self._own_iterator
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self.untouched or scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
@@ -107,7 +111,7 @@ class _NotJson(ValueError):
     """A token strict JSON does not have (NaN, Infinity) or a number no double holds."""
 
 
-def _constant(name: str):
+def _constant(name: str) -> Any:
     raise _NotJson(f"{name} is not a JSON value")
 
 
@@ -192,17 +196,17 @@ def _relaxed(body: bytes, strict_error: ValueError) -> Any:
                            "can hold.") from None
 
 
-def _strict_token(match: re.Match) -> str:
+def _strict_token(match: re.Match[str]) -> str:
     """One _RELAXED_TOKEN as strict JSON: a string double-quoted with its control characters escaped,
     a trailing comma dropped."""
     if match.group(2) is not None:
-        return match.group(2)
+        return str(match.group(2))
     single = match.group(1)
     inner = match.group(0)[1:-1] if single is None else single
     return '"' + _STRING_PIECE.sub(_strict_piece, inner) + '"'
 
 
-def _strict_piece(match: re.Match) -> str:
+def _strict_piece(match: re.Match[str]) -> str:
     escaped = match.group(1)
     if escaped is None:   # a raw double quote (single-quoted string) or control character
         return "\\u%04x" % ord(match.group(0))
@@ -210,7 +214,7 @@ def _strict_piece(match: re.Match) -> str:
         return ""
     if escaped == "'":
         return "'"
-    return match.group(0)
+    return str(match.group(0))
 
 
 def _too_deep() -> ApiError:
@@ -278,10 +282,12 @@ def _in_slot(function: Callable[..., T], *args: Any) -> T:
 
 
 async def off_loop(heavy: bool, function: Callable[..., T], *args: Any) -> T:
-    """`function(*args)`, in a worker thread when `heavy`, else right here."""
+    """`function(*args)`, in a worker thread when `heavy` (with the caller's context variables), else right
+    here. asyncio's own thread hand-off, which needs no current task: a request answered at the protocol
+    level (direct_answers.py) starts outside one."""
     if not heavy:
         return function(*args)
-    return await anyio.to_thread.run_sync(_in_slot, function, *args)
+    return await asyncio.to_thread(_in_slot, function, *args)
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -315,7 +321,7 @@ class Context:
 
     __slots__ = ("request", "store", "match", "version", "params", "_identity", "heavy", "_body", "_data")
 
-    def __init__(self, request: Request, store, match: Match) -> None:
+    def __init__(self, request: Request, store: Store, match: Match) -> None:
         self.request = request
         self.store = store
         self.match = match
@@ -359,7 +365,7 @@ class Context:
             self._data = await off_loop(self.heavy, parse_json, body)
         return self._data
 
-    async def json(self, message: str | None = None) -> dict:
+    async def json(self, message: str | None = None) -> dict[str, Any]:
         """The body as a dict, normalised to camelCase and validated against `message`'s schema."""
         body = await self.body()
         if self._data is not _UNPARSED:
@@ -374,16 +380,14 @@ class Context:
 _UNPARSED = object()
 
 
-def _decode(version: str, message: str | None, body: bytes) -> dict:
+def _decode(version: str, message: str | None, body: bytes) -> dict[str, Any]:
     return _as_request(version, message, parse_json(body))
 
 
-def _as_request(version: str, message: str | None, data: Any) -> dict:
+def _as_request(version: str, message: str | None, data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise invalid_argument("Invalid JSON payload received. The request body must be a JSON object.")
-    if message:
-        data = normalize(version, message, data)
-    return data
+    return normalize(version, message, data) if message else data
 
 
 def api_key(request: Request) -> str | None:

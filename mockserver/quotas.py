@@ -36,6 +36,8 @@ prices in usage.py; this module holds what the dispatcher and the generation pat
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .auth import Identity
 from .call import CALL, Call, describe_call
 from .errors import ApiError
@@ -43,13 +45,16 @@ from .generation.tokens import count_text
 from .rate_limits import RateLimits, pacific_day
 from .usage import Pricing, UsageLedger
 
+if TYPE_CHECKING:
+    from .store import Store
+
 __all__ = ["CALL", "Call", "Pricing", "RateLimits", "UsageLedger", "admit", "describe_call", "embedding_usage",
            "pacific_day", "record", "register", "settle"]
 
 
 # -- what the dispatcher and the generation path call ---------------------------------------------
 
-def admit(store, call: Call) -> None:
+def admit(store: Store, call: Call) -> None:
     """Rate limits, then the ledger's request count, for a call that runs a model."""
     if not call.accountable:
         return
@@ -61,7 +66,7 @@ def admit(store, call: Call) -> None:
     store.usage.count(call)
 
 
-def settle(store, call: Call, status: int) -> None:
+def settle(store: Store, call: Call, status: int) -> None:
     """After the handler answered: charge or not, feed the TPM window, note context caches."""
     if call.counted:
         store.usage.settle(call, status == 200 and call.cut_error is None)
@@ -71,7 +76,7 @@ def settle(store, call: Call, status: int) -> None:
         store.usage.observe_caches(call.identity)
 
 
-def record(store, identity: Identity | None, model: dict, metadata: dict | None) -> None:
+def record(store: Store, identity: Identity | None, model: dict[str, Any], metadata: dict[str, Any] | None) -> None:
     """One generation's usage (called on the generation path). Inside an API call that runs a model it
     is charged when the call succeeds; elsewhere (the Batch API's work, which runs while batches are
     read) it is charged at once, as batch usage."""
@@ -81,7 +86,7 @@ def record(store, identity: Identity | None, model: dict, metadata: dict | None)
     call = CALL.get()
     interactive = call is not None and call.family is not None
     entry = usage.entry(identity, model, metadata, batch=not interactive)
-    if interactive and call.counted:
+    if call is not None and interactive and call.counted:
         try:
             store.quotas.take_tokens(call, entry.prompt)
         except ApiError:
@@ -92,7 +97,7 @@ def record(store, identity: Identity | None, model: dict, metadata: dict | None)
         usage.charge(entry)
 
 
-def embedding_usage(requests: list) -> dict:
+def embedding_usage(requests: list[Any]) -> dict[str, Any]:
     """usageMetadata for embedding requests (their text parts' tokens)."""
     tokens = 0
     for request in requests:
@@ -103,6 +108,6 @@ def embedding_usage(requests: list) -> dict:
     return {"promptTokenCount": tokens}
 
 
-def register(store) -> None:
+def register(store: Store) -> None:
     store.register("quotas", RateLimits(store))
     store.register("usage", UsageLedger(store))

@@ -12,7 +12,10 @@ Both read the live config, so `/_mock/config` changes them; `gemini-mock serve -
 from __future__ import annotations
 
 import asyncio
-from typing import Callable
+from collections.abc import Coroutine, Generator
+from typing import Any, Callable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import ApiError
 
@@ -23,7 +26,7 @@ def _request_timeout(seconds: float) -> ApiError:
                     headers={"Connection": "close"})
 
 
-async def _within(awaitable, seconds: float):
+async def _within(awaitable: Any, seconds: float) -> Any:
     """`await awaitable`, or asyncio.TimeoutError after `seconds` of waiting. A receive whose message is
     already there completes in its first step: then no timer is armed at all (arming and cancelling one
     costs more than the rest of the read). asyncio.timeout (Python 3.11+) runs the wait in the current
@@ -34,7 +37,7 @@ async def _within(awaitable, seconds: float):
             first = awaitable.send(None)
         except StopIteration as done:
             return done.value
-        waiting = _Resumed(awaitable, first)
+        waiting = Resumed(awaitable, first)
     timeout = getattr(asyncio, "timeout", None)
     if timeout is None:
         return await asyncio.wait_for(waiting, seconds)
@@ -42,14 +45,14 @@ async def _within(awaitable, seconds: float):
         return await waiting
 
 
-class _Resumed:
+class Resumed:
     """The rest of a coroutine that was stepped once and yielded `first` (what `yield from` does)."""
 
-    def __init__(self, coroutine, first) -> None:
+    def __init__(self, coroutine: Coroutine[Any, Any, Any], first: Any) -> None:
         self._coroutine = coroutine
         self._first = first
 
-    def __await__(self):
+    def __await__(self) -> Generator[Any, Any, Any]:
         coroutine, value = self._coroutine, self._first
         while True:
             try:
@@ -74,17 +77,17 @@ class BodyTimeoutMiddleware:
     other ApiError). Once the body is complete, `receive` is passed through untouched (it then only waits
     for a disconnect, which may take as long as a streamed answer does)."""
 
-    def __init__(self, app, seconds: Callable[[], float]) -> None:
+    def __init__(self, app: ASGIApp, seconds: Callable[[], float]) -> None:
         self.app = app
         self.seconds = seconds
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         complete = False
 
-        async def bounded_receive():
+        async def bounded_receive() -> Message:
             nonlocal complete
             if complete:
                 return await receive()
@@ -101,14 +104,67 @@ class BodyTimeoutMiddleware:
         await self.app(scope, bounded_receive, send)
 
 
-def protocol_class(seconds: Callable[[], float]):
+def header_timed(seconds: Callable[[], float]) -> type[asyncio.Protocol]:
     """uvicorn's HTTP protocol (httptools when installed, else h11) with a header timer: see the module doc."""
     try:
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as Base
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
     except ImportError:  # pragma: no cover - httptools not installed
-        from uvicorn.protocols.http.h11_impl import H11Protocol as Base
+        return _h11_header_timed(seconds)
 
-    class HeaderTimedProtocol(Base):  # type: ignore[misc, valid-type]
+    class HeaderTimedProtocol(HttpToolsProtocol):
+        """The wait for headers starts when the connection opens and when a request's first byte arrives,
+        and ends with its last header (the parser's callbacks). One timer a connection, re-armed only when
+        it fires early: a request whose headers come at once costs a clock read, no timer."""
+        _header_timer: asyncio.TimerHandle | None = None
+        _head_since: float | None = None   # when the headers now awaited began to be awaited
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._await_head()
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            self._await_head()
+
+        def on_headers_complete(self) -> None:
+            self._head_since = None
+            super().on_headers_complete()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+                self._header_timer = None
+            super().connection_lost(exc)
+
+        def _await_head(self) -> None:
+            self._head_since = self.loop.time()
+            if self._header_timer is None:
+                self._schedule(float(seconds()))
+
+        def _schedule(self, delay: float) -> None:
+            if delay > 0:
+                self._header_timer = self.loop.call_later(delay, self._headers_due)
+
+        def _headers_due(self) -> None:
+            self._header_timer = None
+            since, limit = self._head_since, float(seconds())
+            if since is None or limit <= 0 or self.transport.is_closing():
+                return
+            left = since + limit - self.loop.time()
+            if left > 0:   # a later request's headers: their own deadline
+                self._schedule(left)
+            else:
+                self.transport.close()
+
+    return HeaderTimedProtocol
+
+
+def _h11_header_timed(seconds: Callable[[], float]) -> type[asyncio.Protocol]:  # pragma: no cover
+    """The header timer on uvicorn's h11 protocol (no parser callbacks: armed on data while no request is
+    being answered)."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class HeaderTimedProtocol(H11Protocol):
         _header_timer: asyncio.TimerHandle | None = None
 
         def _waiting_for_headers(self) -> bool:
@@ -129,7 +185,7 @@ def protocol_class(seconds: Callable[[], float]):
             if self._waiting_for_headers() and not self.transport.is_closing():
                 self.transport.close()
 
-        def connection_made(self, transport) -> None:  # type: ignore[override]
+        def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
             self._arm()
 
@@ -140,16 +196,8 @@ def protocol_class(seconds: Callable[[], float]):
             if not self._waiting_for_headers():
                 self._disarm()
 
-        def connection_lost(self, exc) -> None:
+        def connection_lost(self, exc: Exception | None) -> None:
             self._disarm()
             super().connection_lost(exc)
 
     return HeaderTimedProtocol
-
-
-def uvicorn_options(app) -> dict:
-    """The uvicorn.Config options that give `app`'s server its header timeout (body timeouts are in the app)."""
-    store = getattr(getattr(app, "state", None), "store", None)
-    if store is None:
-        return {}
-    return {"http": protocol_class(lambda: store.config["limits"]["headerSeconds"])}

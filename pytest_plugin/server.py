@@ -111,7 +111,7 @@ class LiveServer:
             self.base_url = "https://" + self.base_url.removeprefix("http://")
             ssl_options = {"ssl_certfile": str(tls.cert), "ssl_keyfile": str(tls.key)}
         self.port = self._sock.getsockname()[1]
-        from gemini_mockserver.timeouts import uvicorn_options
+        from gemini_mockserver.direct_answers import uvicorn_options
         self._server = _ThreadServer(uvicorn.Config(
             app, log_level="warning", access_log=False, lifespan="off", **uvicorn_options(app), **ssl_options))
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]},
