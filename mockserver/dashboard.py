@@ -31,6 +31,7 @@ from starlette.routing import Route
 from .access import PUBLIC_ASSETS
 from .auth import Identity
 from .state_browser import browser_routes
+from .store import Store
 from .http import json_response
 from .journal import render
 from .resources.interactions import dashboard as interactions_view
@@ -114,13 +115,10 @@ def answer_of(response: Any) -> str:
 
 
 class StateBuilder:
-    def __init__(self, store) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self.now = store.now()
         self.errors: dict[str, str] = {}
-
-    def backend(self, name: str):
-        return self.store.backends.get(name)
 
     def section(self, name: str, build: Callable[[], Any], default: Any) -> Any:
         try:
@@ -136,13 +134,10 @@ class StateBuilder:
         listed = self.store.keys.listed or {}
         found.update(identity.project for identity in listed.values())
         found.update(entry["project"] for entry in self.store.journal.raw() if entry.get("project"))
-        for name in ("files", "batches", "caches", "logs"):
-            backend = self.backend(name)
-            if backend is not None:
-                found.update(backend.projects())
-        tuned = self.backend("tuned_models")
-        if tuned is not None:
-            found.update(record.project for record in tuned.records())
+        store = self.store
+        for backend in (store.files, store.batches, store.caches, store.logs):
+            found.update(backend.projects())
+        found.update(record.project for record in store.tuned_models.records())
         return sorted(p for p in found if p)
 
     def tier(self, project: str) -> str:
@@ -152,7 +147,7 @@ class StateBuilder:
 
     def projects(self, ids: list[str]) -> list[dict]:
         listed = self.store.keys.listed or {}
-        logs = self.backend("logs")
+        logs = self.store.logs
         rows = []
         for project in ids:
             tier = self.tier(project)
@@ -160,8 +155,8 @@ class StateBuilder:
                 "project": project,
                 "tier": tier,
                 "emails": sorted({i.email for i in listed.values() if i.project == project}),
-                "loggingAvailable": tier in PAID and logs is not None,
-                "loggingEnabled": bool(logs is not None and logs.enabled(project)),
+                "loggingAvailable": tier in PAID,
+                "loggingEnabled": bool(logs.enabled(project)),
             })
         return rows
 
@@ -172,9 +167,7 @@ class StateBuilder:
                 "total": len(entries), "dropped": self.store.journal.dropped}
 
     def files(self, ids: list[str]) -> list[dict]:
-        backend = self.backend("files")
-        if backend is None:
-            return []
+        backend = self.store.files
         rows = []
         for project in ids:
             for item in backend.list_files(project):
@@ -184,9 +177,7 @@ class StateBuilder:
         return rows
 
     def batches(self, ids: list[str]) -> list[dict]:
-        backend = self.backend("batches")
-        if backend is None:
-            return []
+        backend = self.store.batches
         rows = []
         for project in ids:
             token = None
@@ -218,9 +209,7 @@ class StateBuilder:
         return row
 
     def caches(self, ids: list[str]) -> list[dict]:
-        backend = self.backend("caches")
-        if backend is None:
-            return []
+        backend = self.store.caches
         rows = []
         for project in ids:
             for item in backend.list(_stand_in(project)):
@@ -237,9 +226,8 @@ class StateBuilder:
         return [render(resource.name, grant) for grant in (acl.grants.values() if acl else ())]
 
     def tuned_models(self) -> list[dict]:
-        backend = self.backend("tuned_models")
         rows = []
-        for record in (backend.records() if backend is not None else []):
+        for record in self.store.tuned_models.records():
             body = record.render(self.now, self.store.seed)
             rows.append({"project": record.project, "name": record.name, "displayName": body.get("displayName", ""),
                          "baseModel": record.base_model, "state": body.get("state"),
@@ -249,28 +237,26 @@ class StateBuilder:
         return rows
 
     def corpora(self) -> list[dict]:
-        backend = self.backend("corpora")
         rows = []
-        for corpus in (backend.records() if backend is not None else []):
+        for corpus in self.store.corpora.records():
             body = corpus.render()
             rows.append({"name": corpus.name, "displayName": body.get("displayName", ""),
                          "createTime": body.get("createTime"), "permissions": self._grants(corpus)})
         return rows
 
     def model_operations(self) -> list[dict]:
-        backend = self.backend("video_operations")
         return [{"project": project, "name": op.name, "model": op.model, "done": op.done(self.now),
-                 "doneEpoch": op.done_time} for project, op in (backend.records() if backend is not None else [])]
+                 "doneEpoch": op.done_time} for project, op in self.store.video_operations.records()]
 
     def environments(self) -> list[dict]:
-        backend = self.backend("environments")
         return [{"project": env.project, "id": env.id, "mode": env.mode, "fileCount": len(env.files),
                  "created": self.store.timestamp(env.created)}
-                for env in (backend.records() if backend is not None else [])]
+                for env in self.store.environments.records()]
+
     def file_search_stores(self) -> list[dict]:
-        backend = self.backend("file_search_stores")
+        backend = self.store.file_search_stores
         rows = []
-        for record in (backend.records() if backend is not None else []):
+        for record in backend.records():
             body = backend.render_store(record)
             rows.append({"project": record.project, "name": record.name, "displayName": body.get("displayName", ""),
                          "embeddingModel": record.embedding_model, "createTime": body.get("createTime"),
@@ -279,9 +265,7 @@ class StateBuilder:
         return rows
 
     def logs(self, projects: list[dict]) -> list[dict]:
-        backend = self.backend("logs")
-        if backend is None:
-            return []
+        backend = self.store.logs
         rows = []
         for project in projects:
             if not project["loggingAvailable"]:
@@ -312,11 +296,9 @@ class StateBuilder:
             "feedback": entry.get("feedback", {}), "datasets": entry.get("datasets", []),
         }
 
-    def usage(self) -> Any:
-        """The usage ledger's report (`store.usage.report()`: {"projects": [...], ...}), when it is kept."""
-        backend = self.backend("usage")
-        report = getattr(backend, "report", None)
-        return report() if callable(report) else None
+    def usage(self) -> dict:
+        """The usage ledger's report (`store.usage.report()`: {"projects": [...], ...})."""
+        return self.store.usage.report()
 
     def build(self) -> dict:
         ids = self.section("projects", self.project_ids, [])

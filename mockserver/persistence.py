@@ -389,8 +389,7 @@ def load(store, root: Path, *, recover: bool) -> tuple[tuple[int, int, dict] | N
         store.reset(config=True, clock=True)
         notes.append(f"{line}; started empty (--recover)")
         return None, notes
-    files = store.backends.get("files")
-    problems = files.check_stored() if files is not None else []
+    problems = store.files.check_stored()
     if problems:
         line = f"the state dir {root}: {_one_line(problems)}"
         if not recover:

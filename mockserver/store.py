@@ -17,9 +17,8 @@ import os
 import shutil
 import tempfile
 import threading
-from collections import deque
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .auth import KeyRing
 from .clock import Clock
@@ -61,7 +60,9 @@ class Backend(Protocol):
 
 class Store:
     # The backends, as `register(store)` of each module in app.RESOURCES and app.SERVICES sets them
-    # (`store.register(name, backend)`); a store built with fewer modules lacks the others.
+    # (`store.register(name, backend)`). `app.create_store` registers them all and the code reaches them as
+    # these attributes, never checking for None; a store built by hand with fewer modules (a unit test's)
+    # serves the paths that need only those, and reaching another is an AttributeError that names it.
     agents: Agents
     auth_tokens: AuthTokens
     batches: Batches
@@ -114,8 +115,9 @@ class Store:
         setattr(self, name, backend)
         return backend
 
-    def __getattr__(self, name: str) -> Any:  # only called for names not set: a clear message
-        raise AttributeError(f"the emulator has no backend named {name!r}")
+    if not TYPE_CHECKING:   # hidden from the type checker, which then flags any undeclared name
+        def __getattr__(self, name: str) -> Any:  # only called for names not set: a clear message
+            raise AttributeError(f"the emulator has no backend named {name!r}")
 
     # -- shared services ---------------------------------------------------------------------------
     @property

@@ -65,9 +65,7 @@ def register(store) -> None:
 
 
 def control_routes(store) -> list[Route]:
-    if "tiers" not in store.backends:
-        register(store)
-    tiers: Tiers = store.backends["tiers"]
+    tiers = store.tiers
 
     async def body_of(request: Request) -> dict:
         data = parse_json(await read_body(request, store.config["limits"]["requestBytes"]))

@@ -163,8 +163,7 @@ async def _serve(ws: WebSocket, store, record: _Record) -> None:
 
 
 async def _faults(store, identity, record: _Record, pacing: dict) -> None:
-    faults = store.backends.get("faults")
-    fault = faults.take(identity, JOURNAL_METHOD, record.path, record.model, stream=True) if faults else None
+    fault = store.faults.take(identity, JOURNAL_METHOD, record.path, record.model, stream=True)
     if fault is None:
         return
     spec = {key: fault[key] for key in ("code", "status", "message", "details", "retryDelay") if key in fault}

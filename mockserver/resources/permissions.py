@@ -125,11 +125,8 @@ _KEEP_AN_OWNER = {
     "corpora": "grant another OWNER first (corpora have no transferOwnership)",
 }
 
-PARENTS = {
-    # collection -> (backend name in the store, resource kind for messages)
-    "tunedModels": ("tuned_models", "TunedModel"),
-    "corpora": ("corpora", "Corpus"),
-}
+# The collections whose resources carry permissions -> the resource kind, for messages
+PARENTS = {"tunedModels": "TunedModel", "corpora": "Corpus"}
 
 
 def render(parent: str, grant: Grant) -> dict:
@@ -153,12 +150,14 @@ class Permissions:
     # -- parents -------------------------------------------------------------------------------------
     def parent(self, identity: Identity, parent: str, needed: str) -> Shared:
         collection = parent.split("/", 1)[0]
-        if collection not in PARENTS:
+        resource: Shared | None
+        if collection == "tunedModels":
+            resource = self.store.tuned_models.lookup(parent)
+        elif collection == "corpora":
+            resource = self.store.corpora.lookup(parent)
+        else:
             raise invalid_argument(f"Permissions are not supported on {parent}.", "parent")
-        backend_name, kind = PARENTS[collection]
-        backend = self.store.backends.get(backend_name)
-        resource = backend.lookup(parent) if backend is not None else None
-        return require(resource, identity, needed, kind=kind, name=parent)
+        return require(resource, identity, needed, kind=PARENTS[collection], name=parent)
 
     @staticmethod
     def _split(name: str) -> tuple[str, str]:

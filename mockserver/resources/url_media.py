@@ -17,14 +17,13 @@ goes to the files backend; any other scheme (http, gs, ...) or a malformed URL i
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs, urlsplit
 
-from ..errors import invalid_argument, missing_resource, not_found
+from ..errors import invalid_argument, not_found
 from ..generation import media
 from ..generation.media import MediaInfo
 from ..generation.tokens import count_text
@@ -261,17 +260,11 @@ def _mime_hints(bodies: Iterable[dict | None]) -> dict[str, str]:
 def resolver(store, identity, *bodies: dict | None) -> Callable[[str], MediaInfo]:
     """Resolves every `fileData.fileUri` of `bodies`: Files API uris through the files backend, URLs here."""
     hints = _mime_hints(bodies)
-    files = store.backends.get("files")
-    urls = store.backends.get("urls")
 
     def resolve(uri: str) -> MediaInfo:
         if is_files_uri(uri):
-            if files is None:
-                raise missing_resource("File", uri)
-            return files.media_info(identity, uri)
-        if urls is None:
-            raise invalid_argument(f"URLs are not served here: {uri[:200]}", FIELD)
-        return urls.media_info(identity.project, uri, hints.get(uri))
+            return store.files.media_info(identity, uri)
+        return store.urls.media_info(identity.project, uri, hints.get(uri))
     return resolve
 
 

@@ -93,9 +93,7 @@ class Batches:
     def _model(self, identity: Identity, name: str, method: str, version: str) -> tuple[dict, Any]:
         """(catalog-shaped model, tuned model record or None) for `name`, checked to offer `method`."""
         if name.startswith("tunedModels/"):
-            tuned = self.store.backends.get("tuned_models")
-            if tuned is None:
-                raise missing_resource("TunedModel", name)
+            tuned = self.store.tuned_models
             record = tuned.usable(identity, name)
             model = tuned.as_model(record)
             # a tuned model batches what it offers directly
@@ -148,9 +146,7 @@ class Batches:
                 job.inline, job.enqueued_tokens = requests, tokens
             return self._render(job, now)
         file_name = source["fileName"]
-        files = self.store.backends.get("files")
-        if files is None:
-            raise missing_resource("File", file_name)
+        files = self.store.files
         file = files.get_file(identity, file_name)     # 403 when missing or someone else's
         if int(file.get("sizeBytes") or 0) > self.input_file_limit:
             raise invalid_argument(

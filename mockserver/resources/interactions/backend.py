@@ -57,13 +57,6 @@ def error_code(error: ApiError) -> str:
     return CODES.get(error.code, "internal_error" if error.code >= 500 else "invalid_request")
 
 
-def file_search_unavailable(tool: dict, where: str) -> dict:
-    """The seam for the `file_search` tool: retrieval from File Search stores is another backend's. Until one
-    is registered as `store.file_search_stores` with `interaction_tool(tool, where)`, the tool is refused."""
-    raise invalid_argument(f"{where}: the file_search tool needs File Search stores, which this emulator does "
-                           f"not provide yet.", f"{where}.type")
-
-
 @dataclass
 class Interaction:
     id: str
@@ -196,9 +189,7 @@ class Interactions:
                    added: list[dict]) -> tuple[list[dict], dict, list[dict]]:
         name = str(body["model"])
         model = self.store.models.get(name.removeprefix("models/"), "generateContent", "v1beta")
-        file_search = getattr(self.store.backends.get("file_search_stores"), "interaction_tool",
-                              file_search_unavailable)
-        tools, _ = convert.tools_for(body.get("tools"), file_search)
+        tools, _ = convert.tools_for(body.get("tools"), self.store.file_search_stores.interaction_tool)
         config, tool_config = convert.generation_config(body)
         request: dict = {"contents": history + added}
         system = body.get("system_instruction")

@@ -21,9 +21,8 @@ def _step_summary(step: dict) -> str:
 
 
 def interactions(store) -> list[dict]:
-    backend = store.backends.get("interactions")
     rows = []
-    for record in backend.all() if backend is not None else ():
+    for record in store.interactions.all():
         wire = view(store, record, timeline=True)
         rows.append({"project": record.project, "id": record.id, "model": wire.get("model") or wire.get("agent"),
                      "status": wire["status"], "background": record.background, "created": wire["created"],
@@ -33,6 +32,5 @@ def interactions(store) -> list[dict]:
 
 
 def deliveries(store) -> list[dict]:
-    backend = store.backends.get("webhooks")
     return [{"id": d.id, "project": d.project, "webhook": d.webhook, "event": d.event, "attempts": d.attempts,
-             "done": d.done, "log": list(d.log)} for d in (backend.deliveries() if backend is not None else ())]
+             "done": d.done, "log": list(d.log)} for d in store.webhooks.deliveries()]

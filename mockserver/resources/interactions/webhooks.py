@@ -256,16 +256,15 @@ class Webhooks:
             self._sweep_videos(project)
 
     def _sweep_interactions(self, project: str) -> None:
-        interactions = self.store.backends.get("interactions")
         now = self.store.now()
-        for record in interactions.all(project) if interactions else ():
+        for record in self.store.interactions.all(project):
             status = record.status(now)
             if record.background and status != "in_progress":
                 self.announce(project, record.id, f"interaction.{status}", {"id": record.id, "status": status})
 
     def _sweep_batches(self, project: str) -> None:
-        batches = self.store.backends.get("batches")
-        if batches is None or project not in batches.projects():
+        batches = self.store.batches
+        if project not in batches.projects():
             return
         owner, token = SimpleNamespace(project=project), None
         while True:
@@ -280,12 +279,10 @@ class Webhooks:
                 return
 
     def _sweep_videos(self, project: str) -> None:
-        videos = self.store.backends.get("video_operations")
-        if videos is None:
-            return
         now = self.store.now()
-        with videos.lock:   # reads the operations' done times; the video files stay made on first read
-            done = [op.name for op in videos._operations.get(project, {}).values() if now >= op.done_time]
+        # reads the operations' done times; the video files stay made on first read
+        done = [op.name for owner, op in self.store.video_operations.records()
+                if owner == project and now >= op.done_time]
         for name in done:
             self.announce(project, name, "video.generated", {"name": name})
 

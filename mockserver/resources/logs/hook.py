@@ -25,9 +25,9 @@ def recording(ctx, method: str, model: str | None = None) -> Iterator[Call]:
     """Wrap the body of a generateContent / streamGenerateContent handler: when logging is on for the
     caller's project, the call becomes a log (its answer, or the error it raised, re-raised)."""
     call = Call()
-    logs = ctx.store.backends.get("logs")
+    logs = ctx.store.logs
     project = ctx.identity.project
-    if logs is None or not logs.enabled(project):
+    if not logs.enabled(project):
         yield call
         return
     start = ctx.store.now()

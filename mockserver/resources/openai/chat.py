@@ -9,7 +9,6 @@ from typing import Any
 from starlette.responses import Response, StreamingResponse
 
 from ... import inference
-from ...errors import not_found
 from ...http import Context, json_response
 from ...schema import normalize
 from .answers import chat_chunks, chat_completion, sse_events
@@ -433,9 +432,7 @@ def chat_to_native(body: Any) -> ChatRequest:
 def _generation_model(ctx: Context, name: str, request: dict) -> tuple[dict, dict | None]:
     """(model, override) for a generation: a catalog model, or one of the caller's tuned models."""
     if name.startswith("tunedModels/"):
-        tuned = ctx.store.backends.get("tuned_models")
-        if tuned is None:
-            raise not_found(f"{name} is not found.")
+        tuned = ctx.store.tuned_models
         record = tuned.usable(ctx.identity, name)
         return tuned.as_model(record), tuned.override_for(record, inference.last_user_text(request))
     return ctx.store.models.get(name, "generateContent", ctx.version), None
