@@ -101,7 +101,8 @@ def disconnected() -> Response:
     return json_response(ApiError(499, "CANCELLED", "The client closed the connection.").envelope(), 499)
 
 
-async def _metadata(ctx: Context, raw: bytes) -> dict:
+async def file_metadata(ctx: Context, raw: bytes) -> dict:
+    """The `file` of a CreateFileRequest body (metadata of an upload or a metadata-only create)."""
     data = parse_json(raw)
     if not isinstance(data, dict):
         raise invalid_argument("Invalid JSON payload received. The request body must be a JSON object.")
@@ -133,7 +134,7 @@ async def _start(ctx: Context) -> Response:
         await drain(ctx)
         raise invalid_argument(f"A resumable upload begins with X-Goog-Upload-Command: start, not {command!r}.",
                                "X-Goog-Upload-Command")
-    metadata = await _metadata(ctx, await ctx.body())
+    metadata = await file_metadata(ctx, await ctx.body())
     base = base_url(ctx)
     upload = ctx.store.files.start_upload(
         ctx.identity, metadata, declared=int_header(ctx, "x-goog-upload-header-content-length"),
@@ -302,7 +303,7 @@ async def _multipart(ctx: Context) -> Response:
         delimiter = b"\r\n--" + boundary
         first_body = await parts.until(delimiter, limit)
         if "json" in first.get("content-type", "application/json").lower():
-            metadata = await _metadata(ctx, first_body)
+            metadata = await file_metadata(ctx, first_body)
             closing = await parts.until(b"\r\n", MultipartReader.HEADER_LIMIT)
             if closing.startswith(b"--"):
                 raise invalid_argument("A multipart upload needs a media part after the metadata part.")
