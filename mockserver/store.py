@@ -213,7 +213,7 @@ class Store:
             export = getattr(backend, "export_state", None)
             if export is not None:
                 backends[name] = export()
-        return {"config": self.config.as_dict(), "clock": {"offsetSeconds": self.clock._offset,
+        return {"config": self.config.as_dict(), "clock": {"offsetSeconds": self.clock.offset,
                                                             "now": self.timestamp()},
                 "counters": counters, "backends": backends}
 
