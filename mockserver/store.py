@@ -30,6 +30,7 @@ from .wire import format_time
 if TYPE_CHECKING:   # the backends' classes, for the declarations in Store (no import at run time)
     from .live.session import Resumptions
     from .live.tokens import AuthTokens
+    from .persistence import Persister
     from .rate_limits import RateLimits
     from .resources.batches import Batches
     from .resources.caches import ContextCaches
@@ -107,7 +108,7 @@ class Store:
         self._unsynced: set[Path] = set()
         self._discarded: set[Path] = set()   # tombstones to remove once a snapshot without them is durable
         self._change_lock = threading.Lock()
-        self.persister = None   # persistence.Persister when the state is kept in a state dir
+        self.persister: Persister | None = None   # when the state is kept in a state dir
 
     # -- wiring ------------------------------------------------------------------------------------
     def register(self, name: str, backend: Backend) -> Backend:
@@ -188,14 +189,14 @@ class Store:
             paths, self._unsynced = self._unsynced, set()
         return paths
 
-    def blob_ref(self, path: Path | str) -> dict:
+    def blob_ref(self, path: Path | str) -> dict[str, str]:
         """A reference to stored bytes, as exports write it: the path relative to the data dir."""
         text, root = str(path), str(self.data_dir) + os.sep
         if text.startswith(root):   # backends build their paths from data_dir: no file-system calls
             return {"$blob": text[len(root):].replace(os.sep, "/")}
         return {"$blob": Path(path).resolve().relative_to(self.data_dir.resolve()).as_posix()}
 
-    def blob_path(self, ref: dict | str) -> Path:
+    def blob_path(self, ref: dict[str, Any] | str) -> Path:
         """Where the bytes of a `blob_ref` live; a reference that leaves the data dir is a ValueError."""
         rel = ref["$blob"] if isinstance(ref, dict) else ref
         if not isinstance(rel, str) or not rel or rel.startswith("/") or "\\" in rel \
@@ -204,7 +205,7 @@ class Store:
         return self.data_dir / rel
 
     # -- export and import ---------------------------------------------------------------------------
-    def export_state(self) -> dict:
+    def export_state(self) -> dict[str, Any]:
         """Config, clock offset, id counters and every backend's state, as one JSON-able dict."""
         with self.lock:
             counters = sorted([project, kind, n] for (project, kind), n in self._counters.items())
@@ -217,7 +218,7 @@ class Store:
                                                             "now": self.timestamp()},
                 "counters": counters, "backends": backends}
 
-    def import_state(self, state: dict) -> None:
+    def import_state(self, state: dict[str, Any]) -> None:
         """Replace config, clock offset, counters and every backend's state by `state` (an `export_state`).
         The bytes it refers to must be in the data dir already. Backends it does not name are reset."""
         with self.lock:

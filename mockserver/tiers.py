@@ -12,6 +12,8 @@ goes back to them.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -20,11 +22,14 @@ from .auth import TIERS
 from .errors import ApiError, invalid_argument, not_found
 from .http import error_response, json_response, parse_json, read_body
 
+if TYPE_CHECKING:
+    from .store import Store
+
 
 class Tiers:
     """The tiers set at run time, kept on the key ring (auth.KeyRing.tiers) where identities are made."""
 
-    def __init__(self, store) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
 
     def reset(self) -> None:
@@ -43,31 +48,31 @@ class Tiers:
             raise not_found(f"Project {project} is not known: no API key in the keys file belongs to it.")
         return max(found, key=TIERS.index)
 
-    def set(self, project: str, tier: object) -> dict:
+    def set(self, project: str, tier: object) -> dict[str, Any]:
         if tier not in TIERS:
             raise invalid_argument(f"tier must be one of {', '.join(TIERS)}, not {tier!r}.", "tier")
         self.of(project)   # an unknown project is a 404
-        self.store.keys.tiers[project] = tier
+        self.store.keys.tiers[project] = str(tier)
         return {"project": project, "tier": tier}
 
     # -- state export and import (persistence.py) ------------------------------------------------------
-    def export_state(self) -> dict:
+    def export_state(self) -> dict[str, Any]:
         return {"tiers": dict(self.store.keys.tiers)}
 
-    def import_state(self, data: dict) -> None:
+    def import_state(self, data: dict[str, Any]) -> None:
         tiers = {str(p): t for p, t in (data.get("tiers") or {}).items() if t in TIERS}
         self.store.keys.tiers.clear()
         self.store.keys.tiers.update(tiers)
 
 
-def register(store) -> None:
+def register(store: Store) -> None:
     store.register("tiers", Tiers(store))
 
 
-def control_routes(store) -> list[Route]:
+def control_routes(store: Store) -> list[Route]:
     tiers = store.tiers
 
-    async def body_of(request: Request) -> dict:
+    async def body_of(request: Request) -> dict[str, Any]:
         data = parse_json(await read_body(request, store.config["limits"]["requestBytes"]))
         if not isinstance(data, dict):
             raise invalid_argument("The request body must be a JSON object.")
