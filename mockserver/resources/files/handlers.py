@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Iterator
+from typing import Any, BinaryIO, Iterator
 
 from starlette.responses import Response, StreamingResponse
 
@@ -42,7 +42,7 @@ async def delete_file(ctx: Context) -> Response:
     return json_response({})
 
 
-def _read_pieces(handle) -> Iterator[bytes]:
+def _read_pieces(handle: BinaryIO) -> Iterator[bytes]:
     try:
         while block := handle.read(1 << 20):
             yield block

@@ -11,7 +11,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator, Protocol
 
 
 from ...auth import Identity
@@ -93,6 +93,11 @@ class Upload:
         return self.identity.project
 
 
+class Hasher(Protocol):
+    """What a Receiver feeds the bytes to (a hashlib object)."""
+    def update(self, data: bytes, /) -> None: ...
+
+
 class Receiver:
     """Appends bytes to a file while hashing and counting them, refusing anything over the limits.
 
@@ -100,7 +105,7 @@ class Receiver:
     per-file limit or the project's limit. `close()` must follow (the handlers use `with`).
     """
 
-    def __init__(self, path: Path, hasher, received: int, *, declared: int | None, limits: "Limits | None" = None,
+    def __init__(self, path: Path, hasher: Hasher, received: int, *, declared: int | None, limits: Limits | None = None,
                  max_file: int | None = None, project_room: int | None = None) -> None:
         """`limits` from `FileStore.limits(project)`; or, equivalently, `max_file` and `project_room`
         (the two values a `Limits` unpacks to)."""
@@ -147,7 +152,7 @@ class Receiver:
     def __enter__(self) -> "Receiver":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
@@ -158,7 +163,7 @@ class Limits:
     max_project: int
     used: int   # bytes of the project's other files and unfinished uploads
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         """Unpacks as (max bytes per file, bytes of room left in the project)."""
         return iter((self.max_file, self.max_project - self.used))
 
@@ -205,7 +210,7 @@ def parse_name(name: str) -> str:
     return name[len("files/"):] if name.startswith("files/") else name
 
 
-def check_new_name(name: Any) -> str:
+def check_new_name(name: object) -> str:
     """A client-chosen File name: `files/` + 1-40 of [a-z0-9-], not starting or ending with '-'."""
     if not isinstance(name, str) or not name:
         raise invalid_argument("file.name must be a string such as 'files/my-file-1'.", "file.name")

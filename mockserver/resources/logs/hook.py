@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any, Iterator
-
+from typing import TYPE_CHECKING, Any, Iterator
 
 from ...errors import ApiError
+
+if TYPE_CHECKING:
+    from ...http import Context
 
 # -- the hook around the generation handlers ------------------------------------------------------------
 
@@ -21,7 +23,7 @@ class Call:
 
 
 @contextmanager
-def recording(ctx, method: str, model: str | None = None) -> Iterator[Call]:
+def recording(ctx: Context, method: str, model: str | None = None) -> Iterator[Call]:
     """Wrap the body of a generateContent / streamGenerateContent handler: when logging is on for the
     caller's project, the call becomes a log (its answer, or the error it raised, re-raised)."""
     call = Call()

@@ -7,9 +7,10 @@ from starlette.responses import Response
 
 from ...errors import ApiError, invalid_argument
 from ...http import Context, json_response, parse_json
+from ...routing import Handler
 
 
-def error_body(error: ApiError) -> list:
+def error_body(error: ApiError) -> list[Any]:
     """The layer's error body: the native envelope in a one-element list."""
     return [error.envelope()]
 
@@ -26,7 +27,7 @@ def unknown_field(name: str, where: str = "") -> ApiError:
     return invalid_argument(f'Invalid JSON payload received. Unknown name "{name}"{at}: Cannot find field.', name)
 
 
-def expect_object(value: Any, where: str) -> dict:
+def expect_object(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise invalid_argument(f"Invalid value at '{where}': expected an object.", where)
     return value
@@ -49,7 +50,7 @@ def expect_number(value: Any, where: str) -> float:
 # -- handlers: shared -------------------------------------------------------------------------------
 
 
-def with_openai_errors(handler):
+def with_openai_errors(handler: Handler) -> Handler:
     """Authenticate, run, and answer any ApiError in the layer's own error shape."""
     async def wrapped(ctx: Context) -> Response:
         try:
@@ -62,7 +63,7 @@ def with_openai_errors(handler):
     return wrapped
 
 
-async def json_body(ctx: Context) -> dict:
+async def json_body(ctx: Context) -> dict[str, Any]:
     data = parse_json(await ctx.body())
     if not isinstance(data, dict):
         raise invalid_argument("Invalid JSON payload received. The request body must be a JSON object.")

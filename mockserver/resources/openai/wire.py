@@ -4,6 +4,7 @@ from __future__ import annotations
 from ...errors import invalid_argument
 from ...http import Context
 from ...wire import parse_time
+from typing import Any
 
 LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX = 20, 10000
 
@@ -13,7 +14,7 @@ def epoch_seconds(value: str | None) -> int | None:
     return int(parse_time(value, "time")) if value else None
 
 
-def cursor_page(ctx: Context, items: list[dict]) -> dict:
+def cursor_page(ctx: Context, items: list[dict[str, Any]]) -> dict[str, Any]:
     """A cursor page (`after` an id, at most `limit`) in OpenAI's list shape."""
     raw_limit = ctx.query("limit")
     try:
