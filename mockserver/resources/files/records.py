@@ -11,7 +11,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 
 from ...auth import Identity
@@ -83,10 +83,11 @@ class Upload:
     file_hint: str | None = None   # X-Goog-Upload-File-Name
     chunk_mime: str | None = None  # Content-Type of the first chunk (the last resort for mimeType)
     received: int = 0
-    hasher: Any = field(default_factory=hashlib.sha256)
+    hasher: Hasher = field(default_factory=hashlib.sha256)
     busy: bool = False
     file_name: str | None = None   # set once finalised
-    finish: Any = None             # an upload to another resource: called with the upload at finalize, its JSON answer
+    # an upload to another resource: called with the upload at finalize, its JSON answer
+    finish: Callable[[Upload], dict[str, Any]] | None = None
 
     @property
     def project(self) -> str:
@@ -94,8 +95,10 @@ class Upload:
 
 
 class Hasher(Protocol):
-    """What a Receiver feeds the bytes to (a hashlib object)."""
+    """What an upload's bytes are fed to (a hashlib object)."""
     def update(self, data: bytes, /) -> None: ...
+
+    def hexdigest(self) -> str: ...
 
 
 class Receiver:

@@ -41,7 +41,8 @@ from __future__ import annotations
 from .backend import Logs, register
 from .control_routes import control_routes
 from .hook import recording
+from typing import Any
 
-ROUTES: list = []   # no API routes: logs are read through the control plane (`control_routes`)
+ROUTES: list[Any] = []   # no API routes: logs are read through the control plane (`control_routes`)
 
 __all__ = ["ROUTES", "Logs", "control_routes", "recording", "register"]

@@ -2,6 +2,7 @@
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -10,13 +11,19 @@ from starlette.routing import Route
 from ...errors import ApiError, invalid_argument
 from ...http import error_response, json_response, parse_json, read_body
 from ...wire import page_size
-from .backend import Logs, register
 from .records import ALL_METHODS, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+
+if TYPE_CHECKING:
+    from ...store import Store
 
 # -- control-plane routes -------------------------------------------------------------------------------
 
 
-def _verbs(handlers: dict):
+# A control handler: the request and the path parameters (project, log, dataset) as keywords
+ControlHandler = Callable[..., Awaitable[Response]]
+
+
+def _verbs(handlers: dict[str, ControlHandler]) -> Callable[[Request], Awaitable[Response]]:
     """One Starlette endpoint serving several verbs; any other verb, and every ApiError, answers the
     Google envelope (a wrong verb is a 404, as the API router answers it)."""
     async def endpoint(request: Request) -> Response:
@@ -30,13 +37,11 @@ def _verbs(handlers: dict):
     return endpoint
 
 
-def control_routes(store) -> list[Route]:
+def control_routes(store: Store) -> list[Route]:
     """The `/projects/{project}/logging|logs|datasets` routes (mounted under /_mock)."""
-    if "logs" not in store.backends:   # a store built by hand: give it the backend these routes serve
-        register(store)
-    logs: Logs = store.logs
+    logs = store.logs
 
-    async def body_of(request: Request) -> dict:
+    async def body_of(request: Request) -> dict[str, Any]:
         data = parse_json(await read_body(request, store.config["limits"]["requestBytes"]))
         if not isinstance(data, dict):
             raise invalid_argument("The request body must be a JSON object.")
@@ -46,10 +51,10 @@ def control_routes(store) -> list[Route]:
         return (page_size(request.query_params.get("pageSize"), DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
                 request.query_params.get("pageToken"))
 
-    async def get_logging(request, project):
+    async def get_logging(request: Request, project: str) -> Response:
         return json_response(logs.logging(project))
 
-    async def patch_logging(request, project):
+    async def patch_logging(request: Request, project: str) -> Response:
         body = await body_of(request)
         unknown = [k for k in body if k != "enabled"]
         if unknown:
@@ -58,36 +63,36 @@ def control_routes(store) -> list[Route]:
             raise invalid_argument("Give enabled: true or false.", "enabled")
         return json_response(logs.set_logging(project, body["enabled"]))
 
-    async def list_logs(request, project):
+    async def list_logs(request: Request, project: str) -> Response:
         return json_response(logs.list_logs(project, *paging(request)))
 
-    async def get_log(request, project, log):
+    async def get_log(request: Request, project: str, log: str) -> Response:
         return json_response(logs.get_log(project, log))
 
-    async def feedback(request, project, log):
+    async def feedback(request: Request, project: str, log: str) -> Response:
         return json_response(logs.feedback(project, log, await body_of(request)))
 
-    async def list_datasets(request, project):
+    async def list_datasets(request: Request, project: str) -> Response:
         return json_response(logs.list_datasets(project, *paging(request)))
 
-    async def create_dataset(request, project):
+    async def create_dataset(request: Request, project: str) -> Response:
         return json_response(logs.create_dataset(project, await body_of(request)))
 
-    async def get_dataset(request, project, dataset):
+    async def get_dataset(request: Request, project: str, dataset: str) -> Response:
         return json_response(logs.get_dataset(project, dataset))
 
-    async def patch_dataset(request, project, dataset):
+    async def patch_dataset(request: Request, project: str, dataset: str) -> Response:
         return json_response(logs.update_dataset(project, dataset, await body_of(request)))
 
-    async def delete_dataset(request, project, dataset):
+    async def delete_dataset(request: Request, project: str, dataset: str) -> Response:
         logs.delete_dataset(project, dataset)
         return json_response({})
 
-    async def dataset_logs(request, project, dataset):
+    async def dataset_logs(request: Request, project: str, dataset: str) -> Response:
         return json_response(logs.dataset_logs(project, dataset, *paging(request)))
 
-    def change(method):
-        async def handler(request, project, dataset):
+    def change(method: Callable[[str, str, object], dict[str, Any]]) -> ControlHandler:
+        async def handler(request: Request, project: str, dataset: str) -> Response:
             body = await body_of(request)
             unknown = [k for k in body if k != "logs"]
             if unknown:
