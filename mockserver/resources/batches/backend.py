@@ -20,7 +20,7 @@ from ...schema import normalize
 from ...wire import int64, paginate
 from .job import (CANCELLED, DEFAULT_PAGE_SIZE, EMBED, EXPIRED, FAILED, GENERATE, INLINE_LIMIT,
                   INPUT_FILE_LIMIT, Job, KINDS, Kind, MAX_PAGE_SIZE, PENDING, RESULTS_MIME_TYPE, RUNNING,
-                  SUCCEEDED, TYPE_PREFIX, UPDATABLE, _dumps_line, _hours, scan_jsonl)
+                  SUCCEEDED, TYPE_PREFIX, UPDATABLE, jsonl_line, readable_duration, scan_jsonl)
 
 if TYPE_CHECKING:
     from ...store import Store
@@ -342,7 +342,7 @@ class Batches:
             self._close(job, EXPIRED, job.expires, keep=False, error={
                 "code": RPC_CODES["DEADLINE_EXCEEDED"],
                 "message": f"Batch {job.name} expired: it was pending or running for more than "
-                           f"{_hours(job.expiry_s)} and has no results. Submit it again, or split it into "
+                           f"{readable_duration(job.expiry_s)} and has no results. Submit it again, or split it into "
                            f"smaller batches."})
         elif state == FAILED:
             self._close(job, FAILED, job.finish, keep=False, error={
@@ -424,7 +424,7 @@ class Batches:
             job.failed += 1
             entry["error"] = {"code": RPC_CODES["INVALID_ARGUMENT"],
                               "message": f"Invalid JSON payload received on line {job.line_no}: {message}{where}."}
-            return _dumps_line(entry)
+            return jsonl_line(entry)
         request = data
         if isinstance(data, dict):
             job.parsed_any = True
@@ -437,13 +437,13 @@ class Batches:
                     entry["error"] = {"code": RPC_CODES["INVALID_ARGUMENT"],
                                       "message": f"Line {job.line_no} has no request: a line is "
                                                  f"{{\"key\": ..., \"request\": {{...}}}} or a bare request."}
-                    return _dumps_line(entry)
+                    return jsonl_line(entry)
         response, error = self._run(job, request, resolve, normalized=False)
         if error is None:
             entry["response"] = response
         else:
             entry["error"] = error
-        return _dumps_line(entry)
+        return jsonl_line(entry)
 
     def _resolver(self, job: Job) -> ResolveModel:
         """A model look-up for the requests of one pass over `job` (each name looked up once)."""

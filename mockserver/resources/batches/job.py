@@ -50,7 +50,7 @@ KINDS = {GENERATE.name: GENERATE, EMBED.name: EMBED}
 _LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
 
 
-def _dumps_line(data: Any) -> bytes:
+def jsonl_line(data: Any) -> bytes:
     """One JSONL line (compact, UTF-8)."""
     return _LINE_ENCODER.encode(data).encode() + b"\n"
 
@@ -146,7 +146,8 @@ class Job:
         return self.work_dir / "responses.jsonl"
 
 
-def _hours(seconds: float) -> str:
+def readable_duration(seconds: float) -> str:
+    """`seconds` in an error message: in hours from an hour on."""
     return f"{seconds / 3600:g} hours" if seconds >= 3600 else f"{seconds:g} seconds"
 
 

@@ -29,7 +29,8 @@ DISPLAY_NAME_LIMIT = 512
 PUBLIC_HOST = "https://generativelanguage.googleapis.com"
 
 _NAME_RE = re.compile(r"files/([a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?)\Z")
-_URI_RE = re.compile(r"(?:^|/)files/([a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?)/?\Z")
+# A File's uri or name (`<base>/{version}/files/{id}`, `files/{id}`); the id is the group
+FILE_URI_RE = re.compile(r"(?:^|/)files/([a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?)/?\Z")
 
 
 # -- records ----------------------------------------------------------------------------------------
@@ -188,7 +189,8 @@ def sha256_hash(hex_digest: str) -> str:
     return base64.b64encode(hex_digest.encode()).decode()
 
 
-def _project(owner: Identity | str) -> str:
+def project_of(owner: Identity | str) -> str:
+    """The project of a caller, or a project given by name (for the server's own files)."""
     return owner if isinstance(owner, str) else owner.project
 
 

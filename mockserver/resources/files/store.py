@@ -18,9 +18,9 @@ from ...integrity import TOMBSTONE, VerifiedBytes
 from ...persistence import build, fields_of
 from ...wire import format_duration
 
-from .records import (ACTIVE, DISPLAY_NAME_LIMIT, FAILED, FileRecord, GENERATED, Limits, PROCESSING,
-    PUBLIC_HOST, Receiver, TEXT_COUNT_LIMIT, UPLOADED, Upload, _URI_RE, _project, remove_quietly, check_new_name,
-    new_upload_id, parse_name, resolve_mime, sha256_hash, upload_error)
+from .records import (ACTIVE, DISPLAY_NAME_LIMIT, FAILED, FILE_URI_RE, FileRecord, GENERATED, Limits, PROCESSING,
+    PUBLIC_HOST, Receiver, TEXT_COUNT_LIMIT, UPLOADED, Upload, check_new_name, new_upload_id, parse_name, project_of,
+    remove_quietly, resolve_mime, sha256_hash, upload_error)
 
 if TYPE_CHECKING:
     from ...store import Store
@@ -161,7 +161,7 @@ class FileStore:
 
     def _record(self, owner: Identity | str, name: str) -> FileRecord:
         """The live record of `name` in the caller's project, or the one 403 for every other case."""
-        project = _project(owner)
+        project = project_of(owner)
         file_id = parse_name(name)
         shown = f"files/{file_id}"
         with self.lock:
@@ -212,7 +212,7 @@ class FileStore:
 
     def list_files(self, project: Identity | str, base_url: str | None = None) -> list[dict[str, Any]]:
         """The project's live files as File JSON, newest first (expired ones are removed)."""
-        project = _project(project)
+        project = project_of(project)
         self._purge_uploads()
         self._purge_project(project)
         with self.lock:
@@ -227,7 +227,7 @@ class FileStore:
         """The prompt cost of a `fileData.fileUri`: `<any base>/{version}/files/{id}` or `files/{id}`."""
         text = (uri or "").strip()
         path = urlsplit(text).path if "://" in text else text
-        match = _URI_RE.search(path)
+        match = FILE_URI_RE.search(path)
         if not match:
             raise invalid_argument(f"Invalid or unsupported file uri: {uri}", "fileData.fileUri")
         record = self._checked(self._record(identity, match.group(1)))
@@ -254,7 +254,7 @@ class FileStore:
         """
         if (source_path is None) == (data is None):
             raise ValueError("create_generated needs exactly one of source_path and data")
-        project = _project(project)
+        project = project_of(project)
         file_id = self._new_file_id(project)
         part = self._dir(project, "uploads") / f"{file_id}.generated"
         hasher = hashlib.sha256()

@@ -10,7 +10,7 @@ from ...errors import ApiError, failed_precondition, invalid_argument, not_found
 from ...persistence import build, fields_of
 from ...wire import format_duration, paginate
 from .records import (CLEAR_RATING, DEFAULT_PAGE_SIZE, Dataset, LogEntry, Logging, MAX_COMMENT,
-                      MAX_DESCRIPTION, MAX_DISPLAY_NAME, PAID_TIERS, RATINGS, TIER_RANK, _id_of)
+                      MAX_DESCRIPTION, MAX_DISPLAY_NAME, PAID_TIERS, RATINGS, TIER_RANK, id_of)
 
 if TYPE_CHECKING:
     from ...store import Store
@@ -138,7 +138,7 @@ class Logs:
             del logs[log_id]
 
     def _entry(self, project: str, name: object, field_name: str = "name") -> LogEntry:
-        log_id = _id_of(name, project, "logs", field_name)
+        log_id = id_of(name, project, "logs", field_name)
         entry = self._logs.get(project, {}).get(log_id) if log_id else None
         if entry is None or not entry.alive(self.store.now()):
             shown = f"projects/{project}/logs/{log_id}" if log_id else name   # another project's: as given
@@ -223,7 +223,7 @@ class Logs:
 
     # -- datasets ------------------------------------------------------------------------------------
     def _dataset(self, project: str, name: object) -> Dataset:
-        dataset_id = _id_of(name, project, "datasets", "name")
+        dataset_id = id_of(name, project, "datasets", "name")
         dataset = self._datasets.get(project, {}).get(dataset_id) if dataset_id else None
         if dataset is None:
             raise not_found(f"Dataset projects/{project}/datasets/{dataset_id or name} was not found.")
@@ -371,7 +371,7 @@ class Logs:
             dataset = self._dataset(project, name)
             ids = []
             for index, item in enumerate(logs):
-                log_id = _id_of(item, project, "logs", f"logs[{index}]")
+                log_id = id_of(item, project, "logs", f"logs[{index}]")
                 if log_id not in dataset.logs:
                     raise invalid_argument(f"logs[{index}] ({item!r}) is not in dataset {dataset.name}.",
                                            f"logs[{index}]")

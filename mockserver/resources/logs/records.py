@@ -85,7 +85,7 @@ class Logging:
     update_time: float | None = None
 
 
-def _id_of(name: object, project: str, collection: str, field_name: str) -> str | None:
+def id_of(name: object, project: str, collection: str, field_name: str) -> str | None:
     """The id in `projects/{project}/{collection}/{id}`, `{collection}/{id}` or a bare id. A name in
     another project gives None (that resource is not found here)."""
     if not isinstance(name, str):
