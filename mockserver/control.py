@@ -3,8 +3,10 @@ usage ledger and registered URL media. No API key needed, except for whoami, whi
 access.py's to say (Host, Origin, the control token)."""
 from __future__ import annotations
 
+import builtins
 import re
 from functools import wraps
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping, Protocol
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,12 +22,29 @@ from .journal import SOURCES, render, search_text
 from .journal_routes import journal_routes
 from .wire import paginate, page_size, parse_time
 
+if TYPE_CHECKING:
+    from .access import ControlAccess
+    from .store import Store
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
 JOURNAL_FILTERS = ("project", "path", "model", "status", "method", "since", "until", "text", "source",
                    "unmatched", "bodies", "pageSize", "pageToken")
 STATE_IMPORT_LIMIT = 4 * 1024 ** 3   # an exported state carries its files' bytes
 
 
-def _endpoint(handler):
+class Scripts(Protocol):
+    """A collection the control plane edits item by item: scripted rules, faults, registered URLs."""
+    def add(self, item: dict[str, Any], /) -> dict[str, Any]: ...
+
+    def delete(self, item_id: str, /) -> None: ...
+
+    def clear(self) -> None: ...
+
+    def list(self) -> builtins.list[dict[str, Any]]: ...
+
+
+def _endpoint(handler: Endpoint) -> Endpoint:
     """Control handlers raise ApiError like the API does and get the same envelope."""
     @wraps(handler)
     async def wrapped(request: Request) -> Response:
@@ -36,21 +55,21 @@ def _endpoint(handler):
     return wrapped
 
 
-async def _json_body(request: Request, store) -> dict:
+async def _json_body(request: Request, store: Store) -> dict[str, Any]:
     data = parse_json(await read_body(request, store.config["limits"]["requestBytes"]))
     if not isinstance(data, dict):
         raise invalid_argument("The request body must be a JSON object.")
     return data
 
 
-def routes(store, access=None) -> list[Route]:
+def routes(store: Store, access: ControlAccess | None = None) -> list[Route]:
     @_endpoint
     async def reset(request: Request) -> Response:
         body = await _json_body(request, store)
         store.reset(config=bool(body.get("config")), clock=bool(body.get("clock")))
         return json_response({})
 
-    def clock_state() -> dict:
+    def clock_state() -> dict[str, Any]:
         return {"now": store.timestamp(), "epochSeconds": store.now()}
 
     @_endpoint
@@ -109,32 +128,31 @@ def routes(store, access=None) -> list[Route]:
                 body["nextPageToken"] = token
         return json_response(body)
 
-    def collection(name: str, plural: str):
-        """POST one item (or {plural: [...]}), GET them all, DELETE them all; `/{id}` GET or DELETE one."""
+    def collection(name: str, backend: Scripts) -> tuple[Endpoint, Endpoint]:
+        """POST one item (or {name: [...]}), GET them all, DELETE them all; `/{id}` GET or DELETE one."""
         @_endpoint
         async def items(request: Request) -> Response:
-            backend = store.backends[name]
             if request.method == "POST":
                 body = await _json_body(request, store)
-                if set(body) == {plural} and isinstance(body[plural], list):
+                if set(body) == {name} and isinstance(body[name], list):
                     added = []
                     try:
-                        for item in body[plural]:
+                        for item in body[name]:
                             added.append(backend.add(item))
                     except ApiError:
                         for item in added:
                             backend.delete(item["id"])
                         raise
-                    return json_response({plural: added})
+                    return json_response({name: added})
                 return json_response(backend.add(body))
             if request.method == "DELETE":
                 backend.clear()
                 return json_response({})
-            return json_response({plural: backend.list()})
+            return json_response({name: backend.list()})
 
         @_endpoint
         async def one(request: Request) -> Response:
-            backend, item_id = store.backends[name], request.path_params["item"]
+            item_id = request.path_params["item"]
             if request.method == "DELETE":
                 backend.delete(item_id)
                 return json_response({})
@@ -144,9 +162,9 @@ def routes(store, access=None) -> list[Route]:
             raise not_found(f"{name[:-1].capitalize()} {item_id} was not found.")
         return items, one
 
-    rules, rule = collection("rules", "rules")
-    faults, fault = collection("faults", "faults")
-    urls, url = collection("urls", "urls")   # what a fileData URL holds (resources/url_media.py)
+    rules, rule = collection("rules", store.rules)
+    faults, fault = collection("faults", store.faults)
+    urls, url = collection("urls", store.urls)   # what a fileData URL holds (resources/url_media.py)
 
     @_endpoint
     async def usage(request: Request) -> Response:
@@ -204,23 +222,20 @@ def _check_clock_target(when: float, field: str) -> None:
                                f"{field} would move it outside.", field)
 
 
-def _filter_journal(entries: list[dict], query) -> list[dict]:
+def _filter_journal(entries: list[dict[str, Any]], query: Mapping[str, str]) -> list[dict[str, Any]]:
     """The journal entries that pass the query's filters: project, path (a substring or a regular
     expression), model (with or without `models/`), status (a code or a class such as 4xx), method."""
     unknown = [key for key in query if key not in JOURNAL_FILTERS]
     if unknown:
         raise invalid_argument(f"Unknown query parameter '{unknown[0]}': the filters are "
                                f"{', '.join(JOURNAL_FILTERS)}.", unknown[0])
-    tests = []
+    tests: list[Callable[[dict[str, Any]], bool]] = []
     if query.get("project"):
         project = query["project"]
         tests.append(lambda e: e.get("project") == project)
     if query.get("path"):
         text = query["path"]
-        try:
-            pattern = safe_regex.regex.compile(text)
-        except (safe_regex.regex.error, OverflowError, RecursionError, ValueError):
-            pattern = None
+        pattern = safe_regex.try_compile(text)   # not a regular expression: matched as a substring only
         budget = safe_regex.Budget()   # one budget for the whole journal, not one per entry
         tests.append(lambda e: text in (e.get("path") or "") or bool(
             pattern and safe_regex.search(pattern, e.get("path") or "", "path", budget)))
@@ -239,10 +254,12 @@ def _filter_journal(entries: list[dict], query) -> list[dict]:
     if query.get("method"):
         method = query["method"].upper()
         tests.append(lambda e: (e.get("method") or "").upper() == method)
-    for name, later in (("since", True), ("until", False)):
-        if query.get(name):
-            bound = parse_time(query[name], name)
-            tests.append((lambda e, b=bound: e["time"] >= b) if later else (lambda e, b=bound: e["time"] <= b))
+    if query.get("since"):
+        since = parse_time(query["since"], "since")
+        tests.append(lambda e: e["time"] >= since)
+    if query.get("until"):
+        until = parse_time(query["until"], "until")
+        tests.append(lambda e: e["time"] <= until)
     if query.get("text"):
         text = query["text"].lower()
         tests.append(lambda e: text in search_text(e))
@@ -256,5 +273,5 @@ def _filter_journal(entries: list[dict], query) -> list[dict]:
     return [entry for entry in entries if all(test(entry) for test in tests)]
 
 
-def _flag(query, name: str) -> bool:
+def _flag(query: Mapping[str, str], name: str) -> bool:
     return (query.get(name) or "").lower() in ("true", "1", "yes")

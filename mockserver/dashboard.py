@@ -22,7 +22,7 @@ import logging
 import traceback
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -30,13 +30,17 @@ from starlette.routing import Route
 
 from .access import PUBLIC_ASSETS
 from .auth import Identity
-from .state_browser import browser_routes
-from .store import Store
 from .http import json_response
 from .journal import render
 from .resources.interactions import dashboard as interactions_view
+from .state_browser import browser_routes
 from .timeline import Transition
 from .wire import parse_time
+
+if TYPE_CHECKING:
+    from .resources.batches import Batches
+    from .resources.permissions import Shared
+    from .store import Store
 
 log = logging.getLogger("gemini_mockserver.dashboard")
 
@@ -145,7 +149,7 @@ class StateBuilder:
         tiers = [i.tier for i in listed.values() if i.project == project]
         return max(tiers, key=lambda t: RANK.get(t, 0)) if tiers else "free"
 
-    def projects(self, ids: list[str]) -> list[dict]:
+    def projects(self, ids: list[str]) -> list[dict[str, Any]]:
         listed = self.store.keys.listed or {}
         logs = self.store.logs
         rows = []
@@ -161,12 +165,12 @@ class StateBuilder:
         return rows
 
     # -- resources ---------------------------------------------------------------------------------
-    def journal(self) -> dict:
+    def journal(self) -> dict[str, Any]:
         entries = self.store.journal.raw()   # only the rows shown are rendered
         return {"requests": [render(entry, False) for entry in reversed(entries[-JOURNAL_ROWS:])],
                 "total": len(entries), "dropped": self.store.journal.dropped}
 
-    def files(self, ids: list[str]) -> list[dict]:
+    def files(self, ids: list[str]) -> list[dict[str, Any]]:
         backend = self.store.files
         rows = []
         for project in ids:
@@ -176,7 +180,7 @@ class StateBuilder:
                     "expirationTime")}, "expireEpoch": _epoch(item.get("expirationTime"))})
         return rows
 
-    def batches(self, ids: list[str]) -> list[dict]:
+    def batches(self, ids: list[str]) -> list[dict[str, Any]]:
         backend = self.store.batches
         rows = []
         for project in ids:
@@ -190,7 +194,7 @@ class StateBuilder:
                     break
         return rows
 
-    def _batch_row(self, backend, project: str, operation: dict) -> dict:
+    def _batch_row(self, backend: Batches, project: str, operation: dict[str, Any]) -> dict[str, Any]:
         meta = operation.get("metadata", {})
         stats = meta.get("batchStats", {})
         row = {"project": project, "name": operation["name"], "displayName": meta.get("displayName", ""),
@@ -208,7 +212,7 @@ class StateBuilder:
                 row["next"] = {"state": upcoming.state, "epoch": upcoming.at}
         return row
 
-    def caches(self, ids: list[str]) -> list[dict]:
+    def caches(self, ids: list[str]) -> list[dict[str, Any]]:
         backend = self.store.caches
         rows = []
         for project in ids:
@@ -220,12 +224,12 @@ class StateBuilder:
         return rows
 
     @staticmethod
-    def _grants(resource) -> list[dict]:
+    def _grants(resource: Shared) -> list[dict[str, Any]]:
         from .resources.permissions import render
         acl = getattr(resource, "acl", None)
         return [render(resource.name, grant) for grant in (acl.grants.values() if acl else ())]
 
-    def tuned_models(self) -> list[dict]:
+    def tuned_models(self) -> list[dict[str, Any]]:
         rows = []
         for record in self.store.tuned_models.records():
             body = record.render(self.now, self.store.seed)
@@ -236,7 +240,7 @@ class StateBuilder:
                          "permissions": self._grants(record)})
         return rows
 
-    def corpora(self) -> list[dict]:
+    def corpora(self) -> list[dict[str, Any]]:
         rows = []
         for corpus in self.store.corpora.records():
             body = corpus.render()
@@ -244,16 +248,16 @@ class StateBuilder:
                          "createTime": body.get("createTime"), "permissions": self._grants(corpus)})
         return rows
 
-    def model_operations(self) -> list[dict]:
+    def model_operations(self) -> list[dict[str, Any]]:
         return [{"project": project, "name": op.name, "model": op.model, "done": op.done(self.now),
                  "doneEpoch": op.done_time} for project, op in self.store.video_operations.records()]
 
-    def environments(self) -> list[dict]:
+    def environments(self) -> list[dict[str, Any]]:
         return [{"project": env.project, "id": env.id, "mode": env.mode, "fileCount": len(env.files),
                  "created": self.store.timestamp(env.created)}
                 for env in self.store.environments.records()]
 
-    def file_search_stores(self) -> list[dict]:
+    def file_search_stores(self) -> list[dict[str, Any]]:
         backend = self.store.file_search_stores
         rows = []
         for record in backend.records():
@@ -264,7 +268,7 @@ class StateBuilder:
                                                                    "failedDocumentsCount", "sizeBytes")}})
         return rows
 
-    def logs(self, projects: list[dict]) -> list[dict]:
+    def logs(self, projects: list[dict[str, Any]]) -> list[dict[str, Any]]:
         backend = self.store.logs
         rows = []
         for project in projects:
@@ -285,7 +289,7 @@ class StateBuilder:
         return rows
 
     @staticmethod
-    def _log_row(entry: dict) -> dict:
+    def _log_row(entry: dict[str, Any]) -> dict[str, Any]:
         return {
             "name": entry["name"], "method": entry["method"], "model": entry["model"],
             "createTime": entry["createTime"], "expireEpoch": _epoch(entry.get("expireTime")),
@@ -296,11 +300,11 @@ class StateBuilder:
             "feedback": entry.get("feedback", {}), "datasets": entry.get("datasets", []),
         }
 
-    def usage(self) -> dict:
+    def usage(self) -> dict[str, Any]:
         """The usage ledger's report (`store.usage.report()`: {"projects": [...], ...})."""
         return self.store.usage.report()
 
-    def build(self) -> dict:
+    def build(self) -> dict[str, Any]:
         ids = self.section("projects", self.project_ids, [])
         projects = self.section("projects", lambda: self.projects(ids), [])
         state = {
@@ -329,7 +333,7 @@ def _epoch_of(transition: Transition | None) -> float | None:
     return None if transition is None else transition.at
 
 
-def state(store) -> dict:
+def state(store: Store) -> dict[str, Any]:
     """The dashboard's view of the whole emulator, as `GET /_mock/ui/state` answers it."""
     return StateBuilder(store).build()
 
@@ -342,11 +346,11 @@ def asset(name: str) -> bytes:
     return (resources.files(__package__) / "ui" / name).read_bytes()
 
 
-def routes(store) -> list[Route]:
+def routes(store: Store) -> list[Route]:
     async def page(request: Request) -> Response:
         return Response(asset("index.html"), media_type="text/html; charset=utf-8", headers=HEADERS)
 
-    def static(name: str, media_type: str):
+    def static(name: str, media_type: str) -> Callable[[Request], Awaitable[Response]]:
         async def serve(request: Request) -> Response:
             return Response(asset(name), media_type=media_type, headers=HEADERS)
         return serve

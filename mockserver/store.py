@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Iterable, Protocol
 
 from .auth import KeyRing
 from .clock import Clock
@@ -188,6 +188,13 @@ class Store:
         with self._change_lock:
             paths, self._unsynced = self._unsynced, set()
         return paths
+
+    def give_back(self, unsynced: Iterable[Path], discarded: Iterable[Path]) -> None:
+        """Put back what `take_unsynced` and `take_discarded` gave, when the snapshot that was to make
+        them durable failed: the next one takes them again."""
+        with self._change_lock:
+            self._unsynced.update(unsynced)
+            self._discarded.update(discarded)
 
     def blob_ref(self, path: Path | str) -> dict[str, str]:
         """A reference to stored bytes, as exports write it: the path relative to the data dir."""

@@ -25,13 +25,11 @@ Wire details taken from the live layer:
 """
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.responses import Response
 
 from ...errors import ApiError
 from ...http import Context
-from ...routing import route
+from ...routing import Handler, Route, route
 from .answers import chat_chunks, finish_reason
 from .backend import OpenAIBatch, OpenAICompat, register
 from .batches import cancel_batch, create_batch, get_batch, list_batches
@@ -49,7 +47,7 @@ async def unknown_path(ctx: Context) -> Response:
                                      f"found on this server (method {ctx.request.method}).")
 
 
-def _route(method: str, template: str, handler) -> Any:
+def _route(method: str, template: str, handler: Handler) -> Route:
     return route(method, "openai/" + template, with_openai_errors(handler), auth=False)
 
 

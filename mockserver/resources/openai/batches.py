@@ -25,20 +25,20 @@ BATCH_STATUS = {"BATCH_STATE_PENDING": "validating", "BATCH_STATE_RUNNING": "in_
                 "BATCH_STATE_CANCELLED": "cancelled", "BATCH_STATE_EXPIRED": "expired"}
 
 
-def _count(stats: dict, key: str) -> int:
+def _count(stats: dict[str, Any], key: str) -> int:
     return int(stats.get(key) or 0)
 
 
-def batch_object(record: OpenAIBatch, operation: dict, expires: float) -> dict:
+def batch_object(record: OpenAIBatch, operation: dict[str, Any], expires: float) -> dict[str, Any]:
     """The OpenAI Batch of a native batch Operation and what the layer recorded about it. `expires`: when
     the native job expires (its own clock rule, batches/job.py), which the OpenAI batch shares."""
     meta = operation.get("metadata") or {}
-    state = meta.get("state")
+    state = meta.get("state", "")
     status = BATCH_STATUS.get(state, "validating")
     stats = meta.get("batchStats") or {}
     created = int(record.created)
     end = epoch_seconds(meta.get("endTime"))
-    body: dict = {
+    body: dict[str, Any] = {
         "id": record.name, "object": "batch", "endpoint": record.endpoint, "model": record.model,
         "errors": None, "input_file_id": record.input_file_id, "completion_window": record.completion_window,
         "status": status, "output_file_id": record.output_file_id, "error_file_id": record.error_file_id,
@@ -67,7 +67,7 @@ def batch_object(record: OpenAIBatch, operation: dict, expires: float) -> dict:
     return body
 
 
-def batch_line_to_native(line: Any, number: int, endpoint: str) -> tuple[str, dict, str]:
+def batch_line_to_native(line: Any, number: int, endpoint: str) -> tuple[str, dict[str, Any], str]:
     """(custom_id, native batch line, the model as named) of one line of an OpenAI batch input file."""
     where = f"line {number}"
     if not isinstance(line, dict):
@@ -93,13 +93,14 @@ def batch_line_to_native(line: Any, number: int, endpoint: str) -> tuple[str, di
 _RPC_NAMES = {number: name for name, number in RPC_CODES.items()}
 
 
-def _http_of(status: dict) -> tuple[int, str]:
+def _http_of(status: dict[str, Any]) -> tuple[int, str]:
     """(HTTP status, status name) of a google.rpc.Status, whose code is the google.rpc.Code number."""
     name = _RPC_NAMES.get(int(status.get("code") or 2), "UNKNOWN")
     return STATUS_CODES.get(name, 500), name
 
 
-def batch_result_line(native: dict, model: str, created: int, number: int, batch_id: str) -> tuple[bool, dict]:
+def batch_result_line(native: dict[str, Any], model: str, created: int, number: int,
+                      batch_id: str) -> tuple[bool, dict[str, Any]]:
     """(succeeded, OpenAI batch output line) of one native result line."""
     custom_id = native.get("key", "")
     line_id = "batch_req_" + hashlib.blake2b(f"{batch_id}|{number}".encode(), digest_size=12).hexdigest()
@@ -124,7 +125,7 @@ def _convert_input(ctx: Context, source: Path, endpoint: str) -> tuple[Path, dic
     (its path, the model of each custom_id, the first line's model)."""
     target = ctx.store.files.new_part(ctx.identity)
     lines: dict[str, str] = {}
-    first_model = None
+    first_model = ""
     try:
         with open(source, "rb") as handle, open(target, "wb") as out:
             for number, raw in enumerate(handle, 1):
@@ -151,7 +152,7 @@ def _convert_input(ctx: Context, source: Path, endpoint: str) -> tuple[Path, dic
     return target, lines, first_model
 
 
-def _create_batch(ctx: Context, body: dict) -> dict:
+def _create_batch(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     for key in body:
         if key not in ("input_file_id", "endpoint", "completion_window", "metadata", "extra_body"):
             raise unknown_field(key)
@@ -194,7 +195,7 @@ async def create_batch(ctx: Context) -> Response:
     return json_response(await run_in_threadpool(_create_batch, ctx, body))
 
 
-def _publish_results(ctx: Context, record: OpenAIBatch, operation: dict) -> None:
+def _publish_results(ctx: Context, record: OpenAIBatch, operation: dict[str, Any]) -> None:
     """Once the native batch has results, write them as OpenAI output and error files (once)."""
     responses = ((operation.get("metadata") or {}).get("output") or {}).get("responsesFile")
     if record.converted or not responses or not operation.get("done"):
@@ -234,7 +235,7 @@ def _publish_results(ctx: Context, record: OpenAIBatch, operation: dict) -> None
         error_path.unlink(missing_ok=True)
 
 
-def _batch_now(ctx: Context, record: OpenAIBatch) -> dict:
+def _batch_now(ctx: Context, record: OpenAIBatch) -> dict[str, Any]:
     try:
         operation = ctx.store.batches.get(ctx.identity, record.name)
     except ApiError as error:
@@ -259,7 +260,7 @@ async def cancel_batch(ctx: Context) -> Response:
     return json_response(await run_in_threadpool(_batch_now, ctx, record))
 
 
-def _list_batches(ctx: Context) -> list[dict]:
+def _list_batches(ctx: Context) -> list[dict[str, Any]]:
     items = []
     for record in ctx.store.openai.batches(ctx.project):
         try:

@@ -51,7 +51,7 @@ _AUDIO_FORMATS = {"wav": "audio/wav", "mp3": "audio/mp3", "flac": "audio/flac", 
 class ChatRequest:
     """A chat completion request read into its native form."""
     model: str                 # as the client named it
-    request: dict              # GenerateContentRequest (camelCase, not yet normalised)
+    request: dict[str, Any]              # GenerateContentRequest (camelCase, not yet normalised)
     stream: bool = False
     include_usage: bool = False
 
@@ -64,16 +64,16 @@ def text_of(content: Any, where: str) -> str:
         texts = []
         for i, part in enumerate(content):
             part = expect_object(part, f"{where}[{i}]")
-            if part.get("type") not in ("text", "input_text", "refusal") or not isinstance(
-                    part.get("text", part.get("refusal")), str):
+            text = part.get("text", part.get("refusal"))
+            if part.get("type") not in ("text", "input_text", "refusal") or not isinstance(text, str):
                 raise invalid_argument(f"{where}[{i}] must be a text part ({{\"type\": \"text\", \"text\": \"...\"}}).",
                                        f"{where}[{i}]")
-            texts.append(part.get("text", part.get("refusal")))
+            texts.append(text)
         return "".join(texts)
     raise invalid_argument(f"Invalid value at '{where}': expected a string or a list of text parts.", where)
 
 
-def data_url_part(url: str, where: str) -> dict | None:
+def data_url_part(url: str, where: str) -> dict[str, Any] | None:
     """`data:<mime>;base64,<data>` as an inlineData part (None for any other URL)."""
     match = _DATA_URL.match(url.strip())
     if not match:
@@ -84,14 +84,14 @@ def data_url_part(url: str, where: str) -> dict | None:
     return {"inlineData": {"mimeType": mime, "data": match.group(3)}}
 
 
-def media_part(url: str, where: str) -> dict:
+def media_part(url: object, where: str) -> dict[str, Any]:
     """An image or file reference: a data URL inline, anything else by its File API uri."""
     if not isinstance(url, str) or not url.strip():
         raise invalid_argument(f"{where} must be a non-empty URL string.", where)
     return data_url_part(url, where) or {"fileData": {"fileUri": url.strip()}}
 
 
-def user_part(part: Any, where: str) -> dict:
+def user_part(part: Any, where: str) -> dict[str, Any]:
     """One OpenAI content part of a user (or system) message as a native Part."""
     part = expect_object(part, where)
     kind = part.get("type")
@@ -123,7 +123,7 @@ def user_part(part: Any, where: str) -> dict:
                            f"{where}.type")
 
 
-def user_parts(content: Any, where: str) -> list[dict]:
+def user_parts(content: Any, where: str) -> list[dict[str, Any]]:
     if isinstance(content, str):
         return [{"text": content}]
     if isinstance(content, list) and content:
@@ -132,7 +132,7 @@ def user_parts(content: Any, where: str) -> list[dict]:
                            where)
 
 
-def parse_arguments(arguments: Any, where: str) -> dict:
+def parse_arguments(arguments: Any, where: str) -> dict[str, Any]:
     """Tool call `arguments` (a JSON object as text) as the native args object."""
     if isinstance(arguments, dict):
         return arguments
@@ -149,9 +149,9 @@ def parse_arguments(arguments: Any, where: str) -> dict:
     return value
 
 
-def assistant_parts(message: dict, where: str, call_names: dict[str, str]) -> list[dict]:
+def assistant_parts(message: dict[str, Any], where: str, call_names: dict[str, str]) -> list[dict[str, Any]]:
     """An assistant message as model parts: its text, then a functionCall per tool call."""
-    parts: list[dict] = []
+    parts: list[dict[str, Any]] = []
     content = message.get("content")
     if content is not None:
         text = text_of(content, f"{where}.content")
@@ -167,8 +167,8 @@ def assistant_parts(message: dict, where: str, call_names: dict[str, str]) -> li
         name = function.get("name")
         if not isinstance(name, str) or not name:
             raise invalid_argument(f"{at}.function.name is required.", f"{at}.function.name")
-        part: dict = {"functionCall": {"name": name,
-                                       "args": parse_arguments(function.get("arguments"), f"{at}.function.arguments")}}
+        args = parse_arguments(function.get("arguments"), f"{at}.function.arguments")
+        part: dict[str, Any] = {"functionCall": {"name": name, "args": args}}
         signature = ((call.get("extra_content") or {}).get("google") or {}).get("thought_signature")
         if isinstance(signature, str) and signature:
             part["thoughtSignature"] = signature
@@ -190,7 +190,7 @@ def assistant_parts(message: dict, where: str, call_names: dict[str, str]) -> li
     return parts
 
 
-def tool_result(content: Any, where: str) -> dict:
+def tool_result(content: Any, where: str) -> dict[str, Any]:
     """A tool message's content as a functionResponse.response object."""
     text = text_of(content if content is not None else "", f"{where}.content")
     try:
@@ -200,7 +200,7 @@ def tool_result(content: Any, where: str) -> dict:
     return value if isinstance(value, dict) else {"result": text}
 
 
-def messages_to_native(messages: Any) -> tuple[dict | None, list[dict]]:
+def messages_to_native(messages: Any) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """(systemInstruction, contents) of a chat `messages` list.
 
     system and developer messages become the system instruction; user -> user, assistant -> model (its
@@ -209,8 +209,8 @@ def messages_to_native(messages: Any) -> tuple[dict | None, list[dict]]:
     """
     if not isinstance(messages, list) or not messages:
         raise invalid_argument("messages must be a non-empty list.", "messages")
-    system: list[dict] = []
-    contents: list[dict] = []
+    system: list[dict[str, Any]] = []
+    contents: list[dict[str, Any]] = []
     call_names: dict[str, str] = {}
     answering = False   # the last content is a turn of function responses
     for i, message in enumerate(messages):
@@ -251,7 +251,7 @@ def messages_to_native(messages: Any) -> tuple[dict | None, list[dict]]:
     return ({"parts": system} if system else None), contents
 
 
-def tools_to_native(tools: Any, functions: Any) -> list[dict] | None:
+def tools_to_native(tools: Any, functions: Any) -> list[dict[str, Any]] | None:
     """OpenAI `tools` (or legacy `functions`) as one native Tool of functionDeclarations."""
     specs: list[tuple[str, Any]] = []
     if tools is not None:
@@ -275,7 +275,7 @@ def tools_to_native(tools: Any, functions: Any) -> list[dict] | None:
         name = spec.get("name")
         if not isinstance(name, str) or not name:
             raise invalid_argument(f"{where}.name is required.", f"{where}.name")
-        declaration: dict = {"name": name}
+        declaration: dict[str, Any] = {"name": name}
         if spec.get("description"):
             declaration["description"] = str(spec["description"])
         if spec.get("parameters") is not None:
@@ -284,7 +284,7 @@ def tools_to_native(tools: Any, functions: Any) -> list[dict] | None:
     return [{"functionDeclarations": declarations}]
 
 
-def tool_choice_to_native(choice: Any, legacy: Any = None) -> dict | None:
+def tool_choice_to_native(choice: Any, legacy: Any = None) -> dict[str, Any] | None:
     """`tool_choice` (or legacy `function_call`) as a native toolConfig."""
     where = "tool_choice"
     if choice is None and legacy is not None:
@@ -306,7 +306,7 @@ def tool_choice_to_native(choice: Any, legacy: Any = None) -> dict | None:
     return {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": [name]}}
 
 
-def response_format_to_native(fmt: Any) -> dict:
+def response_format_to_native(fmt: Any) -> dict[str, Any]:
     """`response_format` as generationConfig fields."""
     if fmt is None:
         return {}
@@ -318,7 +318,7 @@ def response_format_to_native(fmt: Any) -> dict:
         return {"responseMimeType": "application/json"}
     if kind == "json_schema":
         spec = expect_object(fmt.get("json_schema"), "response_format.json_schema")
-        config = {"responseMimeType": "application/json"}
+        config: dict[str, Any] = {"responseMimeType": "application/json"}
         if spec.get("schema") is not None:
             config["responseJsonSchema"] = expect_object(spec["schema"], "response_format.json_schema.schema")
         return config
@@ -326,9 +326,9 @@ def response_format_to_native(fmt: Any) -> dict:
                            "response_format.type")
 
 
-def google_extras(body: dict) -> dict:
+def google_extras(body: dict[str, Any]) -> dict[str, Any]:
     """The Gemini extras: `extra_body.google` (as the docs' double nesting sends it) or top-level `google`."""
-    extras: dict = {}
+    extras: dict[str, Any] = {}
     outer = body.get("extra_body")
     if outer is not None:
         outer = expect_object(outer, "extra_body")
@@ -348,9 +348,9 @@ def google_extras(body: dict) -> dict:
     return read
 
 
-def generation_config(body: dict, thinking: Any) -> dict:
+def generation_config(body: dict[str, Any], thinking: Any) -> dict[str, Any]:
     """The generationConfig of a chat request (only the fields it sets)."""
-    config: dict = {}
+    config: dict[str, Any] = {}
     if body.get("n") is not None:
         config["candidateCount"] = expect_integer(body["n"], "n", 1)
     limit = body.get("max_completion_tokens", body.get("max_tokens"))
@@ -380,7 +380,7 @@ def generation_config(body: dict, thinking: Any) -> dict:
     return config
 
 
-def thinking_config(body: dict, extras: dict) -> Any:
+def thinking_config(body: dict[str, Any], extras: dict[str, Any]) -> Any:
     """thinkingConfig from `reasoning_effort` or `extra_body.google.thinking_config` (not both)."""
     effort = body.get("reasoning_effort")
     given = extras.pop("thinkingConfig", None)
@@ -411,7 +411,7 @@ def chat_to_native(body: Any) -> ChatRequest:
     system, contents = messages_to_native(body.get("messages"))
     extras = google_extras(body)
     thinking = thinking_config(body, extras)
-    request: dict = {"contents": contents}
+    request: dict[str, Any] = {"contents": contents}
     if system is not None:
         request["systemInstruction"] = system
     tools = tools_to_native(body.get("tools"), body.get("functions"))
@@ -432,7 +432,7 @@ def chat_to_native(body: Any) -> ChatRequest:
     return ChatRequest(model=model.strip(), request=request, stream=bool(stream), include_usage=include_usage)
 
 
-def _generation_model(ctx: Context, name: str, request: dict) -> tuple[dict, dict | None]:
+def _generation_model(ctx: Context, name: str, request: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """(model, override) for a generation: a catalog model, or one of the caller's tuned models."""
     if name.startswith("tunedModels/"):
         tuned = ctx.store.tuned_models

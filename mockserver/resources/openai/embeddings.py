@@ -28,7 +28,7 @@ def embedding_inputs(value: Any) -> list[str]:
     raise invalid_argument("input must be a string or a non-empty list of strings.", "input")
 
 
-def embedding_requests(body: dict, model_name: str) -> tuple[list[dict], str]:
+def embedding_requests(body: dict[str, Any], model_name: str) -> tuple[list[dict[str, Any]], str]:
     """(native EmbedContentRequests, one per input, and the encoding format) of an embeddings request."""
     for key in body:
         if key not in ("model", "input", "dimensions", "encoding_format", "user", "extra_body"):
@@ -39,7 +39,7 @@ def embedding_requests(body: dict, model_name: str) -> tuple[list[dict], str]:
         raise invalid_argument(f"encoding_format must be float or base64, not {encoding!r}.", "encoding_format")
     requests = []
     for text in texts:
-        item: dict = {"model": model_name, "content": {"parts": [{"text": text}]}}
+        item: dict[str, Any] = {"model": model_name, "content": {"parts": [{"text": text}]}}
         if body.get("dimensions") is not None:
             item["outputDimensionality"] = expect_integer(body["dimensions"], "dimensions", 1)
         requests.append(item)
@@ -52,7 +52,7 @@ def encode_vector(values: list[float], encoding: str) -> list[float] | str:
     return values
 
 
-def embedding_response(vectors: list[list[float]], texts: list[str], model: str, encoding: str) -> dict:
+def embedding_response(vectors: list[list[float]], texts: list[str], model: str, encoding: str) -> dict[str, Any]:
     tokens = sum(count_text(text) for text in texts)
     data = [{"object": "embedding", "index": i, "embedding": encode_vector(values, encoding)}
             for i, values in enumerate(vectors)]
@@ -63,7 +63,7 @@ def embedding_response(vectors: list[list[float]], texts: list[str], model: str,
 # -- models, files and batches as OpenAI objects (pure) ---------------------------------------------
 
 
-def model_object(model: dict) -> dict:
+def model_object(model: dict[str, Any]) -> dict[str, Any]:
     return {"id": model["name"], "object": "model", "owned_by": "google"}
 
 
@@ -80,7 +80,7 @@ async def embeddings(ctx: Context) -> Response:
     return json_response(embedding_response(vectors, texts, name.strip(), encoding))
 
 
-def _listed(ctx: Context, model: dict) -> bool:
+def _listed(ctx: Context, model: dict[str, Any]) -> bool:
     return not ctx.store.models.is_legacy(model)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
@@ -17,8 +18,8 @@ from .wire import cursor_page, epoch_seconds, native_file_name
 FIELD_LIMIT = 64 * 1024            # a non-file field of a multipart upload
 
 
-def file_object(file: dict, purpose: str) -> dict:
-    status = {"ACTIVE": "processed", "FAILED": "error"}.get(file.get("state"), "uploaded")
+def file_object(file: dict[str, Any], purpose: str) -> dict[str, Any]:
+    status = {"ACTIVE": "processed", "FAILED": "error"}.get(file.get("state", ""), "uploaded")
     body = {"id": file["name"], "object": "file", "bytes": int(file.get("sizeBytes") or 0),
             "created_at": epoch_seconds(file.get("createTime")),
             "filename": file.get("displayName") or file["name"].split("/", 1)[-1],
@@ -46,7 +47,7 @@ def _upload_mime(declared: str | None, filename: str | None) -> str | None:
     return None
 
 
-async def _receive_form(ctx: Context) -> tuple[dict[str, str], dict | None]:
+async def _receive_form(ctx: Context) -> tuple[dict[str, str], dict[str, Any] | None]:
     """Read a multipart/form-data upload: its text fields, and its `file` part received to disk
     (`{"path", "size", "sha256", "filename", "mime"}`), without holding the file in memory."""
     content_type = ctx.request.headers.get("content-type", "")
@@ -59,7 +60,7 @@ async def _receive_form(ctx: Context) -> tuple[dict[str, str], dict | None]:
     limit = MultipartReader.HEADER_LIMIT
     delimiter = b"\r\n--" + boundary
     fields: dict[str, str] = {}
-    upload: dict | None = None
+    upload: dict[str, Any] | None = None
     try:
         await parts.until(b"--" + boundary, limit)
         while True:
