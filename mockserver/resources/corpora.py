@@ -125,6 +125,11 @@ class Corpora:
             self._fetch(identity, name, OWNER)
             del self._corpora[name]
 
+    def forget(self, name: str) -> None:
+        """Remove the corpus without a permission check (the control plane's delete)."""
+        with self.store.lock:
+            self._corpora.pop(name, None)
+
     # -- state export and import (persistence.py) ----------------------------------------------------
     def export_state(self) -> dict[str, Any]:
         with self.store.lock:

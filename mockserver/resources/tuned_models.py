@@ -471,6 +471,11 @@ class TunedModels:
             self.fetch(identity, name, OWNER)
             del self._models[name]
 
+    def forget(self, name: str) -> None:
+        """Remove the tuned model without a permission check (the control plane's delete)."""
+        with self.store.lock:
+            self._models.pop(name, None)
+
     def transfer_ownership(self, identity: Identity, name: str, email: str | None) -> None:
         if not isinstance(email, str) or not email.strip():
             raise invalid_argument("emailAddress is required: the e-mail of the new owner.", "emailAddress")
