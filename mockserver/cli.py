@@ -436,7 +436,7 @@ def _one_line(error: BaseException) -> str:
 def record(args: argparse.Namespace) -> int:
     from .recording import create_recorder
 
-    app = create_recorder(args.upstream, args.out)
+    app: ASGIApp = create_recorder(args.upstream, args.out)
     sock = bind_or_explain(args.host, args.port)
     url = base_url(sock)
     if not args.quiet:
