@@ -74,7 +74,7 @@ class Job:
     expiry_s: float
     request_count: int
     seq: int
-    inline: list[dict[str, Any]] | None = None      # [{"request": {...}, "metadata"?: {...}}], normalised
+    inline: list[dict[str, Any]] | None = None   # [{"request": {...}, "metadata"?: {...}}], normalised
     file_name: str | None = None          # files/... (file input)
     input_path: Path | None = None        # its bytes (a hard link taken at creation, when possible)
     work_dir: Path | None = None

@@ -65,12 +65,12 @@ class Interaction:
     id: str
     project: str
     created: float
-    request: dict[str, Any]                       # the create body as given (echoed fields, input)
-    input_steps: list[dict[str, Any]]             # the user_input step(s) of the timeline
-    steps: list[dict[str, Any]]                   # the output steps
+    request: dict[str, Any]             # the create body as given (echoed fields, input)
+    input_steps: list[dict[str, Any]]   # the user_input step(s) of the timeline
+    steps: list[dict[str, Any]]         # the output steps
     usage: dict[str, Any]
     outcome: str                        # completed | requires_action | failed
-    contents: list[dict[str, Any]]                # the whole conversation after this turn (for the next one)
+    contents: list[dict[str, Any]]      # the whole conversation after this turn (for the next one)
     done_time: float                    # when the outcome shows (== created for a foreground run)
     stored: bool = True
     cancelled_at: float | None = None

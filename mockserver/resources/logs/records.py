@@ -37,7 +37,7 @@ class LogEntry:
     status: str                    # OK, or the google.rpc status name of the error
     request: Any = None            # the request as the handler read it (camelCase)
     response: Any = None           # the body answered: a dict, or the list of chunks of a stream
-    error: dict[str, Any] | None = None      # the envelope's `error` on failure
+    error: dict[str, Any] | None = None   # the envelope's `error` on failure
     rating: str | None = None
     comment: str = ""
     feedback_time: float | None = None

@@ -51,7 +51,7 @@ _AUDIO_FORMATS = {"wav": "audio/wav", "mp3": "audio/mp3", "flac": "audio/flac", 
 class ChatRequest:
     """A chat completion request read into its native form."""
     model: str                 # as the client named it
-    request: dict[str, Any]              # GenerateContentRequest (camelCase, not yet normalised)
+    request: dict[str, Any]    # GenerateContentRequest (camelCase, not yet normalised)
     stream: bool = False
     include_usage: bool = False
 
