@@ -20,6 +20,7 @@ from .wire import sse_events
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
 
+
 @dataclass
 class Finding:
     """What the drift check found in one cassette."""
