@@ -23,10 +23,12 @@ from __future__ import annotations
 import hmac
 import ipaddress
 from dataclasses import dataclass, field
+from typing import Any, Iterable
 from urllib.parse import parse_qs, urlsplit
 
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .errors import ApiError
 from .http import error_response
@@ -79,13 +81,13 @@ class ControlAccess:
     hosts: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
-    def for_bind(cls, host: str, *, token: str | None = None, extra_hosts=()) -> "ControlAccess":
+    def for_bind(cls, host: str, *, token: str | None = None, extra_hosts: Iterable[str] = ()) -> ControlAccess:
         names = {host_name(name) for name in extra_hosts if name}
         if host not in ("0.0.0.0", "::", ""):
             names.add(host_name(host))
         return cls(token=token or None, hosts=frozenset(names))
 
-    def refusal(self, scope: dict) -> ApiError | None:
+    def refusal(self, scope: Scope) -> ApiError | None:
         """Why a control request is refused, or None."""
         headers = Headers(scope=scope)
         host = headers.get("host")
@@ -113,7 +115,7 @@ class ControlAccess:
         return None
 
     @staticmethod
-    def _same_origin(origin: str, scope: dict, host: str | None) -> bool:
+    def _same_origin(origin: str, scope: Scope, host: str | None) -> bool:
         parts = urlsplit(origin.strip())
         if parts.scheme not in DEFAULT_PORTS or not parts.netloc or host is None:
             return False   # "null" (sandboxed frames, file:), or nothing to compare with
@@ -122,7 +124,7 @@ class ControlAccess:
             and parts.scheme == scheme
 
     @staticmethod
-    def _token(scope: dict, headers: Headers) -> str | None:
+    def _token(scope: Scope, headers: Headers) -> str | None:
         token = headers.get(TOKEN_HEADER)
         if token:
             return token
@@ -145,12 +147,12 @@ def is_control(path: str) -> bool:
 class AccessMiddleware:
     """ASGI middleware: API routes go through CORS; control routes through `ControlAccess` and no CORS."""
 
-    def __init__(self, app, access: ControlAccess, **cors_options) -> None:
+    def __init__(self, app: ASGIApp, access: ControlAccess, **cors_options: Any) -> None:
         self.app = app
         self.access = access
         self.api = CORSMiddleware(app, **cors_options)
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not is_control(scope["path"]):
             await self.api(scope, receive, send)
             return

@@ -16,6 +16,8 @@ import sys
 import time
 from typing import TextIO
 
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 # A model named in the path: /v1beta/models/NAME:method, /v1beta/tunedModels/NAME, ...
 MODEL_IN_PATH = re.compile(r"/(?:models|tunedModels)/([^/:]+)")
 PATH_CHARS = 300
@@ -39,12 +41,12 @@ def format_line(method: str, path: str, status: int, millis: float) -> str:
 class AccessLog:
     """ASGI middleware writing `format_line` for every HTTP request once its answer is sent."""
 
-    def __init__(self, app, stream: TextIO | None = None, bodies: bool = False) -> None:
+    def __init__(self, app: ASGIApp, stream: TextIO | None = None, bodies: bool = False) -> None:
         self.app = app
         self.stream = stream
         self.bodies = bodies   # --log-bodies: the prompt and the answer in one short line (journal.one_line)
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -58,7 +60,7 @@ class AccessLog:
                 logged = True
                 self.write_line(scope, code, started)
 
-        async def logging_send(message) -> None:
+        async def logging_send(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
@@ -71,7 +73,7 @@ class AccessLog:
         finally:
             log(status or 500)   # an answer cut short still gets its line
 
-    def write_line(self, scope, status: int, started: float) -> None:
+    def write_line(self, scope: Scope, status: int, started: float) -> None:
         """The request's line, `started` being its arrival on the perf_counter clock."""
         millis = (time.perf_counter() - started) * 1000
         stream = self.stream or sys.stderr

@@ -20,6 +20,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from .errors import ApiError
 
@@ -34,11 +35,11 @@ class Identity:
     groups: tuple[str, ...] = field(default_factory=tuple)
     tier: str = "free"
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"key": self.key, "project": self.project, "email": self.email,
                 "groups": list(self.groups), "tier": self.tier}
 
-    def stored(self) -> dict:
+    def stored(self) -> dict[str, Any]:
         """The form kept at rest (exports, snapshots): the key as its digest, never the key itself."""
         return {"keyHash": key_digest(self.key) if self.key else None, "project": self.project,
                 "email": self.email, "groups": list(self.groups), "tier": self.tier}
@@ -116,19 +117,19 @@ class KeyRing:
             identity = self._derived[key] = derived_identity(key)
         return self._current(identity)
 
-    def restore(self, data: dict) -> Identity:
+    def restore(self, data: dict[str, Any]) -> Identity:
         """The identity of a `stored()` form (or of an older document's form that held the key itself).
         A listed key is recognised by its digest and gets its key back; a derived identity keeps its
         project, e-mail and tier with the key left empty (the key is known again when a client sends it)."""
-        fields = {"project": str(data["project"]), "email": str(data.get("email") or ""),
-                  "groups": tuple(data.get("groups") or ()), "tier": str(data.get("tier") or "free")}
+        restored = Identity(key="", project=str(data["project"]), email=str(data.get("email") or ""),
+                            groups=tuple(data.get("groups") or ()), tier=str(data.get("tier") or "free"))
         if data.get("key"):
-            return Identity(key=str(data["key"]), **fields)
+            return replace(restored, key=str(data["key"]))
         wanted = data.get("keyHash")
         for identity in [*(self.listed or {}).values(), *self._derived.values()]:
             if wanted and key_digest(identity.key) == wanted:
-                return Identity(key=identity.key, **fields)
-        return Identity(key="", **fields)
+                return replace(restored, key=identity.key)
+        return restored
 
     def by_email(self, email: str) -> Identity | None:
         for identity in [*(self.listed or {}).values(), *self._derived.values()]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 from .auth import Identity
 from .errors import ApiError
@@ -24,7 +24,7 @@ class BatchLimits:
     def __init__(self, path: Path = FIXTURES / "rate_limits.json") -> None:
         data = json.loads(path.read_text())["batch"]
         self.concurrent_jobs: int = int(data["concurrentJobs"])
-        self.enqueued: dict = data["enqueuedTokens"]
+        self.enqueued: dict[str, dict[str, int]] = data["enqueuedTokens"]   # tier -> model prefix -> tokens
 
     def enqueued_limit(self, tier: str, model: str) -> int | None:
         """The enqueued-token limit of `tier` for `model` (a bare id, matched by its longest listed
@@ -62,7 +62,7 @@ def _exhausted(identity: Identity, described: str) -> ApiError:
                     ])
 
 
-def request_tokens(requests: list) -> int:
+def request_tokens(requests: list[Any]) -> int:
     """The text tokens of a batch's inline requests (their contents and system instructions)."""
     total = 0
     for item in requests:

@@ -38,13 +38,23 @@ import logging
 import re
 import threading
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from . import capture
+
+if TYPE_CHECKING:
+    import httpx
+    from starlette.applications import Starlette
+
+    from .store import Store
+
+Dispatch = Callable[[Request], Awaitable[Response]]
+# What a request is matched on: (method, path, query without secrets, canonical body)
+MatchKey = tuple[str, str, str, str]
 
 log = logging.getLogger("gemini_mockserver")
 REDACTED = "REDACTED"
@@ -74,7 +84,7 @@ def _is_text(content_type: str) -> bool:
         or "x-www-form-urlencoded" in ct
 
 
-def encode_body(data: bytes, content_type: str = "") -> dict:
+def encode_body(data: bytes, content_type: str = "") -> dict[str, Any]:
     """The cassette form of a body: {} (empty), {"body": json}, {"bodyText": str} or {"bodyBase64": str}."""
     if not data:
         return {}
@@ -95,12 +105,13 @@ def encode_body(data: bytes, content_type: str = "") -> dict:
     return {"bodyBase64": base64.b64encode(data).decode("ascii")}
 
 
-def decode_body(part: dict) -> bytes:
+def decode_body(part: dict[str, Any]) -> bytes:
     """The bytes of a cassette body (as encode_body wrote it)."""
     if "body" in part:
         return json.dumps(part["body"], ensure_ascii=False, separators=(",", ":")).encode()
     if "bodyText" in part:
-        return part["bodyText"].encode("utf-8")
+        text: str = part["bodyText"]
+        return text.encode("utf-8")
     if "bodyBase64" in part:
         return base64.b64decode(part["bodyBase64"])
     return b""
@@ -123,7 +134,7 @@ def canonical_query(pairs: Iterable[tuple[str, str]]) -> str:
     return urlencode(sorted((k, v) for k, v in pairs if k not in SECRET_QUERY))
 
 
-def match_key(method: str, path: str, query_pairs: Iterable[tuple[str, str]], body: bytes) -> tuple:
+def match_key(method: str, path: str, query_pairs: Iterable[tuple[str, str]], body: bytes) -> MatchKey:
     return (method.upper(), path, canonical_query(query_pairs), canonical_body(body))
 
 
@@ -181,9 +192,9 @@ class Recorder:
         self.timeout = timeout
         self._lock = threading.Lock()
         self._count = len(list(self.out_dir.glob("*.json")))
-        self._client = None
+        self._client: httpx.AsyncClient | None = None
 
-    def _http(self):
+    def _http(self) -> httpx.AsyncClient:
         if self._client is None:
             try:
                 import httpx
@@ -248,7 +259,7 @@ class Recorder:
         return Response(content, status_code=status, headers=answer_headers)
 
 
-def create_recorder(upstream: str, out_dir: str | Path, **options):
+def create_recorder(upstream: str, out_dir: str | Path, **options: Any) -> Starlette:
     """The recording proxy as a Starlette app (`app.state.recorder` is the Recorder)."""
     from starlette.applications import Starlette
     from starlette.routing import Route
@@ -256,7 +267,7 @@ def create_recorder(upstream: str, out_dir: str | Path, **options):
     recorder = Recorder(upstream, out_dir, **options)
 
     @contextlib.asynccontextmanager
-    async def lifespan(app):
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         await recorder.aclose()
 
@@ -268,11 +279,11 @@ def create_recorder(upstream: str, out_dir: str | Path, **options):
 # ---------------------------------------------------------------------------------------------------
 # Replay
 
-def load_cassettes(directory: str | Path) -> list[tuple[Path, dict]]:
+def load_cassettes(directory: str | Path) -> list[tuple[Path, dict[str, Any]]]:
     directory = Path(directory)
     if not directory.is_dir():
         raise FileNotFoundError(f"no cassette directory {directory}")
-    out = []
+    out: list[tuple[Path, dict[str, Any]]] = []
     for path in sorted(directory.glob("*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
         if isinstance(data, dict) and "request" in data and "response" in data:
@@ -280,7 +291,7 @@ def load_cassettes(directory: str | Path) -> list[tuple[Path, dict]]:
     return out
 
 
-def cassette_key(cassette: dict) -> tuple:
+def cassette_key(cassette: dict[str, Any]) -> MatchKey:
     req = cassette["request"]
     return match_key(req["method"], req["path"], [tuple(p) for p in req.get("query") or []], decode_body(req))
 
@@ -290,15 +301,16 @@ class Cassettes:
 
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
-        self._by_key: dict[tuple, list[dict]] = {}
-        self._next: dict[tuple, int] = {}
+        self._by_key: dict[MatchKey, list[dict[str, Any]]] = {}
+        self._next: dict[MatchKey, int] = {}
         self._lock = threading.Lock()
         self.count = 0
         for _, cassette in load_cassettes(self.directory):
             self._by_key.setdefault(cassette_key(cassette), []).append(cassette)
             self.count += 1
 
-    def take(self, method: str, path: str, query_pairs, body: bytes) -> dict | None:
+    def take(self, method: str, path: str, query_pairs: Iterable[tuple[str, str]],
+             body: bytes) -> dict[str, Any] | None:
         """The next cassette recorded for this request, or None."""
         key = match_key(method, path, query_pairs, body)
         with self._lock:
@@ -332,7 +344,7 @@ class Cassettes:
         return Response(decode_body(recorded), status_code=int(recorded.get("status", 200)), headers=headers)
 
 
-def replaying(dispatch, cassettes: "Cassettes | str | Path", store):
+def replaying(dispatch: Dispatch, cassettes: Cassettes | str | Path, store: Store) -> Dispatch:
     """Wrap the app's dispatch: a request a cassette matches is answered from it (and journaled),
     anything else goes to `dispatch`."""
     if not isinstance(cassettes, Cassettes):
@@ -360,5 +372,4 @@ def replaying(dispatch, cassettes: "Cassettes | str | Path", store):
             "project": project, "model": None, "status": answer.status_code, "replayed": True,
             "source": "replay"})
 
-    replay_first.cassettes = cassettes
     return replay_first

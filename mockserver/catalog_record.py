@@ -26,12 +26,12 @@ class RecordError(Exception):
 
 
 def fetch_models(api_key: str, upstream: str = DEFAULT_UPSTREAM, *, version: str = "v1beta",
-                 client: httpx.Client | None = None) -> list[dict]:
+                 client: httpx.Client | None = None) -> list[dict[str, Any]]:
     """Every model of the upstream's models.list, in its order."""
     url = f"{upstream.rstrip('/')}/{version}/models"
     own = client is None
     client = client or httpx.Client(timeout=30.0)
-    models: list[dict] = []
+    models: list[dict[str, Any]] = []
     token = ""
     try:
         for _ in range(MAX_PAGES):
@@ -66,7 +66,8 @@ def _json(response: httpx.Response) -> Any:
         return {}
 
 
-def with_emulator_facts(models: list[dict], shipped: list[dict] | None = None) -> list[dict]:
+def with_emulator_facts(models: list[dict[str, Any]],
+                        shipped: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """The recorded models, each with the shipped catalog's `emulator` object for the same name."""
     known = {m["name"]: m.get("emulator") for m in (shipped if shipped is not None else load_catalog(None))}
     out = []
@@ -80,7 +81,7 @@ def with_emulator_facts(models: list[dict], shipped: list[dict] | None = None) -
 
 def record_catalog(api_key: str, out: str | Path, upstream: str = DEFAULT_UPSTREAM, *,
                    recorded_at: str, client: httpx.Client | None = None,
-                   echo: Callable[[str], None] = print) -> list[dict]:
+                   echo: Callable[[str], None] = print) -> list[dict[str, Any]]:
     models = with_emulator_facts(fetch_models(api_key, upstream, client=client))
     document = {"x-recorded": {"from": f"{upstream.rstrip('/')}/v1beta/models", "at": recorded_at},
                 "models": models}

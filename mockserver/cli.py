@@ -15,9 +15,16 @@ import secrets
 import socket
 import sys
 from dataclasses import dataclass
-from typing import Any, Callable, NoReturn
+from typing import TYPE_CHECKING, Any, Callable, Mapping, NoReturn
 
 from . import installed_version
+
+if TYPE_CHECKING:   # imported when a command needs them, so that --help stays quick
+    import uvicorn
+    from starlette.types import ASGIApp
+
+    from .access import ControlAccess
+    from .auth import KeyRing
 
 ENV_PREFIX = "GEMINI_MOCK_"
 USAGE_ERROR = 2
@@ -171,7 +178,8 @@ class Parser(argparse.ArgumentParser):
         self.exit(USAGE_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def add_options(parser: argparse.ArgumentParser, options: list[Option], environ=os.environ) -> None:
+def add_options(parser: argparse.ArgumentParser, options: list[Option],
+                environ: Mapping[str, str] = os.environ) -> None:
     """One argument per option; its default comes from its environment variable when that is set."""
     for option in options:
         raw = environ.get(option.env)
@@ -219,7 +227,7 @@ def _reason(error: ValueError) -> str:
 version = installed_version
 
 
-def build_parser(environ=os.environ) -> argparse.ArgumentParser:
+def build_parser(environ: Mapping[str, str] = os.environ) -> argparse.ArgumentParser:
     parser = Parser(prog="gemini-mock", description="An offline emulator of the Gemini API.")
     parser.add_argument("--version", action="version", version=f"gemini-mock {version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
@@ -284,20 +292,20 @@ def announcement(url: str) -> str:
 # ---------------------------------------------------------------------------------------------------
 # Commands
 
-def _uvicorn_server(app, url: str, lines: str, level: str, **options):
+def _uvicorn_server(app: ASGIApp, url: str, lines: str, level: str, **options: Any) -> uvicorn.Server:
     import uvicorn
 
     class AnnouncingServer(uvicorn.Server):
         """Prints where it is once the socket is being served."""
 
-        async def startup(self, sockets=None) -> None:
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets=sockets)
             print(lines, flush=True)
 
     return AnnouncingServer(uvicorn.Config(app, log_level=level, access_log=False, **options))
 
 
-def _run(server, sock: socket.socket) -> None:
+def _run(server: uvicorn.Server, sock: socket.socket) -> None:
     """Serve until Ctrl-C or SIGTERM; uvicorn stops gracefully and re-raises the signal, which ends here."""
     try:
         server.run(sockets=[sock])
@@ -314,7 +322,7 @@ def check_state_dir(path: str) -> None:
         raise StartupError(f"--state-dir {path}: not readable and writable by this user")
 
 
-def load_keys(path: str):
+def load_keys(path: str) -> KeyRing:
     from .auth import KeyRing, load_keys_file
     try:
         return KeyRing(load_keys_file(path))
@@ -336,7 +344,7 @@ def check_catalog(path: str) -> str:
     return os.path.abspath(path)
 
 
-def control_access(args: argparse.Namespace):
+def control_access(args: argparse.Namespace) -> ControlAccess:
     """The control plane's protection for this bind: a token when off loopback (generated if not given)."""
     from .access import ControlAccess, is_loopback
 
@@ -365,7 +373,7 @@ def serve(args: argparse.Namespace) -> int:
     from .auth import KeyRing
     from .config import Config
 
-    overrides: dict = {"seed": args.seed, "models": {"retired": args.retired_models}}
+    overrides: dict[str, Any] = {"seed": args.seed, "models": {"retired": args.retired_models}}
     if args.catalog:
         overrides["models"]["catalog"] = check_catalog(args.catalog)
     if args.read_timeout is not None:
@@ -386,13 +394,14 @@ def serve(args: argparse.Namespace) -> int:
             raise StartupError(f"{where}{_one_line(error)}") from None
         raise
     url = base_url(sock)
-    tls_options, lines = {}, announcement(url)
+    tls_options: dict[str, Any] = {}
+    lines = announcement(url)
     if args.tls:
         url, tls_options, lines = _tls(args, url)
     if access.token is not None and args.control_token is None:   # generated: the user needs to see it
         print(f"gemini-mock control token: {access.token}  (dashboard: {url}/_mock/ui?token={access.token})",
               flush=True)
-    served = app
+    served: ASGIApp = app
     if not args.quiet:
         from .access_log import AccessLog
         served = AccessLog(app, bodies=args.log_bodies)
@@ -404,7 +413,7 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _tls(args: argparse.Namespace, url: str) -> tuple[str, dict, str]:
+def _tls(args: argparse.Namespace, url: str) -> tuple[str, dict[str, Any], str]:
     """(https URL, uvicorn's TLS options, the start-up lines) for `--tls`."""
     import tempfile
 
@@ -427,7 +436,7 @@ def _one_line(error: BaseException) -> str:
 def record(args: argparse.Namespace) -> int:
     from .cassettes import create_recorder
 
-    app = create_recorder(args.upstream, args.out)
+    app: ASGIApp = create_recorder(args.upstream, args.out)
     sock = bind_or_explain(args.host, args.port)
     url = base_url(sock)
     if not args.quiet:

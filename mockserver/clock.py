@@ -20,6 +20,11 @@ class Clock:
         """Seconds since the epoch, as the emulator sees them."""
         return time.time() + self._offset
 
+    @property
+    def offset(self) -> float:
+        """Seconds the emulator's time is ahead of the real time (negative: behind)."""
+        return self._offset
+
     def now_dt(self) -> datetime:
         return datetime.fromtimestamp(self.now(), tz=timezone.utc)
 

@@ -79,7 +79,8 @@ CHOICES = {"models.retired": ("serve", "refuse")}
 OPEN_MAPS = {"rateLimits.overrides", "stream.models"}
 
 
-def deep_merge(base: dict, patch: dict, *, strict: bool = True, path: str = "") -> dict:
+def deep_merge(base: dict[str, Any], patch: dict[str, Any], *, strict: bool = True,
+               path: str = "") -> dict[str, Any]:
     """A new dict: `base` with `patch` merged in. With strict, unknown keys and type changes are 400s."""
     merged = copy.deepcopy(base)
     for key, value in patch.items():
@@ -113,17 +114,17 @@ def _same_kind(current: Any, value: Any) -> bool:
 class Config:
     """The live configuration. Read with `config["batch"]["pendingSeconds"]`."""
 
-    def __init__(self, overrides: dict | None = None) -> None:
+    def __init__(self, overrides: dict[str, Any] | None = None) -> None:
         self._initial = copy.deepcopy(overrides or {})
         self._data = deep_merge(DEFAULTS, self._initial)
 
     def __getitem__(self, key: str) -> Any:
         return self._data[key]
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return copy.deepcopy(self._data)
 
-    def patch(self, changes: dict) -> dict:
+    def patch(self, changes: dict[str, Any]) -> dict[str, Any]:
         self._data = deep_merge(self._data, changes)
         return self.as_dict()
 

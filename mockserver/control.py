@@ -4,7 +4,9 @@ access.py's to say (Host, Origin, the control token). Handlers take a `ControlCo
 (control_http.py), as API handlers take an `http.Context`."""
 from __future__ import annotations
 
+import builtins
 import re
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol
 
 from starlette.responses import Response
 from starlette.routing import Route
@@ -19,6 +21,10 @@ from .resources import logs
 from .journal import SOURCES, render, search_text
 from .journal_routes import journal_routes
 from .wire import paginate, page_size, parse_time
+
+if TYPE_CHECKING:
+    from .access import ControlAccess
+    from .store import Store
 
 JOURNAL_FILTERS = ("project", "path", "model", "status", "method", "since", "until", "text", "source",
                    "unmatched", "bodies", "pageSize", "pageToken")
@@ -65,7 +71,7 @@ async def config(ctx: ControlContext) -> Response:
     return json_response(ctx.store.config.as_dict())
 
 
-def whoami(access) -> ControlHandler:
+def whoami(access: ControlAccess | None) -> ControlHandler:
     """Who a key is; a Bearer that is the control token (access.py) is not taken for the key."""
     async def handler(ctx: ControlContext) -> Response:
         key = api_key(ctx.request)
@@ -92,10 +98,21 @@ async def requests(ctx: ControlContext) -> Response:
     return json_response(body)
 
 
-def collection(name: str, plural: str) -> tuple[ControlHandler, ControlHandler]:
+class Scripts(Protocol):
+    """A collection the control plane edits item by item: scripted rules, faults, registered URLs."""
+    def add(self, item: dict[str, Any], /) -> dict[str, Any]: ...
+
+    def delete(self, item_id: str, /) -> None: ...
+
+    def clear(self) -> None: ...
+
+    def list(self) -> builtins.list[dict[str, Any]]: ...
+
+
+def collection(name: str, plural: str, backend_of: Callable[[Store], Scripts]) -> tuple[ControlHandler, ControlHandler]:
     """POST one item (or {plural: [...]}), GET them all, DELETE them all; `/{id}` GET or DELETE one."""
     async def items(ctx: ControlContext) -> Response:
-        backend = ctx.store.backends[name]
+        backend = backend_of(ctx.store)
         if ctx.method == "POST":
             body = await ctx.json()
             if set(body) == {plural} and isinstance(body[plural], list):
@@ -115,7 +132,7 @@ def collection(name: str, plural: str) -> tuple[ControlHandler, ControlHandler]:
         return json_response({plural: backend.list()})
 
     async def one(ctx: ControlContext) -> Response:
-        backend, item_id = ctx.store.backends[name], ctx.params["item"]
+        backend, item_id = backend_of(ctx.store), ctx.params["item"]
         if ctx.method == "DELETE":
             backend.delete(item_id)
             return json_response({})
@@ -126,9 +143,9 @@ def collection(name: str, plural: str) -> tuple[ControlHandler, ControlHandler]:
     return items, one
 
 
-rules, rule = collection("rules", "rules")
-faults, fault = collection("faults", "faults")
-urls, url = collection("urls", "urls")   # what a fileData URL holds (resources/url_media.py)
+rules, rule = collection("rules", "rules", lambda store: store.rules)
+faults, fault = collection("faults", "faults", lambda store: store.faults)
+urls, url = collection("urls", "urls", lambda store: store.urls)   # what a fileData URL holds (resources/url_media.py)
 
 
 async def usage(ctx: ControlContext) -> Response:
@@ -155,7 +172,7 @@ async def state_import(ctx: ControlContext) -> Response:
     return json_response({})
 
 
-def routes(store, access=None) -> list[Route]:
+def routes(store: Store, access: ControlAccess | None = None) -> list[Route]:
     return [
         *route_table(store, [
             ("/state:export", state_export, ["GET"]),
@@ -192,23 +209,20 @@ def _check_clock_target(when: float, field: str) -> None:
                                f"{field} would move it outside.", field)
 
 
-def _filter_journal(entries: list[dict], query) -> list[dict]:
+def _filter_journal(entries: list[dict[str, Any]], query: Mapping[str, str]) -> list[dict[str, Any]]:
     """The journal entries that pass the query's filters: project, path (a substring or a regular
     expression), model (with or without `models/`), status (a code or a class such as 4xx), method."""
     unknown = [key for key in query if key not in JOURNAL_FILTERS]
     if unknown:
         raise invalid_argument(f"Unknown query parameter '{unknown[0]}': the filters are "
                                f"{', '.join(JOURNAL_FILTERS)}.", unknown[0])
-    tests = []
+    tests: list[Callable[[dict[str, Any]], bool]] = []
     if query.get("project"):
         project = query["project"]
         tests.append(lambda e: e.get("project") == project)
     if query.get("path"):
         text = query["path"]
-        try:
-            pattern = safe_regex.regex.compile(text)
-        except (safe_regex.regex.error, OverflowError, RecursionError, ValueError):
-            pattern = None
+        pattern = safe_regex.try_compile(text)   # not a regular expression: matched as a substring only
         budget = safe_regex.Budget()   # one budget for the whole journal, not one per entry
         tests.append(lambda e: text in (e.get("path") or "") or bool(
             pattern and safe_regex.search(pattern, e.get("path") or "", "path", budget)))
@@ -227,10 +241,12 @@ def _filter_journal(entries: list[dict], query) -> list[dict]:
     if query.get("method"):
         method = query["method"].upper()
         tests.append(lambda e: (e.get("method") or "").upper() == method)
-    for name, later in (("since", True), ("until", False)):
-        if query.get(name):
-            bound = parse_time(query[name], name)
-            tests.append((lambda e, b=bound: e["time"] >= b) if later else (lambda e, b=bound: e["time"] <= b))
+    if query.get("since"):
+        since = parse_time(query["since"], "since")
+        tests.append(lambda e: e["time"] >= since)
+    if query.get("until"):
+        until = parse_time(query["until"], "until")
+        tests.append(lambda e: e["time"] <= until)
     if query.get("text"):
         text = query["text"].lower()
         tests.append(lambda e: text in search_text(e))
@@ -244,5 +260,5 @@ def _filter_journal(entries: list[dict], query) -> list[dict]:
     return [entry for entry in entries if all(test(entry) for test in tests)]
 
 
-def _flag(query, name: str) -> bool:
+def _flag(query: Mapping[str, str], name: str) -> bool:
     return (query.get(name) or "").lower() in ("true", "1", "yes")

@@ -22,7 +22,7 @@ import logging
 import traceback
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from starlette.responses import Response
 from starlette.routing import Route
@@ -30,12 +30,17 @@ from starlette.routing import Route
 from .access import PUBLIC_ASSETS
 from .auth import Identity
 from .control_http import ControlContext, ControlHandler, route_table
-from .state_browser import browser_routes
 from .http import json_response
 from .journal import render
 from .resources.interactions import dashboard as interactions_view
+from .state_browser import browser_routes
 from .timeline import Transition
 from .wire import parse_time
+
+if TYPE_CHECKING:
+    from .resources.batches import Batches
+    from .resources.permissions import Shared
+    from .store import Store
 
 log = logging.getLogger("gemini_mockserver.dashboard")
 
@@ -114,13 +119,10 @@ def answer_of(response: Any) -> str:
 
 
 class StateBuilder:
-    def __init__(self, store) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self.now = store.now()
         self.errors: dict[str, str] = {}
-
-    def backend(self, name: str):
-        return self.store.backends.get(name)
 
     def section(self, name: str, build: Callable[[], Any], default: Any) -> Any:
         try:
@@ -136,13 +138,10 @@ class StateBuilder:
         listed = self.store.keys.listed or {}
         found.update(identity.project for identity in listed.values())
         found.update(entry["project"] for entry in self.store.journal.raw() if entry.get("project"))
-        for name in ("files", "batches", "caches", "logs"):
-            backend = self.backend(name)
-            if backend is not None:
-                found.update(backend.projects())
-        tuned = self.backend("tuned_models")
-        if tuned is not None:
-            found.update(record.project for record in tuned.records())
+        store = self.store
+        for backend in (store.files, store.batches, store.caches, store.logs):
+            found.update(backend.projects())
+        found.update(record.project for record in store.tuned_models.records())
         return sorted(p for p in found if p)
 
     def tier(self, project: str) -> str:
@@ -150,9 +149,9 @@ class StateBuilder:
         tiers = [i.tier for i in listed.values() if i.project == project]
         return max(tiers, key=lambda t: RANK.get(t, 0)) if tiers else "free"
 
-    def projects(self, ids: list[str]) -> list[dict]:
+    def projects(self, ids: list[str]) -> list[dict[str, Any]]:
         listed = self.store.keys.listed or {}
-        logs = self.backend("logs")
+        logs = self.store.logs
         rows = []
         for project in ids:
             tier = self.tier(project)
@@ -160,21 +159,19 @@ class StateBuilder:
                 "project": project,
                 "tier": tier,
                 "emails": sorted({i.email for i in listed.values() if i.project == project}),
-                "loggingAvailable": tier in PAID and logs is not None,
-                "loggingEnabled": bool(logs is not None and logs.enabled(project)),
+                "loggingAvailable": tier in PAID,
+                "loggingEnabled": bool(logs.enabled(project)),
             })
         return rows
 
     # -- resources ---------------------------------------------------------------------------------
-    def journal(self) -> dict:
+    def journal(self) -> dict[str, Any]:
         entries = self.store.journal.raw()   # only the rows shown are rendered
         return {"requests": [render(entry, False) for entry in reversed(entries[-JOURNAL_ROWS:])],
                 "total": len(entries), "dropped": self.store.journal.dropped}
 
-    def files(self, ids: list[str]) -> list[dict]:
-        backend = self.backend("files")
-        if backend is None:
-            return []
+    def files(self, ids: list[str]) -> list[dict[str, Any]]:
+        backend = self.store.files
         rows = []
         for project in ids:
             for item in backend.list_files(project):
@@ -183,10 +180,8 @@ class StateBuilder:
                     "expirationTime")}, "expireEpoch": _epoch(item.get("expirationTime"))})
         return rows
 
-    def batches(self, ids: list[str]) -> list[dict]:
-        backend = self.backend("batches")
-        if backend is None:
-            return []
+    def batches(self, ids: list[str]) -> list[dict[str, Any]]:
+        backend = self.store.batches
         rows = []
         for project in ids:
             token = None
@@ -199,7 +194,7 @@ class StateBuilder:
                     break
         return rows
 
-    def _batch_row(self, backend, project: str, operation: dict) -> dict:
+    def _batch_row(self, backend: Batches, project: str, operation: dict[str, Any]) -> dict[str, Any]:
         meta = operation.get("metadata", {})
         stats = meta.get("batchStats", {})
         row = {"project": project, "name": operation["name"], "displayName": meta.get("displayName", ""),
@@ -217,10 +212,8 @@ class StateBuilder:
                 row["next"] = {"state": upcoming.state, "epoch": upcoming.at}
         return row
 
-    def caches(self, ids: list[str]) -> list[dict]:
-        backend = self.backend("caches")
-        if backend is None:
-            return []
+    def caches(self, ids: list[str]) -> list[dict[str, Any]]:
+        backend = self.store.caches
         rows = []
         for project in ids:
             for item in backend.list(_stand_in(project)):
@@ -231,15 +224,14 @@ class StateBuilder:
         return rows
 
     @staticmethod
-    def _grants(resource) -> list[dict]:
+    def _grants(resource: Shared) -> list[dict[str, Any]]:
         from .resources.permissions import render
         acl = getattr(resource, "acl", None)
         return [render(resource.name, grant) for grant in (acl.grants.values() if acl else ())]
 
-    def tuned_models(self) -> list[dict]:
-        backend = self.backend("tuned_models")
+    def tuned_models(self) -> list[dict[str, Any]]:
         rows = []
-        for record in (backend.records() if backend is not None else []):
+        for record in self.store.tuned_models.records():
             body = record.render(self.now, self.store.seed)
             rows.append({"project": record.project, "name": record.name, "displayName": body.get("displayName", ""),
                          "baseModel": record.base_model, "state": body.get("state"),
@@ -248,29 +240,27 @@ class StateBuilder:
                          "permissions": self._grants(record)})
         return rows
 
-    def corpora(self) -> list[dict]:
-        backend = self.backend("corpora")
+    def corpora(self) -> list[dict[str, Any]]:
         rows = []
-        for corpus in (backend.records() if backend is not None else []):
+        for corpus in self.store.corpora.records():
             body = corpus.render()
             rows.append({"name": corpus.name, "displayName": body.get("displayName", ""),
                          "createTime": body.get("createTime"), "permissions": self._grants(corpus)})
         return rows
 
-    def model_operations(self) -> list[dict]:
-        backend = self.backend("video_operations")
+    def model_operations(self) -> list[dict[str, Any]]:
         return [{"project": project, "name": op.name, "model": op.model, "done": op.done(self.now),
-                 "doneEpoch": op.done_time} for project, op in (backend.records() if backend is not None else [])]
+                 "doneEpoch": op.done_time} for project, op in self.store.video_operations.records()]
 
-    def environments(self) -> list[dict]:
-        backend = self.backend("environments")
+    def environments(self) -> list[dict[str, Any]]:
         return [{"project": env.project, "id": env.id, "mode": env.mode, "fileCount": len(env.files),
                  "created": self.store.timestamp(env.created)}
-                for env in (backend.records() if backend is not None else [])]
-    def file_search_stores(self) -> list[dict]:
-        backend = self.backend("file_search_stores")
+                for env in self.store.environments.records()]
+
+    def file_search_stores(self) -> list[dict[str, Any]]:
+        backend = self.store.file_search_stores
         rows = []
-        for record in (backend.records() if backend is not None else []):
+        for record in backend.records():
             body = backend.render_store(record)
             rows.append({"project": record.project, "name": record.name, "displayName": body.get("displayName", ""),
                          "embeddingModel": record.embedding_model, "createTime": body.get("createTime"),
@@ -278,10 +268,8 @@ class StateBuilder:
                                                                    "failedDocumentsCount", "sizeBytes")}})
         return rows
 
-    def logs(self, projects: list[dict]) -> list[dict]:
-        backend = self.backend("logs")
-        if backend is None:
-            return []
+    def logs(self, projects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        backend = self.store.logs
         rows = []
         for project in projects:
             if not project["loggingAvailable"]:
@@ -301,7 +289,7 @@ class StateBuilder:
         return rows
 
     @staticmethod
-    def _log_row(entry: dict) -> dict:
+    def _log_row(entry: dict[str, Any]) -> dict[str, Any]:
         return {
             "name": entry["name"], "method": entry["method"], "model": entry["model"],
             "createTime": entry["createTime"], "expireEpoch": _epoch(entry.get("expireTime")),
@@ -312,13 +300,11 @@ class StateBuilder:
             "feedback": entry.get("feedback", {}), "datasets": entry.get("datasets", []),
         }
 
-    def usage(self) -> Any:
-        """The usage ledger's report (`store.usage.report()`: {"projects": [...], ...}), when it is kept."""
-        backend = self.backend("usage")
-        report = getattr(backend, "report", None)
-        return report() if callable(report) else None
+    def usage(self) -> dict[str, Any]:
+        """The usage ledger's report (`store.usage.report()`: {"projects": [...], ...})."""
+        return self.store.usage.report()
 
-    def build(self) -> dict:
+    def build(self) -> dict[str, Any]:
         ids = self.section("projects", self.project_ids, [])
         projects = self.section("projects", lambda: self.projects(ids), [])
         state = {
@@ -347,7 +333,7 @@ def _epoch_of(transition: Transition | None) -> float | None:
     return None if transition is None else transition.at
 
 
-def state(store) -> dict:
+def state(store: Store) -> dict[str, Any]:
     """The dashboard's view of the whole emulator, as `GET /_mock/ui/state` answers it."""
     return StateBuilder(store).build()
 
@@ -374,7 +360,7 @@ async def current(ctx: ControlContext) -> Response:
     return json_response(state(ctx.store), headers={"Cache-Control": "no-store"})
 
 
-def routes(store) -> list[Route]:
+def routes(store: Store) -> list[Route]:
     return [
         *route_table(store, [
             ("/ui", page, ["GET"]),

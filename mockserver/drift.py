@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from .app import RESOURCES
 from .errors import ApiError
@@ -15,6 +16,10 @@ from .cassettes import load_cassettes
 from .routing import Router
 from .schema import normalize
 from .wire import sse_events
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+
 
 @dataclass
 class Finding:
@@ -30,10 +35,10 @@ class Finding:
         return bool(self.unknown_fields or self.problems)
 
 
-_validators: dict[tuple[str, str], Any] = {}
+_validators: dict[tuple[str, str], Draft202012Validator] = {}
 
 
-def _validator(version: str, name: str):
+def _validator(version: str, name: str) -> Draft202012Validator:
     key = (version, name)
     if key not in _validators:
         from jsonschema import Draft202012Validator
@@ -42,7 +47,7 @@ def _validator(version: str, name: str):
     return _validators[key]
 
 
-def _where(path) -> str:
+def _where(path: Iterable[str | int]) -> str:
     return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".") or "<root>"
 
 
@@ -60,16 +65,16 @@ def check_payload(version: str, message: str, payload: Any, prefix: str = "") ->
     return unknown, problems
 
 
-def check_cassette(cassette: dict, name: str = "") -> Finding:
+def check_cassette(cassette: dict[str, Any], name: str = "") -> Finding:
     """Validate one cassette against the recorded schemas."""
 
     req, res = cassette["request"], cassette["response"]
     router = _router(RESOURCES, Router)
     try:
-        match = router.match(req["method"], req["path"])
+        found = router.match(req["method"], req["path"])
     except ApiError:
         return Finding(name, f"{req['method']} {req['path']}", skipped="no such route in the emulator")
-    route, version = match.route, match.version
+    route, version = found.route, found.version
     label = f"{req['method']} {route.template}"
     finding = Finding(name, label)
     op = operation_for(route)
@@ -92,8 +97,8 @@ def check_cassette(cassette: dict, name: str = "") -> Finding:
     if status != 200:
         from jsonschema import Draft202012Validator
         body = res.get("body")
-        for error in Draft202012Validator(ERROR_SCHEMA).iter_errors(body):
-            finding.problems.append(f"error answer {_where(error.absolute_path)}: {error.message}")
+        for problem in Draft202012Validator(ERROR_SCHEMA).iter_errors(body):
+            finding.problems.append(f"error answer {_where(problem.absolute_path)}: {problem.message}")
         return finding
     if not op.response:
         return finding
@@ -119,10 +124,10 @@ def check_cassette(cassette: dict, name: str = "") -> Finding:
     return finding
 
 
-_routers: dict[int, Any] = {}
+_routers: dict[int, Router] = {}
 
 
-def _router(resources, router_cls):
+def _router(resources: Sequence[ModuleType], router_cls: type[Router]) -> Router:
     key = id(resources)
     if key not in _routers:
         _routers[key] = router_cls([item for module in resources for item in module.ROUTES])

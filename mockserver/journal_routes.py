@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shlex
-from typing import AsyncIterator
+from typing import TYPE_CHECKING, Any, AsyncIterator
 
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
@@ -20,13 +20,16 @@ from .errors import invalid_argument, not_found
 from .http import dumps, json_response
 from .journal import REDACTED, render
 
+if TYPE_CHECKING:
+    from .store import Store
+
 KEEPALIVE_SECONDS = 15.0
 # Headers a replayed request needs (the rest are the client's own: user agent, lengths, encodings).
 CURL_HEADERS = ("content-type", "x-goog-upload-protocol", "x-goog-upload-command", "x-goog-upload-offset",
                 "x-goog-upload-header-content-length", "x-goog-upload-header-content-type")
 
 
-def curl_command(base_url: str, detail: dict) -> str:
+def curl_command(base_url: str, detail: dict[str, Any]) -> str:
     """A curl command that sends the journaled request again; the key comes from $GEMINI_API_KEY."""
     request = detail.get("request") or {}
     query = "&".join(f"{name}={value}" for name, value in (request.get("query") or {}).items()
@@ -76,7 +79,7 @@ async def feed(ctx: ControlContext) -> Response:
     return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
 
 
-def journal_routes(store) -> list[Route]:
+def journal_routes(store: Store) -> list[Route]:
     return route_table(store, [
         ("/requests:stream", feed, ["GET"]),
         ("/requests/{item}", entry, ["GET"]),

@@ -6,6 +6,7 @@ client's Accept header prefers text/html (a browser), JSON otherwise (curl, scri
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -44,7 +45,7 @@ def wants_html(accept: str | None) -> bool:
     return html > 0 and html >= _quality(accept, "application/json")
 
 
-def links(base: str) -> dict:
+def links(base: str) -> dict[str, Any]:
     return {
         "name": "gemini-mockserver",
         "description": "An offline, stateful, deterministic emulator of the Gemini API.",

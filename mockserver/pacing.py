@@ -17,9 +17,12 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
-from typing import Any, AsyncIterator
+from typing import TYPE_CHECKING, Any, AsyncIterable, AsyncIterator
 
 from .errors import invalid_argument
+
+if TYPE_CHECKING:
+    from .config import Config
 
 # A figure of the right order for a fast hosted model answering a short prompt; not a measurement of the
 # real service (which varies by model, load and prompt length).
@@ -58,7 +61,7 @@ async def sleep(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
 
-def check(pace: Any, where: str) -> dict:
+def check(pace: Any, where: str) -> dict[str, Any]:
     """A pace object as a rule or the config gives it: numbers from 0 to 10 000 (a 400 otherwise)."""
     if not isinstance(pace, dict):
         raise invalid_argument(f"{where} must be an object with tokensPerSecond and firstTokenSeconds.", where)
@@ -83,7 +86,7 @@ def check_models(stream: Any) -> None:
             check(pace, f"stream.models.{name}")
 
 
-def pace_for(config, model: str | None, rule_pace: dict | None = None) -> Pace | None:
+def pace_for(config: Config, model: str | None, rule_pace: dict[str, Any] | None = None) -> Pace | None:
     """The pace of a stream of `model` (bare or `models/...`), or None when there is none."""
     spec = rule_pace
     if spec is None:
@@ -104,11 +107,11 @@ def tokens_in(event: bytes) -> int:
     return max(1, round(chars / 4))
 
 
-async def paced(source: AsyncIterator, pace: Pace) -> AsyncIterator[bytes]:
+async def paced(source: AsyncIterable[str | bytes | memoryview], pace: Pace) -> AsyncIterator[bytes]:
     """The chunks of an SSE stream, each sent after its wait."""
     try:
         async for chunk in source:
-            data = chunk.encode() if isinstance(chunk, str) else chunk
+            data = chunk.encode() if isinstance(chunk, str) else bytes(chunk)
             await pace.wait(tokens_in(data))
             yield data
     finally:

@@ -67,11 +67,16 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Collection, TextIO
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .integrity import TOMBSTONE
 from .snapshot import (FORMAT, SLOTS, VERSION, StateDirError, StateError, check_document, encode_slot, fsync_dir,
                        fsync_file, read_slot, read_slots, write_slot)
+
+if TYPE_CHECKING:
+    from .store import Store
 
 __all__ = ["FORMAT", "SLOTS", "VERSION", "PersistMiddleware", "Persister", "StateDirError", "StateError", "attach",
            "build", "check_document", "document", "encode", "encode_slot", "fields_of", "fsync_dir", "load",
@@ -103,7 +108,7 @@ _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
-def fields_of(record: Any, **overrides: Any) -> dict:
+def fields_of(record: Any, **overrides: Any) -> dict[str, Any]:
     """A dataclass record's fields as a dict (values shared, not copied), with `overrides` on top."""
     kind = type(record)
     names = _FIELD_NAMES.get(kind)
@@ -114,7 +119,7 @@ def fields_of(record: Any, **overrides: Any) -> dict:
     return data
 
 
-def build(cls: type, data: dict, **overrides: Any) -> Any:
+def build(cls: type, data: dict[str, Any], **overrides: Any) -> Any:
     """A dataclass record from `data` (keys it does not know are ignored), with `overrides` on top."""
     names = {f.name for f in dataclasses.fields(cls) if f.init}
     kwargs = {key: value for key, value in data.items() if key in names}
@@ -142,7 +147,7 @@ def blob_refs(tree: Any) -> set[str]:
 # -- the document -----------------------------------------------------------------------------------
 
 
-def document(store, *, include_bytes: bool = True) -> dict:
+def document(store: Store, *, include_bytes: bool = True) -> dict[str, Any]:
     """The state as one JSON-able document; with `include_bytes` the stored bytes too (base64)."""
     doc = {"format": FORMAT, "version": VERSION, "exportTime": store.timestamp(), **store.export_state()}
     if include_bytes:
@@ -156,11 +161,11 @@ def document(store, *, include_bytes: bool = True) -> dict:
     return doc
 
 
-def encode(doc: dict) -> bytes:
+def encode(doc: dict[str, Any]) -> bytes:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def restore_document(store, doc: Any) -> None:
+def restore_document(store: Store, doc: Any) -> None:
     """Replace the whole state by `doc` (an export): reset, write its bytes, restore every backend.
     A document that cannot be read is a StateError; once the reset has begun, a failure leaves the
     state empty."""
@@ -204,14 +209,14 @@ class Persister:
     `durable` is the store generation the snapshot on disk holds. `flush(target)` returns once a
     snapshot holding generation `target` is durable."""
 
-    def __init__(self, store, lock_handle=None) -> None:
+    def __init__(self, store: Store, lock_handle: TextIO | None = None) -> None:
         self.store = store
         self.root = Path(store.data_dir)
         self.durable = store.generation
         self.slot, self.sequence = 1, 0   # the slot holding the newest snapshot, and its sequence
         self._lock_handle = lock_handle
         self._mutex = threading.Lock()
-        self._inflight: Future | None = None
+        self._inflight: Future[None] | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gemini-mock-persist")
         self._synced_dirs: set[Path] = set()
         self.writes = 0            # snapshots written
@@ -219,24 +224,23 @@ class Persister:
         self.last_bytes = 0
 
     # -- writing -------------------------------------------------------------------------------------
-    def _capture(self, force: bool = False) -> Future | None:
+    def _capture(self) -> Future[None]:
         """Start writing the state as it is now (called with the mutex held)."""
         generation = self.store.generation
-        if generation <= self.durable and not force:
-            return None
         discarded = self.store.take_discarded()   # taken first: their records are out of this snapshot
         data = encode({"format": FORMAT, "version": VERSION, "exportTime": self.store.timestamp(),
                        **self.store.export_state()})
         paths = self.store.take_unsynced()
         return self._executor.submit(self._write, generation, paths, data, discarded)
 
-    def _submit(self, target: int) -> Future | None:
+    def _submit(self, target: int) -> Future[None] | None:
         with self._mutex:
             if self.durable >= target:
                 return None
             future = self._inflight
             if future is None or future.done():
-                future = self._inflight = self._capture()
+                changed = self.store.generation > self.durable
+                future = self._inflight = self._capture() if changed else None
             return future
 
     async def flush(self, target: int | None = None) -> None:
@@ -250,7 +254,7 @@ class Persister:
         while (future := self._submit(target)) is not None:
             future.result()
 
-    def _write(self, generation: int, paths: set[Path], data: bytes, discarded: set[Path] = frozenset()) -> None:
+    def _write(self, generation: int, paths: set[Path], data: bytes, discarded: Collection[Path] = ()) -> None:
         started = time.perf_counter()
         try:
             for path in sorted(paths):
@@ -260,9 +264,7 @@ class Persister:
             write_slot(self.root / SLOTS[slot], encode_slot(sequence, data))
             self.slot, self.sequence = slot, sequence
         except BaseException:
-            with self.store._change_lock:   # fsync them (and remove those) with the next snapshot
-                self.store._unsynced.update(paths)
-                self.store._discarded.update(discarded)
+            self.store.give_back(paths, discarded)   # fsync them (and remove those) with the next snapshot
             raise
         for path in discarded:   # no durable snapshot refers to them any more
             try:
@@ -289,9 +291,8 @@ class Persister:
         """A last snapshot (it holds what is kept lazily), then stop the writer and free the dir."""
         try:
             with self._mutex:
-                future = self._capture(force=True)
-            if future is not None:
-                future.result()
+                future = self._capture()
+            future.result()
         except Exception:   # closing must not raise; what was acknowledged is on disk already
             log.exception("the last snapshot of %s could not be written", self.root)
         finally:
@@ -306,7 +307,7 @@ class Persister:
 # -- opening a state dir ----------------------------------------------------------------------------
 
 
-def _lock_dir(root: Path):
+def _lock_dir(root: Path) -> TextIO:
     """An exclusive lock on the state dir (released by the OS when the process dies, even by SIGKILL)."""
     handle = open(root / LOCK_FILE, "a+")
     try:
@@ -321,7 +322,7 @@ def _lock_dir(root: Path):
     return handle
 
 
-def collect_garbage(store) -> int:
+def collect_garbage(store: Store) -> int:
     """Remove the bytes under the data dir that the state does not refer to (upload parts, files whose
     snapshot never landed, work files of batches that ended); the number of files removed."""
     root = Path(store.data_dir)
@@ -351,7 +352,7 @@ def collect_garbage(store) -> int:
 
 def stored_bytes(root: Path) -> list[Path]:
     """The files under the data dir's stored-bytes subtrees."""
-    found = []
+    found: list[Path] = []
     for top in GC_ROOTS:
         for directory, _, names in os.walk(Path(root) / top):
             found.extend(Path(directory) / name for name in names)
@@ -362,7 +363,7 @@ def _one_line(problems: list[str]) -> str:
     return problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
 
 
-def load(store, root: Path, *, recover: bool) -> tuple[tuple[int, int, dict] | None, list[str]]:
+def load(store: Store, root: Path, *, recover: bool) -> tuple[tuple[int, int, dict[str, Any]] | None, list[str]]:
     """Restore the newest snapshot of `root` into `store`: (what was read, warnings). Damage (a damaged
     newest slot, stored bytes with no snapshot, a snapshot that cannot be restored, file bytes missing or
     modified) is a StateDirError naming it, or with `recover` a warning and the rest is started on."""
@@ -389,8 +390,7 @@ def load(store, root: Path, *, recover: bool) -> tuple[tuple[int, int, dict] | N
         store.reset(config=True, clock=True)
         notes.append(f"{line}; started empty (--recover)")
         return None, notes
-    files = store.backends.get("files")
-    problems = files.check_stored() if files is not None else []
+    problems = store.files.check_stored()
     if problems:
         line = f"the state dir {root}: {_one_line(problems)}"
         if not recover:
@@ -416,7 +416,7 @@ def _move_to_lost_found(root: Path, paths: list[Path]) -> Path:
     return target
 
 
-def attach(store, *, recover: bool = False) -> Persister:
+def attach(store: Store, *, recover: bool = False) -> Persister:
     """Keep `store`'s state in its data dir: lock the dir, restore the snapshot found there (if any; damage
     is refused unless `recover`, see `load`), remove unreferenced bytes, write a fresh snapshot and persist
     every change from now on. What was found is logged as warnings."""
@@ -441,7 +441,7 @@ def attach(store, *, recover: bool = False) -> Persister:
             fsync_dir(root.parent)   # the state dir itself may be new
         store.persister = persister
         with persister._mutex:
-            future = persister._capture(force=True)
+            future = persister._capture()
         future.result()
         return persister
     except BaseException:
@@ -470,11 +470,11 @@ class PersistMiddleware:
     """ASGI middleware: before an answer is sent, note the change it acknowledges, and wait until the
     state dir holds every change made so far. A no-op without a state dir."""
 
-    def __init__(self, app, store) -> None:
+    def __init__(self, app: ASGIApp, store: Store) -> None:
         self.app = app
         self.store = store
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         store = self.store
         if scope["type"] != "http" or store.persister is None:
             await self.app(scope, receive, send)
@@ -482,7 +482,7 @@ class PersistMiddleware:
         write = is_write(scope["method"], scope["path"], scope.get("query_string", b""))
         failed = False
 
-        async def send_durably(message) -> None:
+        async def send_durably(message: Message) -> None:
             nonlocal failed
             if failed:
                 return

@@ -39,6 +39,14 @@ def compile_pattern(pattern: str, field: str) -> regex.Pattern:
         raise invalid_argument(f"{field} is not a valid regular expression: {error}.", field) from None
 
 
+def try_compile(pattern: str) -> regex.Pattern | None:
+    """`pattern` compiled, or None when it is not a valid regular expression."""
+    try:
+        return regex.compile(pattern)
+    except (regex.error, OverflowError, RecursionError, ValueError):
+        return None
+
+
 def search(compiled: regex.Pattern, text: str, field: str, budget: Budget | None = None) -> bool:
     """Whether `compiled` matches somewhere in `text`; a 400 naming `field` when it takes too long."""
     try:

@@ -27,7 +27,7 @@ class StateDirError(RuntimeError):
     was found and what --recover would do."""
 
 
-def check_document(doc: Any) -> dict:
+def check_document(doc: Any) -> dict[str, Any]:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise StateError(f"Not a state document: it needs \"format\": \"{FORMAT}\" (from GET /_mock/state:export).")
     if doc.get("version") != VERSION:
@@ -115,7 +115,7 @@ class SlotReading:
     index: int
     state: str
     sequence: int | None = None
-    document: dict | None = None
+    document: dict[str, Any] | None = None
     problem: str = ""
 
     @property
@@ -123,16 +123,16 @@ class SlotReading:
         return SLOTS[self.index]
 
 
-def check_snapshot(doc: Any) -> dict:
+def check_snapshot(doc: Any) -> dict[str, Any]:
     """A snapshot document with the whole shape this server writes (not just the right format)."""
-    check_document(doc)
+    checked = check_document(doc)
     for key, kind in (("config", dict), ("clock", dict), ("counters", list), ("backends", dict)):
-        if not isinstance(doc.get(key), kind):
+        if not isinstance(checked.get(key), kind):
             raise StateError(f"it has no {key!r} {kind.__name__}")
-    for name, part in doc["backends"].items():
+    for name, part in checked["backends"].items():
         if not isinstance(part, (dict, list)):
             raise StateError(f"backends.{name} is a {type(part).__name__}")
-    return doc
+    return checked
 
 
 def read_slot(root: Path, index: int) -> SlotReading:
@@ -171,7 +171,8 @@ def read_slot(root: Path, index: int) -> SlotReading:
 _SLOT_PREFIX = json.dumps({"format": SLOT_FORMAT}, separators=(",", ":"))[:-1].encode()
 
 
-def read_slots(root: Path, notes: list[str] | None = None, *, recover: bool = False) -> tuple[int, int, dict] | None:
+def read_slots(root: Path, notes: list[str] | None = None, *,
+               recover: bool = False) -> tuple[int, int, dict[str, Any]] | None:
     """(slot index, sequence, document) of the newest valid snapshot in `root`; None for a new dir.
 
     A slot cut short by a stop mid-write is ignored (nothing in it was acknowledged) and so is a damaged
@@ -180,15 +181,14 @@ def read_slots(root: Path, notes: list[str] | None = None, *, recover: bool = Fa
     notes = [] if notes is None else notes
     readings = [read_slot(root, index) for index in range(len(SLOTS))]
     valid = [r for r in readings if r.state == "valid"]
-    best = max(valid, key=lambda r: r.sequence) if valid else None
+    best = max(valid, key=lambda r: r.sequence or 0) if valid else None   # a valid reading has its sequence
     for reading in readings:
         where = f"{Path(root) / reading.name}"
         if reading.state == "unfinished":
             notes.append(f"{where}: an unfinished snapshot write was ignored ({reading.problem}); nothing "
                          f"in it had been acknowledged")
         elif reading.state == "damaged":
-            older = best is not None and reading.sequence is not None and reading.sequence < best.sequence
-            if older:
+            if best is not None and reading.sequence is not None and reading.sequence < (best.sequence or 0):
                 notes.append(f"{where} is damaged ({reading.problem}) but older than {best.name} "
                              f"(sequence {best.sequence}), which is used")
                 continue
@@ -202,6 +202,6 @@ def read_slots(root: Path, notes: list[str] | None = None, *, recover: bool = Fa
                 raise StateDirError(f"{line}; refusing to start (--recover starts from {best.name}, losing "
                                     f"what came after it)")
             notes.append(line + ("; starting from it (--recover)" if best else "; starting empty (--recover)"))
-    if best is None:
+    if best is None or best.sequence is None or best.document is None:   # a valid reading has both
         return None
     return best.index, best.sequence, best.document

@@ -13,7 +13,7 @@ out, so the browser follows whatever the store holds.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence, TypeVar
 
 from starlette.responses import Response
 from starlette.routing import Route
@@ -23,8 +23,19 @@ from .control_http import ControlContext, route_table
 from .errors import ApiError, invalid_argument, not_found
 from .http import json_response, parse_json
 
-Items = Callable[[object, Identity], list]
-Action = Callable[[object, Identity, str], None]
+if TYPE_CHECKING:
+    from .store import Store
+
+Items = Callable[["Store", Identity], list[Any]]    # (store, project identity) -> rendered resources
+Action = Callable[["Store", Identity, str], object]   # (store, project identity, item name); result unused
+T = TypeVar("T")
+
+
+class Owned(Protocol):
+    """A backend of permissioned records by name (tuned models, corpora)."""
+    def lookup(self, name: str, /) -> object | None: ...
+
+    def forget(self, name: str, /) -> None: ...
 
 
 @dataclass
@@ -33,7 +44,7 @@ class Kind:
     label: str
     backend: str                                # the store backend it needs
     items: Items                                # (store, project identity) -> rendered resources
-    projects: Callable[[object], set] = lambda store: set()
+    projects: Callable[[Store], set[str]] = lambda store: set()
     actions: dict[str, Action] = field(default_factory=dict)
 
 
@@ -42,7 +53,7 @@ def _stand_in(project: str) -> Identity:
     return Identity(key="", project=project, email="")
 
 
-def _pages(list_page: Callable[[str | None], dict], field_name: str) -> list:
+def _pages(list_page: Callable[[str | None], dict[str, Any]], field_name: str) -> list[Any]:
     items, token = [], None
     while True:
         page = list_page(token)
@@ -52,18 +63,18 @@ def _pages(list_page: Callable[[str | None], dict], field_name: str) -> list:
             return items
 
 
-def _expire_file(store, who: Identity, name: str) -> None:
+def _expire_file(store: Store, who: Identity, name: str) -> None:
     with store.lock:
         store.files.record_of(who, name).expire_time = store.now()
     store.changed()
 
 
-def _expire_cache(store, who: Identity, name: str) -> None:
+def _expire_cache(store: Store, who: Identity, name: str) -> None:
     store.caches.expire_now(who, name)
     store.changed()
 
 
-def _expire_batch(store, who: Identity, name: str) -> None:
+def _expire_batch(store: Store, who: Identity, name: str) -> None:
     batches = store.batches
     with batches.lock:
         job = batches.job(who, name)
@@ -73,24 +84,24 @@ def _expire_batch(store, who: Identity, name: str) -> None:
     store.changed()
 
 
-def _owned(records: Callable[[object], list], render: Callable[[object, object], dict]) -> Items:
+def _owned(records: Callable[[Store], Sequence[T]], render: Callable[[Store, T], dict[str, Any]]) -> Items:
     """Items of the backends that keep records by name with permissions (tuned models, corpora): those of
     the project (a corpus names no project: every project's browser shows it)."""
-    def items(store, who: Identity) -> list:
+    def items(store: Store, who: Identity) -> list[Any]:
         return [render(store, record) for record in records(store)
                 if getattr(record, "project", who.project) == who.project]
     return items
 
 
-def _drop(backend: str, table: str) -> Action:
+def _drop(backend: Callable[[Store], Owned]) -> Action:
     """Delete a permissioned record as the control plane (its owner's e-mail is not the project's)."""
-    def delete(store, who: Identity, name: str) -> None:
+    def delete(store: Store, who: Identity, name: str) -> None:
         with store.lock:
-            records = getattr(store.backends[backend], table)
-            record = records.get(name)
+            owned = backend(store)
+            record = owned.lookup(name)
             if record is None or getattr(record, "project", who.project) != who.project:
                 raise not_found(f"{name[:200]} was not found.")
-            del records[name]
+            owned.forget(name)
         store.changed()
     return delete
 
@@ -110,14 +121,14 @@ KINDS: list[Kind] = [
          _owned(lambda store: store.tuned_models.records(),
                 lambda store, record: record.render(store.now(), store.seed)),
          lambda store: {record.project for record in store.tuned_models.records()},
-         {"delete": _drop("tuned_models", "_models")}),
+         {"delete": _drop(lambda store: store.tuned_models)}),
     Kind("corpora", "Corpora", "corpora",
          _owned(lambda store: store.corpora.records(), lambda store, record: record.render()),
-         actions={"delete": _drop("corpora", "_corpora")}),
+         actions={"delete": _drop(lambda store: store.corpora)}),
 ]
 
 
-def _interactions(store, who: Identity) -> list:
+def _interactions(store: Store, who: Identity) -> list[Any]:
     from .resources.interactions.backend import view
     return [{"name": record.id, **view(store, record, timeline=True)}
             for record in store.interactions.all(who.project)]
@@ -141,26 +152,26 @@ def register(kind: Kind) -> None:
     KINDS[:] = [known for known in KINDS if known.name != kind.name] + [kind]
 
 
-def kinds(store) -> list[Kind]:
+def kinds(store: Store) -> list[Kind]:
     return [kind for kind in KINDS if kind.backend in store.backends]
 
 
-def projects(store) -> list[str]:
-    found = {identity.project for identity in (store.keys.listed or {}).values()}
+def projects(store: Store) -> list[str]:
+    found: set[str | None] = {identity.project for identity in (store.keys.listed or {}).values()}
     found.update(entry.get("project") for entry in store.journal.raw())
     for kind in kinds(store):
         found.update(kind.projects(store))
     return sorted(project for project in found if project)
 
 
-def _kind(store, name: str) -> Kind:
+def _kind(store: Store, name: str) -> Kind:
     for kind in kinds(store):
         if kind.name == name:
             return kind
     raise not_found(f"The state browser has no resource kind {name[:60]!r}.")
 
 
-def _item(items: list, name: str) -> dict:
+def _item(items: list[dict[str, Any]], name: str) -> dict[str, Any]:
     for item in items:
         if item.get("name") == name:
             return item
@@ -196,7 +207,7 @@ async def act(ctx: ControlContext) -> Response:
     return json_response({"items": kind.items(ctx.store, who)})
 
 
-def browser_routes(store) -> list[Route]:
+def browser_routes(store: Store) -> list[Route]:
     return route_table(store, [
         ("/browse", index, ["GET"]),
         ("/browse/{project}/{kind}", listing, ["GET"]),

@@ -17,9 +17,8 @@ import os
 import shutil
 import tempfile
 import threading
-from collections import deque
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Iterable, Protocol
 
 from .auth import KeyRing
 from .clock import Clock
@@ -31,6 +30,7 @@ from .wire import format_time
 if TYPE_CHECKING:   # the backends' classes, for the declarations in Store (no import at run time)
     from .live.session import Resumptions
     from .live.tokens import AuthTokens
+    from .persistence import Persister
     from .rate_limits import RateLimits
     from .resources.batches import Batches
     from .resources.caches import ContextCaches
@@ -61,7 +61,9 @@ class Backend(Protocol):
 
 class Store:
     # The backends, as `register(store)` of each module in app.RESOURCES and app.SERVICES sets them
-    # (`store.register(name, backend)`); a store built with fewer modules lacks the others.
+    # (`store.register(name, backend)`). `app.create_store` registers them all and the code reaches them as
+    # these attributes, never checking for None; a store built by hand with fewer modules (a unit test's)
+    # serves the paths that need only those, and reaching another is an AttributeError that names it.
     agents: Agents
     auth_tokens: AuthTokens
     batches: Batches
@@ -106,7 +108,7 @@ class Store:
         self._unsynced: set[Path] = set()
         self._discarded: set[Path] = set()   # tombstones to remove once a snapshot without them is durable
         self._change_lock = threading.Lock()
-        self.persister = None   # persistence.Persister when the state is kept in a state dir
+        self.persister: Persister | None = None   # when the state is kept in a state dir
 
     # -- wiring ------------------------------------------------------------------------------------
     def register(self, name: str, backend: Backend) -> Backend:
@@ -114,8 +116,9 @@ class Store:
         setattr(self, name, backend)
         return backend
 
-    def __getattr__(self, name: str) -> Any:  # only called for names not set: a clear message
-        raise AttributeError(f"the emulator has no backend named {name!r}")
+    if not TYPE_CHECKING:   # hidden from the type checker, which then flags any undeclared name
+        def __getattr__(self, name: str) -> Any:  # only called for names not set: a clear message
+            raise AttributeError(f"the emulator has no backend named {name!r}")
 
     # -- shared services ---------------------------------------------------------------------------
     @property
@@ -186,14 +189,21 @@ class Store:
             paths, self._unsynced = self._unsynced, set()
         return paths
 
-    def blob_ref(self, path: Path | str) -> dict:
+    def give_back(self, unsynced: Iterable[Path], discarded: Iterable[Path]) -> None:
+        """Put back what `take_unsynced` and `take_discarded` gave, when the snapshot that was to make
+        them durable failed: the next one takes them again."""
+        with self._change_lock:
+            self._unsynced.update(unsynced)
+            self._discarded.update(discarded)
+
+    def blob_ref(self, path: Path | str) -> dict[str, str]:
         """A reference to stored bytes, as exports write it: the path relative to the data dir."""
         text, root = str(path), str(self.data_dir) + os.sep
         if text.startswith(root):   # backends build their paths from data_dir: no file-system calls
             return {"$blob": text[len(root):].replace(os.sep, "/")}
         return {"$blob": Path(path).resolve().relative_to(self.data_dir.resolve()).as_posix()}
 
-    def blob_path(self, ref: dict | str) -> Path:
+    def blob_path(self, ref: dict[str, Any] | str) -> Path:
         """Where the bytes of a `blob_ref` live; a reference that leaves the data dir is a ValueError."""
         rel = ref["$blob"] if isinstance(ref, dict) else ref
         if not isinstance(rel, str) or not rel or rel.startswith("/") or "\\" in rel \
@@ -202,7 +212,7 @@ class Store:
         return self.data_dir / rel
 
     # -- export and import ---------------------------------------------------------------------------
-    def export_state(self) -> dict:
+    def export_state(self) -> dict[str, Any]:
         """Config, clock offset, id counters and every backend's state, as one JSON-able dict."""
         with self.lock:
             counters = sorted([project, kind, n] for (project, kind), n in self._counters.items())
@@ -211,11 +221,11 @@ class Store:
             export = getattr(backend, "export_state", None)
             if export is not None:
                 backends[name] = export()
-        return {"config": self.config.as_dict(), "clock": {"offsetSeconds": self.clock._offset,
+        return {"config": self.config.as_dict(), "clock": {"offsetSeconds": self.clock.offset,
                                                             "now": self.timestamp()},
                 "counters": counters, "backends": backends}
 
-    def import_state(self, state: dict) -> None:
+    def import_state(self, state: dict[str, Any]) -> None:
         """Replace config, clock offset, counters and every backend's state by `state` (an `export_state`).
         The bytes it refers to must be in the data dir already. Backends it does not name are reset."""
         with self.lock:

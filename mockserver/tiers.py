@@ -12,6 +12,8 @@ goes back to them.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -20,11 +22,14 @@ from .control_http import ControlContext, route_table
 from .errors import invalid_argument, not_found
 from .http import json_response
 
+if TYPE_CHECKING:
+    from .store import Store
+
 
 class Tiers:
     """The tiers set at run time, kept on the key ring (auth.KeyRing.tiers) where identities are made."""
 
-    def __init__(self, store) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
 
     def reset(self) -> None:
@@ -43,28 +48,28 @@ class Tiers:
             raise not_found(f"Project {project} is not known: no API key in the keys file belongs to it.")
         return max(found, key=TIERS.index)
 
-    def set(self, project: str, tier: object) -> dict:
+    def set(self, project: str, tier: object) -> dict[str, Any]:
         if tier not in TIERS:
             raise invalid_argument(f"tier must be one of {', '.join(TIERS)}, not {tier!r}.", "tier")
         self.of(project)   # an unknown project is a 404
-        self.store.keys.tiers[project] = tier
+        self.store.keys.tiers[project] = str(tier)
         return {"project": project, "tier": tier}
 
     # -- state export and import (persistence.py) ------------------------------------------------------
-    def export_state(self) -> dict:
+    def export_state(self) -> dict[str, Any]:
         return {"tiers": dict(self.store.keys.tiers)}
 
-    def import_state(self, data: dict) -> None:
+    def import_state(self, data: dict[str, Any]) -> None:
         tiers = {str(p): t for p, t in (data.get("tiers") or {}).items() if t in TIERS}
         self.store.keys.tiers.clear()
         self.store.keys.tiers.update(tiers)
 
 
-def register(store) -> None:
+def register(store: Store) -> None:
     store.register("tiers", Tiers(store))
 
 
-async def _tier_body(ctx: ControlContext) -> dict:
+async def _tier_body(ctx: ControlContext) -> dict[str, Any]:
     body = await ctx.json()
     unknown = [k for k in body if k not in ("tier", "key")]
     if unknown:
@@ -75,7 +80,7 @@ async def _tier_body(ctx: ControlContext) -> dict:
 
 
 async def project_tier(ctx: ControlContext) -> Response:
-    tiers: Tiers = ctx.store.backends["tiers"]
+    tiers = ctx.store.tiers
     project = ctx.params["project"]
     if ctx.method == "PATCH":
         body = await _tier_body(ctx)
@@ -86,7 +91,7 @@ async def project_tier(ctx: ControlContext) -> Response:
 
 
 async def key_tier(ctx: ControlContext) -> Response:
-    tiers: Tiers = ctx.store.backends["tiers"]
+    tiers = ctx.store.tiers
     body = await _tier_body(ctx)
     key = body.get("key")
     if not isinstance(key, str) or not key.strip():
@@ -94,8 +99,6 @@ async def key_tier(ctx: ControlContext) -> Response:
     return json_response(tiers.set(ctx.store.keys.identify(key).project, body["tier"]))
 
 
-def control_routes(store) -> list[Route]:
-    if "tiers" not in store.backends:
-        register(store)
+def control_routes(store: Store) -> list[Route]:
     return route_table(store, [("/projects/{project}/tier", project_tier, ["GET", "PATCH"]),
                                ("/tier", key_tier, ["PATCH"])])

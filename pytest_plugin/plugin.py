@@ -596,12 +596,9 @@ def gemini_mock(gemini_server: "LiveServer", request: pytest.FixtureRequest,
 
 
 def _forget_scripts(store, project: str) -> None:
-    for name in ("rules", "faults"):
-        backend = store.backends.get(name)
-        if backend is None:
-            continue
+    for backend in (store.rules, store.faults):
         for item in list(backend.list()):
-            if _project_of(item) == project and "id" in item and hasattr(backend, "delete"):
+            if _project_of(item) == project and "id" in item:
                 backend.delete(item["id"])
 
 

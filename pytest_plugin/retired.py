@@ -35,8 +35,7 @@ class RetiredCalls:
 
     def attach(self, server) -> None:
         store = getattr(server, "store", None)
-        catalog = store.backends.get("models") if store is not None else None
-        lifecycle = getattr(catalog, "lifecycle", None)
+        lifecycle = store.models.lifecycle if store is not None else None
         if lifecycle is not None and self not in lifecycle.listeners:
             lifecycle.listeners.append(self)
 

@@ -7,13 +7,18 @@ endpoint.py   the WebSocket skin: authentication, the session loop, faults and t
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .endpoint import live_endpoint
 from .session import Resumptions
 from .tokens import ROUTES, AuthTokens
 
+if TYPE_CHECKING:
+    from ..store import Store
+
 __all__ = ["ROUTES", "register", "live_endpoint"]
 
 
-def register(store) -> None:
+def register(store: Store) -> None:
     store.register("auth_tokens", AuthTokens(store))
     store.register("live_resumptions", Resumptions(store))

@@ -21,6 +21,7 @@ import asyncio
 import logging
 import re
 import traceback
+from typing import TYPE_CHECKING, Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -33,6 +34,10 @@ from . import protocol
 from .session import LiveSession, SessionEnded
 from .tokens import PREFIX
 
+if TYPE_CHECKING:
+    from ..auth import Identity
+    from ..store import Store
+
 log = logging.getLogger("gemini_mockserver")
 
 PATH = re.compile(r"/ws/google\.ai\.generativelanguage\.(v1alpha|v1beta|v1)\.GenerativeService\."
@@ -42,7 +47,7 @@ JOURNAL_MESSAGES = 200          # message kinds kept per session in the journal
 JOURNAL_PATH_CHARS = 2048
 
 
-def _kind(message: dict) -> str:
+def _kind(message: dict[str, Any]) -> str:
     if "serverContent" in message:
         return "serverContent." + next(iter(message["serverContent"]), "")
     return next(iter(message), "")
@@ -55,13 +60,13 @@ class _Record:
         self.path = path[:JOURNAL_PATH_CHARS]
         self.project: str | None = None
         self.model: str | None = None
-        self.messages: list[dict] = []
+        self.messages: list[dict[str, Any]] = []
         self.dropped = 0
         self.room = body_limit   # bytes of message bodies the journal may still keep
 
-    def note(self, direction: str, kind: str, message: dict | None = None, size: int = 0) -> None:
+    def note(self, direction: str, kind: str, message: dict[str, Any] | None = None, size: int = 0) -> None:
         if len(self.messages) < JOURNAL_MESSAGES:
-            noted = {"from": direction, "type": kind}
+            noted: dict[str, Any] = {"from": direction, "type": kind}
             if message is not None and 0 < size <= self.room:   # the message itself while there is room
                 noted["message"] = message
                 self.room -= size
@@ -121,29 +126,29 @@ async def live_endpoint(ws: WebSocket) -> None:
     })
 
 
-async def _serve(ws: WebSocket, store, record: _Record) -> None:
+async def _serve(ws: WebSocket, store: Store, record: _Record) -> None:
     found = PATH.search(record.path)
     if found is None:
         raise ApiError(404, "NOT_FOUND", f"The requested URL {record.path[:200]} was not found on this server.")
     version, method = found.groups()
     constrained = method.endswith("Constrained")
     credential = _credential(ws, constrained)
-    identity = None if constrained else store.keys.identify(credential)
+    identity = None if constrained else store.keys.identify(credential)   # constrained: the token's, at setup
     record.project = identity.project if identity else None
     session: LiveSession | None = None
-    pacing = {"latency": 0.0, "cut": None}
+    pacing: dict[str, Any] = {"latency": 0.0, "cut": None}
     while True:
         frame = await ws.receive()
         if frame["type"] == "websocket.disconnect":
             raise WebSocketDisconnect(frame.get("code", 1000))
-        data = frame.get("text") if frame.get("text") is not None else frame.get("bytes") or b""
+        data: str | bytes = frame["text"] if frame.get("text") is not None else frame.get("bytes") or b""
         kind, body = protocol.read_message(data, version)
         record.note("client", kind, body, len(data))
         if session is None:
             if kind != "setup":
                 raise ApiError(400, "INVALID_ARGUMENT",
                                f"The first message of a Live session must be setup; got {kind}.")
-            if constrained:
+            if identity is None:
                 token = store.auth_tokens.start_session(
                     credential, resuming=bool((body.get("sessionResumption") or {}).get("handle")))
                 identity = token.identity
@@ -157,14 +162,13 @@ async def _serve(ws: WebSocket, store, record: _Record) -> None:
             pacing["pace"] = pace_for(store.config, record.model)
         heavy = len(data) >= HEAVY_BODY_BYTES
         for message in await off_loop(heavy, session.handle, kind, body):
-            await _send(ws, message, record, pacing, store, identity)
+            await _send(ws, message, record, pacing)
         if session.model is not None:
             record.model = session.model["name"].removeprefix("models/")
 
 
-async def _faults(store, identity, record: _Record, pacing: dict) -> None:
-    faults = store.backends.get("faults")
-    fault = faults.take(identity, JOURNAL_METHOD, record.path, record.model, stream=True) if faults else None
+async def _faults(store: Store, identity: Identity, record: _Record, pacing: dict[str, Any]) -> None:
+    fault = store.faults.take(identity, JOURNAL_METHOD, record.path, record.model, stream=True)
     if fault is None:
         return
     spec = {key: fault[key] for key in ("code", "status", "message", "details", "retryDelay") if key in fault}
@@ -177,7 +181,7 @@ async def _faults(store, identity, record: _Record, pacing: dict) -> None:
         pacing["cut"] = (fault["afterChunks"], build_error(store, spec, identity=identity, model=record.model))
 
 
-async def _send(ws: WebSocket, message: dict, record: _Record, pacing: dict, store, identity) -> None:
+async def _send(ws: WebSocket, message: dict[str, Any], record: _Record, pacing: dict[str, Any]) -> None:
     cut = pacing["cut"]
     if cut is not None:
         left, error = cut
@@ -192,7 +196,7 @@ async def _send(ws: WebSocket, message: dict, record: _Record, pacing: dict, sto
     record.note("server", _kind(message), message, len(data))
 
 
-async def pace_message(pacing: dict, message: dict, data: bytes) -> None:
+async def pace_message(pacing: dict[str, Any], message: dict[str, Any], data: bytes) -> None:
     """The configured stream pace (pacing.py) before each message of a model turn; a turn's first waits
     the time to first token."""
     pace = pacing.get("pace")

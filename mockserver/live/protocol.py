@@ -20,6 +20,7 @@ import io
 import json
 import re
 import wave
+from typing import Any
 
 from ..errors import ApiError, invalid_argument
 from ..http import parse_json
@@ -59,7 +60,7 @@ def close_reason(message: str) -> str:
     return raw[:MAX_REASON_BYTES - 3].decode("utf-8", "ignore") + "..."
 
 
-def read_message(frame: str | bytes, version: str) -> tuple[str, dict]:
+def read_message(frame: str | bytes, version: str) -> tuple[str, dict[str, Any]]:
     """(kind, body) of one client frame, normalised to camelCase; a 400 ApiError when it is not one."""
     data = parse_json(frame.encode("utf-8", "surrogatepass") if isinstance(frame, str) else frame)
     if not isinstance(data, dict):
@@ -73,7 +74,7 @@ def read_message(frame: str | bytes, version: str) -> tuple[str, dict]:
     return kinds[0], body if isinstance(body, dict) else {}
 
 
-def encode(message: dict) -> str:
+def encode(message: dict[str, Any]) -> str:
     return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
 
 

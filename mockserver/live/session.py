@@ -37,15 +37,21 @@ import hashlib
 import random
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ApiError, invalid_argument
 from ..generation import engine
+from ..generation.validation import plan_request
 from ..generation.counting import decode_base64
 from ..generation.media import audio_tokens
 from ..generation.text import pseudo_words
 from ..generation.tokens import count_text, split_text
 from ..wire import format_duration
 from . import protocol
+
+if TYPE_CHECKING:
+    from ..auth import Identity
+    from ..store import Store
 
 LIVE_METHOD = "bidiGenerateContent"
 # Connection lifetime and the goAway notice before it (ai.google.dev/gemini-api/docs/live-session:
@@ -70,14 +76,14 @@ class SessionEnded(Exception):
 class _Saved:
     project: str
     model: str
-    history: list
+    history: list[Any]
     expires: float
 
 
 class Resumptions:
     """Session resumption handles: handle -> the conversation at that point, per project."""
 
-    def __init__(self, store) -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
         self._saved: dict[str, _Saved] = {}
         self._lock = threading.Lock()
@@ -86,7 +92,7 @@ class Resumptions:
         with self._lock:
             self._saved.clear()
 
-    def save(self, project: str, model: str, history: list) -> str:
+    def save(self, project: str, model: str, history: list[Any]) -> str:
         handle = self._store.new_id(project, "live-handle", 24)
         now = self._store.now()
         with self._lock:
@@ -94,7 +100,7 @@ class Resumptions:
             self._saved[handle] = _Saved(project, model, copy.deepcopy(history), now + RESUMPTION_SECONDS)
         return handle
 
-    def load(self, project: str, model: str, handle: str) -> list:
+    def load(self, project: str, model: str, handle: str) -> list[Any]:
         with self._lock:
             saved = self._saved.get(handle)
         if saved is None or saved.project != project or saved.model != model or saved.expires <= self._store.now():
@@ -105,7 +111,7 @@ class Resumptions:
 
 # -- the session -------------------------------------------------------------------------------------
 
-def live_model(store, name: str, version: str) -> dict:
+def live_model(store: Store, name: str, version: str) -> dict[str, Any]:
     """The catalog entry of a Live model, or the real service's refusal for any other name."""
     name = name if name.startswith("models/") else f"models/{name}"
     model = store.models.find(name)
@@ -116,9 +122,9 @@ def live_model(store, name: str, version: str) -> dict:
     return model
 
 
-def _modality(model: dict, config: dict) -> str:
-    spoken = list(model.get("emulator", {}).get("liveModalities") or ["AUDIO"])
-    asked = config.get("responseModalities") or []
+def _modality(model: dict[str, Any], config: dict[str, Any]) -> str:
+    spoken: list[str] = list(model.get("emulator", {}).get("liveModalities") or ["AUDIO"])
+    asked: list[str] = config.get("responseModalities") or []
     if not asked:
         return "AUDIO" if "AUDIO" in spoken else spoken[0]
     if len(asked) != 1:
@@ -132,23 +138,23 @@ def _modality(model: dict, config: dict) -> str:
 
 @dataclass
 class LiveSession:
-    store: object
+    store: Store
     project: str
     version: str
-    identity: object = None
-    constraints: dict | None = None      # an ephemeral token's locked setup (tokens.locked_setup)
+    identity: Identity | None = None
+    constraints: dict[str, Any] | None = None   # an ephemeral token's locked setup (tokens.locked_setup)
     started: float = 0.0
-    model: dict | None = None
+    model: dict[str, Any] | None = None
     modality: str = "AUDIO"
-    request: dict = field(default_factory=dict)      # systemInstruction, tools, generationConfig for the engine
-    history: list = field(default_factory=list)
-    options: dict = field(default_factory=dict)      # the setup as accepted
+    request: dict[str, Any] = field(default_factory=dict)   # systemInstruction, tools, generationConfig for the engine
+    history: list[Any] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)   # the setup as accepted
     manual_activity: bool = False
     in_activity: bool = False
-    pending_parts: list = field(default_factory=list)
+    pending_parts: list[Any] = field(default_factory=list)
     pending_audio: bytearray = field(default_factory=bytearray)
     audio_rate: int = protocol.INPUT_RATE
-    pending_calls: dict = field(default_factory=dict)
+    pending_calls: dict[str, Any] = field(default_factory=dict)
     warned: bool = False
     turns: int = 0
 
@@ -156,7 +162,7 @@ class LiveSession:
         self.started = self.store.now()
 
     # -- dispatch ----------------------------------------------------------------------------------
-    def handle(self, kind: str, body: dict) -> list[dict]:
+    def handle(self, kind: str, body: dict[str, Any]) -> list[dict[str, Any]]:
         if kind == "setup":
             return self._setup(body)
         if self.model is None:
@@ -170,7 +176,7 @@ class LiveSession:
             out += self._tool_response(body)
         return out
 
-    def _clock(self) -> list[dict]:
+    def _clock(self) -> list[dict[str, Any]]:
         if "contextWindowCompression" in self.options:
             return []
         left = self.started + CONNECTION_SECONDS - self.store.now()
@@ -182,11 +188,11 @@ class LiveSession:
         return []
 
     @staticmethod
-    def go_away(seconds: float) -> dict:
+    def go_away(seconds: float) -> dict[str, Any]:
         return {"goAway": {"timeLeft": format_duration(round(max(seconds, 0.0), 3))}}
 
     # -- setup -------------------------------------------------------------------------------------
-    def _setup(self, body: dict) -> list[dict]:
+    def _setup(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         if self.model is not None:
             raise invalid_argument("setup may be sent only once, as the first message of the session.", "setup")
         if self.constraints is not None:
@@ -206,7 +212,7 @@ class LiveSession:
         self._engine_model = {**model, "supportedGenerationMethods": [*model["supportedGenerationMethods"],
                                                                       "generateContent"],
                               "emulator": {**model.get("emulator", {}), "responseModalities": ["TEXT"]}}
-        engine.plan_request(self._engine_model, {**self.request, "contents": [
+        plan_request(self._engine_model, {**self.request, "contents": [
             {"role": "user", "parts": [{"text": "setup"}]}]}, None)   # a bad config fails now, naming its field
         self.options = body
         detection = (body.get("realtimeInputConfig") or {}).get("automaticActivityDetection") or {}
@@ -216,20 +222,21 @@ class LiveSession:
             self.history = self.store.live_resumptions.load(self.project, model["name"], resumption["handle"])
         return [{"setupComplete": {}}, *self._resumption_update()]
 
-    def _resumption_update(self) -> list[dict]:
+    def _resumption_update(self) -> list[dict[str, Any]]:
         if self.options.get("sessionResumption") is None:
             return []
+        assert self.model is not None, "only a session set up saves its state"
         handle = self.store.live_resumptions.save(self.project, self.model["name"], self.history)
         return [{"sessionResumptionUpdate": {"newHandle": handle, "resumable": True}}]
 
     # -- input -------------------------------------------------------------------------------------
-    def _cancel_calls(self) -> list[dict]:
+    def _cancel_calls(self) -> list[dict[str, Any]]:
         if not self.pending_calls:
             return []
         ids, self.pending_calls = list(self.pending_calls), {}
         return [{"toolCallCancellation": {"ids": ids}}]
 
-    def _client_content(self, body: dict) -> list[dict]:
+    def _client_content(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         out = self._cancel_calls()
         for index, turn in enumerate(body.get("turns") or ()):
             if not turn.get("parts"):
@@ -241,8 +248,8 @@ class LiveSession:
             out += self._answer(audio_seconds=0.0)
         return out
 
-    def _realtime_input(self, body: dict) -> list[dict]:
-        out: list[dict] = []
+    def _realtime_input(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
         for key in ("activityStart", "activityEnd"):
             if key in body and not self.manual_activity:
                 raise invalid_argument(f"{key} needs automatic activity detection disabled in the setup "
@@ -267,7 +274,7 @@ class LiveSession:
             out += self._finish_input()
         return out
 
-    def _take_blob(self, blob: dict, where: str) -> None:
+    def _take_blob(self, blob: dict[str, Any], where: str) -> None:
         mime = (blob.get("mimeType") or "").lower()
         data = decode_base64(blob.get("data", ""), f"{where}.data")
         if mime.startswith("audio/"):
@@ -283,7 +290,7 @@ class LiveSession:
             raise invalid_argument(f"Unsupported MIME type {blob.get('mimeType')!r}: realtime input takes "
                                    "audio/pcm and image/jpeg or image/png frames.", f"{where}.mimeType")
 
-    def _finish_input(self) -> list[dict]:
+    def _finish_input(self) -> list[dict[str, Any]]:
         parts = list(self.pending_parts)
         seconds = 0.0
         if self.pending_audio:
@@ -297,7 +304,7 @@ class LiveSession:
         self.history.append({"role": "user", "parts": parts})
         return self._answer(audio_seconds=seconds)
 
-    def _tool_response(self, body: dict) -> list[dict]:
+    def _tool_response(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         responses = body.get("functionResponses") or []
         if not responses:
             raise invalid_argument("toolResponse.functionResponses must not be empty.",
@@ -317,13 +324,13 @@ class LiveSession:
         return self._answer(audio_seconds=0.0)
 
     # -- output ------------------------------------------------------------------------------------
-    def _answer(self, audio_seconds: float) -> list[dict]:
+    def _answer(self, audio_seconds: float) -> list[dict[str, Any]]:
         self.turns += 1
         request = {**self.request, "contents": self.history}
         override = self.store.rules.answer_for(self.identity, self.model, request, LIVE_METHOD)
         response = engine.generate_content(self._engine_model, request, seed=self.store.seed,
                                            resolve_file=None, override=override)
-        out: list[dict] = []
+        out: list[dict[str, Any]] = []
         if audio_seconds and "inputAudioTranscription" in self.options:
             out.append({"serverContent": {"inputTranscription": {"text": self._heard(audio_seconds)}}})
         parts = (response["candidates"][0].get("content") or {}).get("parts") or []
@@ -343,7 +350,7 @@ class LiveSession:
         out.append({"serverContent": {"turnComplete": True}, "usageMetadata": _usage(response, answer)})
         return out + self._resumption_update()
 
-    def _tool_call(self, calls: list[dict], response: dict) -> list[dict]:
+    def _tool_call(self, calls: list[dict[str, Any]], response: dict[str, Any]) -> list[dict[str, Any]]:
         digest = hashlib.blake2b(f"{response['responseId']}|{self.turns}".encode(), digest_size=8).hexdigest()
         wire = []
         for index, call in enumerate(calls):
@@ -353,13 +360,13 @@ class LiveSession:
         self.history.append({"role": "model", "parts": [{"functionCall": item} for item in wire]})
         return [{"toolCall": {"functionCalls": wire}}]
 
-    def _spoken(self, text: str) -> list[dict]:
+    def _spoken(self, text: str) -> list[dict[str, Any]]:
         pcm = protocol.speech_pcm(_speaking_seconds(text))
         step = int(protocol.OUTPUT_RATE * AUDIO_CHUNK_SECONDS) * 2
         chunks = [pcm[i:i + step] for i in range(0, len(pcm), step)] or [b""]
         words = _pieces(text, len(chunks))
         transcribe = "outputAudioTranscription" in self.options
-        out = []
+        out: list[dict[str, Any]] = []
         for index, chunk in enumerate(chunks):
             out.append({"serverContent": {"modelTurn": {"parts": [
                 {"inlineData": {"mimeType": protocol.OUTPUT_MIME, "data": protocol.b64(chunk)}}]}}})
@@ -388,7 +395,7 @@ def _pieces(text: str, count: int | None = None) -> list[str]:
     return ["".join(tokens[i:i + size]) for i in range(0, len(tokens), size)]
 
 
-def _usage(response: dict, answer: dict) -> dict:
+def _usage(response: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
     usage = response["usageMetadata"]
     thoughts = usage.get("thoughtsTokenCount", 0)
     total = usage["promptTokenCount"] + answer["tokenCount"] + thoughts
@@ -400,7 +407,7 @@ def _usage(response: dict, answer: dict) -> dict:
     return body
 
 
-def _constrained(body: dict, constraints: dict) -> dict:
+def _constrained(body: dict[str, Any], constraints: dict[str, Any]) -> dict[str, Any]:
     """The setup an ephemeral token allows: its locked fields win over what the client sent."""
     locked, mask = constraints.get("setup") or {}, constraints.get("fieldMask")
     if mask is None:       # no field mask: the whole constrained setup is locked

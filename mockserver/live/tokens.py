@@ -16,6 +16,7 @@ from __future__ import annotations
 import secrets
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 
@@ -25,6 +26,9 @@ from ..http import Context, json_response
 from ..routing import route
 from ..schema import normalize
 from ..wire import parse_time
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 PREFIX = "auth_tokens/"
 DEFAULT_EXPIRE_SECONDS = 30 * 60
@@ -40,7 +44,7 @@ class Token:
     used: int
     expire: float
     new_session_expire: float
-    setup: dict | None
+    setup: dict[str, Any] | None
     field_mask: list[str] | None
 
 
@@ -49,7 +53,7 @@ def _refused() -> ApiError:
 
 
 class AuthTokens:
-    def __init__(self, store) -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
         self._tokens: dict[str, Token] = {}
         self._lock = threading.Lock()
@@ -58,7 +62,7 @@ class AuthTokens:
         with self._lock:
             self._tokens.clear()
 
-    def create(self, identity: Identity, body: dict, version: str) -> dict:
+    def create(self, identity: Identity, body: dict[str, Any], version: str) -> dict[str, Any]:
         for key in body:
             if key not in FIELDS:
                 raise invalid_argument(f"Invalid JSON payload received. Unknown name \"{key}\": Cannot find field.",
@@ -106,7 +110,7 @@ class AuthTokens:
                 token.used += 1
             return token
 
-    def constraints(self, token: Token) -> dict | None:
+    def constraints(self, token: Token) -> dict[str, Any] | None:
         if token.setup is None:
             return None
         return {"setup": token.setup, "fieldMask": token.field_mask}

@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 
@@ -41,6 +42,9 @@ from ..generation.tokens import count_text
 from ..http import Context, json_response
 from ..routing import GENERATE, route
 from .permissions import READER, require
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 ANSWER_STYLES = ("ABSTRACTIVE", "EXTRACTIVE", "VERBOSE")
 STYLE_SHAPE = {"EXTRACTIVE": (1, 1), "ABSTRACTIVE": (2, 1), "VERBOSE": (3, 2)}   # (passages, sentences each)
@@ -77,7 +81,7 @@ def _cosine(a: list[float], b: list[float]) -> float:
     return sum(x * y for x, y in zip(a, b)) / ((math.hypot(*a) * math.hypot(*b)) or 1.0)
 
 
-def _question(request: dict) -> str:
+def _question(request: dict[str, Any]) -> str:
     contents = request.get("contents")
     if not isinstance(contents, list) or not contents:
         raise invalid_argument("contents must hold the question (the last Content).", "contents")
@@ -87,9 +91,9 @@ def _question(request: dict) -> str:
     return question
 
 
-def _style(request: dict) -> str:
+def _style(request: dict[str, Any]) -> str:
     style = request.get("answerStyle")
-    if style not in ANSWER_STYLES:
+    if not isinstance(style, str) or style not in ANSWER_STYLES:
         raise invalid_argument(f"answerStyle must be one of {', '.join(ANSWER_STYLES)}, got {style!r}.",
                                "answerStyle")
     return style
@@ -119,7 +123,7 @@ def _inline_passages(grounding: object) -> list[Passage]:
     return found
 
 
-def _corpus_passages(store, identity: Identity, config: object) -> list[Passage]:
+def _corpus_passages(store: Store, identity: Identity, config: object) -> list[Passage]:
     if not isinstance(config, dict):
         raise invalid_argument("semanticRetriever must be an object.", "semanticRetriever")
     source = config.get("source")
@@ -139,7 +143,7 @@ def _best_sentences(text: str, words: set[str], count: int) -> list[str]:
     return [sentences[i] for i in sorted(ranked[:count])]
 
 
-def generate_answer(store, identity: Identity, model: dict, request: dict) -> dict:
+def generate_answer(store: Store, identity: Identity, model: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
     question = _question(request)
     style = _style(request)
     temperature = request.get("temperature")
@@ -177,9 +181,9 @@ def generate_answer(store, identity: Identity, model: dict, request: dict) -> di
         probability = 0.05 + 0.9 * len(covered) / max(len(words), 1)
     else:
         probability = 0.05 * max(scored[0][0], 0.0)
-    candidate: dict = {"index": 0, "finishReason": "STOP",
-                       "content": {"role": "model", "parts": [{"text": answer_text}] if answer_text else []},
-                       "groundingAttributions": [
+    candidate: dict[str, Any] = {"index": 0, "finishReason": "STOP",
+                                 "content": {"role": "model", "parts": [{"text": answer_text}] if answer_text else []},
+                                 "groundingAttributions": [
                            {"sourceId": {"groundingPassage": {"passageId": p.id, "partIndex": p.part_index}},
                             "content": {"parts": [{"text": " ".join(sentences)}]}}
                            for p, sentences in quoted]}
@@ -197,7 +201,7 @@ async def generate_answer_handler(ctx: Context) -> Response:
     return json_response(await ctx.work(generate_answer, ctx.store, ctx.identity, model, request))
 
 
-def register(store) -> None:
+def register(store: Store) -> None:
     """No state: passages come with the request, corpora from corpora.py."""
 
 

@@ -16,7 +16,7 @@ import hashlib
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from starlette.responses import Response
 
@@ -30,6 +30,9 @@ from ..routing import route
 from ..timeline import Timeline
 from . import url_media
 from ..wire import format_time, paginate, page_size, parse_duration, parse_time
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 PREFIX = "cachedContents/"
 NOT_FOUND_MESSAGE = "CachedContent not found (or permission denied)"
@@ -50,10 +53,12 @@ MAX_EPOCH = 253402300799.0
 # Implicit cache: fingerprints remembered per project (least recently seen dropped first).
 IMPLICIT_ENTRIES_PER_PROJECT = 2048
 
-ResolveFile = Callable[[str], object]
+ResolveFile = Callable[[str], MediaInfo]
+# (fingerprint, tokens so far) at the content boundaries of a prompt
+Boundaries = list[tuple[str, int]]
 
 
-def _text_tokens_bound(request: dict) -> int | None:
+def _text_tokens_bound(request: dict[str, Any]) -> int | None:
     """At least the prompt's token count when it is text parts only, and no tools: the characters of its
     texts (every token spans a character or more, tokens.py). None for any other prompt."""
     if request.get("tools"):
@@ -78,15 +83,15 @@ class CachedContent:
     id: str
     model: str
     display_name: str
-    contents: list
-    system_instruction: dict | None
-    tools: list | None
-    tool_config: dict | None
+    contents: list[Any]
+    system_instruction: dict[str, Any] | None
+    tools: list[Any] | None
+    tool_config: dict[str, Any] | None
     create_time: float
     update_time: float
     expire_time: float
     counts: Counts = field(default_factory=Counts)
-    media: dict = field(default_factory=dict)   # fileUri -> MediaInfo, resolved at create time
+    media: dict[str, MediaInfo] = field(default_factory=dict)   # fileUri -> MediaInfo, resolved at create time
 
     @property
     def name(self) -> str:
@@ -104,9 +109,9 @@ class CachedContent:
     def alive(self, now: float) -> bool:
         return not self.timeline().expired(now)
 
-    def resource(self) -> dict:
+    def resource(self) -> dict[str, Any]:
         """The CachedContent as get and list show it: metadata only, never the contents."""
-        body = {"name": self.name, "model": self.model}
+        body: dict[str, Any] = {"name": self.name, "model": self.model}
         if self.display_name:
             body["displayName"] = self.display_name
         body.update({
@@ -117,7 +122,7 @@ class CachedContent:
         })
         return body
 
-    def prefix(self) -> dict:
+    def prefix(self) -> dict[str, Any]:
         """The prompt prefix in the shape the generation engine takes as `cached=`, plus `media`: what
         each file the cache names was worth when the cache was made (the cache keeps its tokens even if
         the file goes away afterwards)."""
@@ -136,7 +141,7 @@ class ImplicitProbe:
     """What `implicit_lookup` found: the cached tokens and the request's boundaries to remember."""
     project: str
     tokens: int = 0
-    boundaries: list = field(default_factory=list)
+    boundaries: Boundaries = field(default_factory=list)
 
 
 def cache_id(name: object) -> str:
@@ -163,7 +168,7 @@ def not_found() -> ApiError:
 class ContextCaches:
     """Every project's explicit caches and implicit-cache memory."""
 
-    def __init__(self, store) -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
         self._caches: dict[tuple[str, str], CachedContent] = {}
         self._implicit: dict[str, OrderedDict[str, tuple[int, float]]] = {}
@@ -177,7 +182,7 @@ class ContextCaches:
     def _now(self) -> float:
         return self._store.now()
 
-    def _resolver(self, identity: Identity, body: dict | None) -> ResolveFile:
+    def _resolver(self, identity: Identity, body: dict[str, Any] | None) -> ResolveFile:
         return url_media.resolver(self._store, identity, body)
 
     def _find(self, identity: Identity, name: object) -> CachedContent:
@@ -193,7 +198,7 @@ class ContextCaches:
         for key in stale:
             del self._caches[key]
 
-    def _expiry(self, body: dict, now: float, *, default: float | None) -> float:
+    def _expiry(self, body: dict[str, Any], now: float, *, default: float | None) -> float:
         """expireTime from `ttl` or `expireTime` (a oneof), or now + `default` when neither is given."""
         has_ttl, has_expire = body.get("ttl") is not None, body.get("expireTime") is not None
         if has_ttl and has_expire:
@@ -219,7 +224,7 @@ class ContextCaches:
                                    "expire_time")
         return expire
 
-    def _model_for_cache(self, name: object, version: str) -> dict:
+    def _model_for_cache(self, name: object, version: str) -> dict[str, Any]:
         if not isinstance(name, str) or not name:
             raise invalid_argument("CachedContent.model is required.", "model")
         model = self._store.models.get(name, "createCachedContent", version)
@@ -228,7 +233,7 @@ class ContextCaches:
         return model
 
     # -- explicit caches ---------------------------------------------------------------------------------
-    def create(self, identity: Identity, body: dict, *, version: str = "v1beta") -> dict:
+    def create(self, identity: Identity, body: dict[str, Any], *, version: str = "v1beta") -> dict[str, Any]:
         """cachedContents.create. `body` is a CachedContent in camelCase (as schema.normalize gives it)."""
         unknown = [key for key in body if key not in CREATE_FIELDS and key not in OUTPUT_FIELDS]
         if unknown:
@@ -240,10 +245,10 @@ class ContextCaches:
         contents = body.get("contents") or []
         system_instruction = body.get("systemInstruction")
         tools = body.get("tools")
-        media: dict = {}
+        media: dict[str, Any] = {}
         resolve = self._resolver(identity, body)
 
-        def remember(uri: str):
+        def remember(uri: str) -> MediaInfo:
             media[uri] = info = resolve(uri)
             return info
         counts = count_contents(contents, system_instruction, tools, resolve_file=remember)
@@ -277,7 +282,7 @@ class ContextCaches:
             self._caches[(identity.project, entry.id)] = entry
         return entry.resource()
 
-    def get(self, identity: Identity, name: str) -> dict:
+    def get(self, identity: Identity, name: str) -> dict[str, Any]:
         return self._find(identity, name).resource()
 
     def projects(self) -> set[str]:
@@ -285,7 +290,7 @@ class ContextCaches:
         with self._store.lock:
             return {project for project, _ in self._caches}
 
-    def list(self, identity: Identity) -> list[dict]:
+    def list(self, identity: Identity) -> list[dict[str, Any]]:
         """The caller's live caches, oldest first."""
         now = self._now()
         with self._store.lock:
@@ -293,7 +298,8 @@ class ContextCaches:
                        if project == identity.project and entry.alive(now)]
         return [entry.resource() for entry in entries]
 
-    def update(self, identity: Identity, name: str, body: dict, update_mask: str | None = None) -> dict:
+    def update(self, identity: Identity, name: str, body: dict[str, Any],
+               update_mask: str | None = None) -> dict[str, Any]:
         """cachedContents.patch: only the expiry moves.
 
         With `update_mask` (field paths, snake_case or camelCase) only the named fields are read, and
@@ -330,7 +336,8 @@ class ContextCaches:
             self._find(identity, name).expire_time = self._now()
 
     # -- using a cache -----------------------------------------------------------------------------------
-    def prefix_for(self, identity: Identity, name: str, model: dict, request: dict) -> dict:
+    def prefix_for(self, identity: Identity, name: str, model: dict[str, Any],
+                   request: dict[str, Any]) -> dict[str, Any]:
         """The cached prefix a generation with `cachedContent: name` runs on (for the engine's `cached=`).
 
         403 for a cache the caller cannot see; 400 for another model or for fields that belong in the
@@ -349,8 +356,8 @@ class ContextCaches:
         return entry.prefix()
 
     # -- implicit caching --------------------------------------------------------------------------------
-    def _fingerprints(self, identity: Identity, model: dict, request: dict,
-                      resolve_file: ResolveFile | None, minimum: int) -> list[tuple[str, int]]:
+    def _fingerprints(self, identity: Identity, model: dict[str, Any], request: dict[str, Any],
+                      resolve_file: ResolveFile | None, minimum: int) -> Boundaries:
         """(fingerprint, tokens so far) at each content boundary of the prompt that reaches `minimum`
         tokens: after the system instruction and tools, then after each content. Tokens are counted
         first, so a prompt too short to ever hit costs no hashing."""
@@ -378,7 +385,7 @@ class ContextCaches:
             boundaries.append((digest.hexdigest(), tokens))
         return boundaries
 
-    def implicit_lookup(self, identity: Identity, model: dict, request: dict,
+    def implicit_lookup(self, identity: Identity, model: dict[str, Any], request: dict[str, Any],
                         resolve_file: ResolveFile | None = None) -> ImplicitProbe:
         """How many leading tokens of `request` the project sent within the implicit window: the longest
         matching boundary, 0 below the model's implicit minimum, for models without implicit caching and
@@ -401,7 +408,7 @@ class ContextCaches:
         window = float(self._store.config["cache"]["implicitWindowSeconds"])
         now = self._now()
         with self._store.lock:
-            memory = self._implicit.get(identity.project) or {}
+            memory = self._implicit.get(identity.project) or OrderedDict()
             for key, tokens in probe.boundaries:
                 seen = memory.get(key)
                 if seen is not None and seen[1] <= now < seen[1] + window:
@@ -428,7 +435,7 @@ class ContextCaches:
                     break
                 del memory[oldest_key]
 
-    def implicit_hit(self, identity: Identity, model: dict, request: dict,
+    def implicit_hit(self, identity: Identity, model: dict[str, Any], request: dict[str, Any],
                      resolve_file: ResolveFile | None = None) -> int:
         """`implicit_lookup` and `implicit_remember` in one step: the implicitly cached tokens."""
         probe = self.implicit_lookup(identity, model, request, resolve_file)
@@ -436,7 +443,7 @@ class ContextCaches:
         return probe.tokens
 
     # -- state export and import (persistence.py) ----------------------------------------------------
-    def export_state(self) -> dict:
+    def export_state(self) -> dict[str, Any]:
         """The explicit caches (expired ones kept as the backend keeps them) and the implicit-cache
         memory (kept lazily: it is saved with the next snapshot, never causes one)."""
         with self._store.lock:
@@ -447,7 +454,7 @@ class ContextCaches:
                         for project, memory in self._implicit.items()}
         return {"caches": caches, "implicit": implicit}
 
-    def import_state(self, data: dict) -> None:
+    def import_state(self, data: dict[str, Any]) -> None:
         with self._store.lock:
             self._caches = {}
             for item in data.get("caches") or []:
@@ -460,7 +467,7 @@ class ContextCaches:
                               for project, entries in (data.get("implicit") or {}).items()}
 
 
-def register(store) -> None:
+def register(store: Store) -> None:
     store.register("caches", ContextCaches(store))
 
 
@@ -479,7 +486,7 @@ async def list_caches(ctx: Context) -> Response:
     size = page_size(ctx.query("pageSize") or ctx.query("page_size"), 100, 1000)
     items = ctx.store.caches.list(ctx.identity)
     page, token = paginate(items, size, ctx.query("pageToken") or ctx.query("page_token"))
-    body: dict = {"cachedContents": page}
+    body: dict[str, Any] = {"cachedContents": page}
     if token:
         body["nextPageToken"] = token
     return json_response(body)

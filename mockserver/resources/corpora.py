@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 
@@ -18,6 +19,9 @@ from ..persistence import build, fields_of
 from ..routing import route
 from ..wire import format_time, page_size, paginate
 from .permissions import OWNER, READER, USER, Acl, can, require
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 KIND = "Corpus"
 ID_PATTERN = re.compile(r"[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?\Z")
@@ -35,7 +39,7 @@ class Corpus:
     update_time: float
     acl: Acl = field(default_factory=Acl)
 
-    def render(self) -> dict:
+    def render(self) -> dict[str, Any]:
         body = {"name": self.name}
         if self.display_name:
             body["displayName"] = self.display_name
@@ -49,7 +53,7 @@ def _slug(text: str) -> str:
 
 
 class Corpora:
-    def __init__(self, store) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self._corpora: dict[str, Corpus] = {}
 
@@ -71,7 +75,7 @@ class Corpora:
             if name not in self._corpora:
                 return name
 
-    def create(self, identity: Identity, body: dict) -> dict:
+    def create(self, identity: Identity, body: dict[str, Any]) -> dict[str, Any]:
         display_name = body.get("displayName", "")
         if len(display_name) > MAX_DISPLAY_NAME:
             raise invalid_argument(f"displayName must be at most {MAX_DISPLAY_NAME} characters.", "displayName")
@@ -98,19 +102,19 @@ class Corpora:
         """Every corpus, oldest first, whoever may see it (for the dashboard)."""
         return sorted(self._corpora.values(), key=lambda c: (c.create_time, c.name))
 
-    def get(self, identity: Identity, name: str) -> dict:
+    def get(self, identity: Identity, name: str) -> dict[str, Any]:
         return self._fetch(identity, name, READER).render()
 
-    def list(self, identity: Identity, size: int, token: str | None) -> dict:
+    def list(self, identity: Identity, size: int, token: str | None) -> dict[str, Any]:
         visible = sorted((c for c in self._corpora.values() if can(c, identity, READER)),
                          key=lambda c: (c.create_time, c.name))
         page, following = paginate([c.render() for c in visible], size, token)
-        body: dict = {"corpora": page}
+        body: dict[str, Any] = {"corpora": page}
         if following:
             body["nextPageToken"] = following
         return body
 
-    def get_operation(self, identity: Identity, name: str, op_id: str) -> dict:
+    def get_operation(self, identity: Identity, name: str, op_id: str) -> dict[str, Any]:
         """`corpora/{id}/operations/{op}`: the corpus must be visible (else the usual 403). No method the
         emulator serves starts a corpus operation, so every operation id is NOT_FOUND."""
         self._fetch(identity, name, READER)
@@ -121,12 +125,17 @@ class Corpora:
             self._fetch(identity, name, OWNER)
             del self._corpora[name]
 
+    def forget(self, name: str) -> None:
+        """Remove the corpus without a permission check (the control plane's delete)."""
+        with self.store.lock:
+            self._corpora.pop(name, None)
+
     # -- state export and import (persistence.py) ----------------------------------------------------
-    def export_state(self) -> dict:
+    def export_state(self) -> dict[str, Any]:
         with self.store.lock:
             return {"corpora": [fields_of(c, acl=c.acl.export_state()) for c in self._corpora.values()]}
 
-    def import_state(self, data: dict) -> None:
+    def import_state(self, data: dict[str, Any]) -> None:
         with self.store.lock:
             self._corpora = {}
             for item in data.get("corpora") or []:
@@ -134,7 +143,7 @@ class Corpora:
                 self._corpora[corpus.name] = corpus
 
 
-def register(store) -> None:
+def register(store: Store) -> None:
     store.register("corpora", Corpora(store))
 
 

@@ -9,13 +9,18 @@ through the one generation path, so rules, usage, rate limits and logs treat it 
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..routing import GENERATE, route
 from .models import generate_content, stream_generate_content
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 VERSIONS = ("v1beta", "v1alpha")
 
 
-def register(store) -> None:
+def register(store: Store) -> None:
     """No state: the model catalog and the generation path hold it."""
 
 

@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import builtins
 import hashlib
 import posixpath
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 
@@ -37,6 +39,9 @@ from ..routing import route
 from ..wire import format_time, page_size, paginate
 from .corpora import parse_bool
 from .url_media import EXTENSIONS
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 KIND = "Environment"
 MODES = ("on_demand", "self_hosted")
@@ -53,16 +58,17 @@ class Environment:
     updated: float
     last_accessed: float
     network: object = None
-    sources: list = field(default_factory=list)            # as given, for the Environment view
-    files: dict = field(default_factory=dict)               # path -> base64 bytes (small: request-bounded)
+    sources: list[Any] = field(default_factory=list)    # as given, for the Environment view
+    files: dict[str, str] = field(default_factory=dict)   # path -> base64 bytes (small: request-bounded)
     system_instruction: str | None = None
-    custom_config: dict | None = None
+    custom_config: dict[str, Any] | None = None
 
-    def render(self) -> dict:
-        body: dict = {"id": self.id, "created": format_time(self.created), "updated": format_time(self.updated),
-                      "last_accessed": format_time(self.last_accessed), "mode": self.mode, "status": "active",
-                      "file_count": len(self.files),
-                      "size_bytes": sum(len(base64.b64decode(data)) for data in self.files.values())}
+    def render(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "id": self.id, "created": format_time(self.created), "updated": format_time(self.updated),
+            "last_accessed": format_time(self.last_accessed), "mode": self.mode, "status": "active",
+            "file_count": len(self.files),
+            "size_bytes": sum(len(base64.b64decode(data)) for data in self.files.values())}
         if self.network is not None:
             body["network"] = self.network
         if self.sources:
@@ -117,7 +123,7 @@ def _mount(sources: object) -> dict[str, str]:
 class Environments:
     """Every project's environments. Registered as `store.environments`."""
 
-    def __init__(self, store) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self.lock = threading.Lock()
         self._items: dict[str, Environment] = {}
@@ -134,7 +140,7 @@ class Environments:
             raise missing_resource(KIND, f"environments/{env_id}")
         return env
 
-    def create(self, identity: Identity, body: dict) -> dict:
+    def create(self, identity: Identity, body: dict[str, Any]) -> dict[str, Any]:
         mode = body.get("mode") or "on_demand"
         if mode not in MODES:
             raise invalid_argument(f"mode must be one of {', '.join(MODES)}, got {mode!r}.", "mode")
@@ -167,24 +173,24 @@ class Environments:
             answer["environment_key"] = secret.hexdigest()
         return answer
 
-    def get(self, identity: Identity, env_id: str) -> dict:
+    def get(self, identity: Identity, env_id: str) -> dict[str, Any]:
         env = self._fetch(identity, env_id)
         env.last_accessed = self.store.now()
         return env.render()
 
-    def list(self, identity: Identity, mode: str | None, size: int, token: str | None) -> dict:
+    def list(self, identity: Identity, mode: str | None, size: int, token: str | None) -> dict[str, Any]:
         if mode is not None and mode not in MODES:
             raise invalid_argument(f"mode must be one of {', '.join(MODES)}, got {mode!r}.", "mode")
         with self.lock:
             mine = sorted((e for e in self._items.values() if e.project == identity.project
                            and (mode is None or e.mode == mode)), key=lambda e: (e.created, e.id))
         page, following = paginate([e.render() for e in mine], size, token)
-        body: dict = {"environments": page}
+        body: dict[str, Any] = {"environments": page}
         if following:
             body["next_page_token"] = following
         return body
 
-    def records(self) -> list[Environment]:
+    def records(self) -> builtins.list[Environment]:
         """Every environment, oldest first (for the dashboard)."""
         with self.lock:
             return sorted(self._items.values(), key=lambda e: (e.created, e.id))
@@ -203,7 +209,7 @@ class Environments:
         return base64.b64decode(env.files[clean]), _mime(clean)
 
     def list_files(self, identity: Identity, env_id: str, path: str, recursive: bool, size: int,
-                   token: str | None) -> dict:
+                   token: str | None) -> dict[str, Any]:
         env = self._fetch(identity, env_id)
         clean = _clean_path(path, "path")
         stamp = format_time(env.created)
@@ -213,7 +219,7 @@ class Environments:
         below = sorted(p for p in env.files if p.startswith(prefix))
         if not below:
             raise missing_resource("EnvironmentFile", f"environments/{env.id}/files/{clean}")
-        entries: dict[str, dict] = {}
+        entries: dict[str, dict[str, Any]] = {}
         for file_path in below:
             rest = file_path[len(prefix):].split("/")
             if recursive or len(rest) == 1:
@@ -223,22 +229,22 @@ class Environments:
                 entries[folder] = {"name": rest[0], "path": folder, "type": "directory", "created": stamp,
                                    "modified": stamp}
         page, following = paginate([entries[k] for k in sorted(entries)], size, token)
-        body: dict = {"files": page}
+        body: dict[str, Any] = {"files": page}
         if following:
             body["next_page_token"] = following
         return body
 
     @staticmethod
-    def _entry(env: Environment, path: str, stamp: str) -> dict:
+    def _entry(env: Environment, path: str, stamp: str) -> dict[str, Any]:
         return {"name": posixpath.basename(path), "path": path, "type": "file", "mime_type": _mime(path),
                 "size_bytes": len(base64.b64decode(env.files[path])), "created": stamp, "modified": stamp}
 
     # -- state export and import (persistence.py) -------------------------------------------------------
-    def export_state(self) -> dict:
+    def export_state(self) -> dict[str, Any]:
         with self.lock:
             return {"environments": [fields_of(e, files=dict(e.files)) for e in self._items.values()]}
 
-    def import_state(self, data: dict) -> None:
+    def import_state(self, data: dict[str, Any]) -> None:
         with self.lock:
             self._items = {item["id"]: build(Environment, item) for item in data.get("environments") or []}
 
@@ -248,7 +254,7 @@ def _mime(path: str) -> str:
     return EXTENSIONS.get(extension, "application/octet-stream")
 
 
-def register(store) -> None:
+def register(store: Store) -> None:
     store.register("environments", Environments(store))
 
 

@@ -19,13 +19,17 @@ The emulator holds no Cloud Storage, so:
 from __future__ import annotations
 
 import re
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
+from starlette.datastructures import Headers
 from starlette.responses import Response
 
 from ..errors import ApiError, invalid_argument
 from ..http import Context
 from ..routing import route
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 GCS_URI = re.compile(r"gs://([a-z0-9][a-z0-9._-]{1,220}[a-z0-9])/(\S+)\Z")
 MAX_URIS = 100
@@ -34,14 +38,14 @@ CREDENTIALS_MISSING = (
     "other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.")
 
 
-def oauth_token(headers) -> str | None:
+def oauth_token(headers: Headers) -> str | None:
     """The OAuth access token next to the API key (`Authorization: Bearer ...`), if any."""
     auth = headers.get("authorization", "")
     token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
     return token or None
 
 
-def check_uris(body: dict) -> list[str]:
+def check_uris(body: dict[str, Any]) -> list[str]:
     uris = body.get("uris")
     if not isinstance(uris, list) or not uris:
         raise invalid_argument("uris must list at least one Cloud Storage URI (gs://bucket/object).", "uris")
@@ -54,7 +58,7 @@ def check_uris(body: dict) -> list[str]:
     return uris
 
 
-def register_files(has_credentials: bool, body: dict) -> NoReturn:
+def register_files(has_credentials: bool, body: dict[str, Any]) -> NoReturn:
     """The emulator's answer to files:register (see the module docstring): always an ApiError."""
     if not has_credentials:
         raise ApiError(401, "UNAUTHENTICATED", CREDENTIALS_MISSING, [{
@@ -63,7 +67,9 @@ def register_files(has_credentials: bool, body: dict) -> NoReturn:
             "metadata": {"service": "generativelanguage.googleapis.com",
                          "method": "google.ai.generativelanguage.v1beta.FileService.RegisterFiles"}}])
     uris = check_uris(body)
-    bucket = GCS_URI.match(uris[0]).group(1)
+    first = GCS_URI.match(uris[0])
+    assert first is not None, "check_uris matched every uri"
+    bucket = first.group(1)
     raise ApiError(403, "PERMISSION_DENIED",
                    f"The Gemini API service agent cannot read {uris[0]}: bucket {bucket} does not grant it "
                    f"the Storage Object Viewer role, or the object does not exist.")
@@ -76,7 +82,7 @@ async def register_handler(ctx: Context) -> Response:
     register_files(bool(key_apart) and oauth_token(ctx.request.headers) is not None, body)
 
 
-def register(store) -> None:
+def register(store: Store) -> None:
     """No state of its own."""
 
 

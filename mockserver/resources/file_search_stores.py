@@ -21,11 +21,12 @@ other generation path) calls.
 """
 from __future__ import annotations
 
+import builtins
 import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 
@@ -39,6 +40,9 @@ from ..routing import GEMINI_VERSIONS, route
 from ..timeline import OPERATION_DONE, Timeline, Transition, operation_timeline
 from ..wire import format_time, int64, page_size, paginate
 from .corpora import parse_bool
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 # Served on v1 too: google-genai 3.6.1 calls /v1 by default, and the File Search quickstart runs with it.
 VERSIONS = GEMINI_VERSIONS
@@ -75,7 +79,7 @@ class DocumentRecord:
     display_name: str
     mime_type: str
     size: int
-    custom_metadata: list[dict]
+    custom_metadata: list[dict[str, Any]]
     chunk_tokens: int
     overlap_tokens: int
     create_time: float
@@ -152,7 +156,7 @@ def check_display_name(value: Any, where: str) -> str:
     return value
 
 
-def request_fields(body: Any, allowed: dict[str, str]) -> dict:
+def request_fields(body: Any, allowed: dict[str, str]) -> dict[str, Any]:
     """A request body with snake_case keys turned camelCase; an unknown key is the parser's 400."""
     if not isinstance(body, dict):
         raise invalid_argument("Invalid JSON payload received. The request body must be a JSON object.")
@@ -171,7 +175,7 @@ def camel_fields(*names: str) -> dict[str, str]:
 
 
 class FileSearchStores:
-    def __init__(self, store) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self.lock = store.lock
         self._stores: dict[str, dict[str, StoreRecord]] = {}        # project -> name -> store
@@ -203,14 +207,14 @@ class FileSearchStores:
     def state(self, doc: DocumentRecord) -> str:
         return doc.timeline().state_at(self.store.now())
 
-    def render_store(self, record: StoreRecord) -> dict:
+    def render_store(self, record: StoreRecord) -> dict[str, Any]:
         counts = {PENDING: 0, ACTIVE: 0, FAILED: 0}
         size = 0
         for doc in self._documents_of(record.project, record.name):
             state = self.state(doc)
             counts[state] += 1
             size += doc.size if state == ACTIVE else 0
-        body: dict = {"name": record.name}
+        body: dict[str, Any] = {"name": record.name}
         if record.display_name:
             body["displayName"] = record.display_name
         body["createTime"] = format_time(record.create_time)
@@ -225,7 +229,7 @@ class FileSearchStores:
         body["embeddingModel"] = record.embedding_model
         return body
 
-    def create(self, identity: Identity, body: Any) -> dict:
+    def create(self, identity: Identity, body: Any) -> dict[str, Any]:
         data = request_fields(body, camel_fields("displayName", "embeddingModel"))
         display = check_display_name(data.get("displayName"), "displayName")
         model_name = data.get("embeddingModel") or DEFAULT_EMBEDDING_MODEL
@@ -247,15 +251,15 @@ class FileSearchStores:
         self.store.changed()
         return self.render_store(record)
 
-    def get(self, identity: Identity, name: str) -> dict:
+    def get(self, identity: Identity, name: str) -> dict[str, Any]:
         with self.lock:
             return self.render_store(self._store(identity.project, name))
 
-    def list(self, identity: Identity, size: int, token: str | None) -> dict:
+    def list(self, identity: Identity, size: int, token: str | None) -> dict[str, Any]:
         with self.lock:
             records = sorted(self._stores.get(identity.project, {}).values(), key=lambda r: (r.create_time, r.id))
             page, following = paginate([self.render_store(r) for r in records], size, token)
-        body: dict = {"fileSearchStores": page} if page else {}
+        body: dict[str, Any] = {"fileSearchStores": page} if page else {}
         if following:
             body["nextPageToken"] = following
         return body
@@ -275,7 +279,7 @@ class FileSearchStores:
                 del self._operations[project][op_name]
         self.store.changed()
 
-    def records(self) -> list[StoreRecord]:
+    def records(self) -> builtins.list[StoreRecord]:
         """Every store of every project, oldest first (for the dashboard and tests)."""
         with self.lock:
             return sorted((r for stores in self._stores.values() for r in stores.values()),
@@ -288,7 +292,7 @@ class FileSearchStores:
 
     def add_document(self, identity: Identity, store_name: str, part: Path, *, size: int, mime_type: str,
                      display_name: str | None, custom_metadata: Any, chunking: Any, kind: str,
-                     where: str = "") -> dict:
+                     where: str = "") -> dict[str, Any]:
         """A new document from bytes already at `part` (moved into the store's folder), and its operation
         (JSON). `custom_metadata` and `chunking` are checked here (400s name `where` + the field)."""
         metadata = file_search.check_custom_metadata(custom_metadata, f"{where}customMetadata")
@@ -326,8 +330,8 @@ class FileSearchStores:
             self._indexed(doc)   # chunked and embedded now (the caller runs this off the event loop)
         return self.render_operation(op)
 
-    def render_document(self, doc: DocumentRecord) -> dict:
-        body: dict = {"name": doc.name}
+    def render_document(self, doc: DocumentRecord) -> dict[str, Any]:
+        body: dict[str, Any] = {"name": doc.name}
         if doc.display_name:
             body["displayName"] = doc.display_name
         if doc.custom_metadata:
@@ -347,16 +351,16 @@ class FileSearchStores:
             raise missing_resource("Document", name)
         return doc
 
-    def get_document(self, identity: Identity, name: str) -> dict:
+    def get_document(self, identity: Identity, name: str) -> dict[str, Any]:
         with self.lock:
             return self.render_document(self._document(identity.project, name))
 
-    def list_documents(self, identity: Identity, store_name: str, size: int, token: str | None) -> dict:
+    def list_documents(self, identity: Identity, store_name: str, size: int, token: str | None) -> dict[str, Any]:
         with self.lock:
             self._store(identity.project, store_name)
             docs = [self.render_document(d) for d in self._documents_of(identity.project, store_name)]
         page, following = paginate(docs, size, token)
-        body: dict = {"documents": page} if page else {}
+        body: dict[str, Any] = {"documents": page} if page else {}
         if following:
             body["nextPageToken"] = following
         return body
@@ -376,8 +380,8 @@ class FileSearchStores:
         self.store.discard(doc.path)
 
     # -- operations --------------------------------------------------------------------------------------
-    def render_operation(self, op: OperationRecord) -> dict:
-        body: dict = {"name": op.name}
+    def render_operation(self, op: OperationRecord) -> dict[str, Any]:
+        body: dict[str, Any] = {"name": op.name}
         if not op.done(self.store.now()):
             return body
         body["done"] = True
@@ -390,7 +394,7 @@ class FileSearchStores:
             body["response"].update(mimeType=op.mime_type, sizeBytes=int64(op.size))
         return body
 
-    def get_operation(self, identity: Identity, name: str) -> dict:
+    def get_operation(self, identity: Identity, name: str) -> dict[str, Any]:
         with self.lock:
             self._store(identity.project, name.split("/")[0] + "/" + name.split("/")[1])
             op = self._operations.get(identity.project, {}).get(name)
@@ -399,7 +403,7 @@ class FileSearchStores:
             return self.render_operation(op)
 
     # -- importFile ------------------------------------------------------------------------------------
-    def import_file(self, identity: Identity, store_name: str, body: Any) -> dict:
+    def import_file(self, identity: Identity, store_name: str, body: Any) -> dict[str, Any]:
         data = request_fields(body, camel_fields("fileName", "customMetadata", "chunkingConfig"))
         file_name = data.get("fileName")
         if not isinstance(file_name, str) or not file_name:
@@ -427,7 +431,7 @@ class FileSearchStores:
         text, _ = extract_text(doc.path, doc.mime_type)
         return bool(text and text.strip())
 
-    def _ranking_model(self, embedding_model: str) -> dict | None:
+    def _ranking_model(self, embedding_model: str) -> dict[str, Any] | None:
         model = self.store.models.find(embedding_model)
         return file_search.ranking_model(model) if model is not None else None
 
@@ -449,8 +453,8 @@ class FileSearchStores:
                     index = self._index.setdefault(key, index)
         return index
 
-    def retrieve(self, identity: Identity | str, tool: dict, query: str,
-                 where: str = "fileSearch") -> list[file_search.Retrieved]:
+    def retrieve(self, identity: Identity | str, tool: dict[str, Any], query: str,
+                 where: str = "fileSearch") -> builtins.list[file_search.Retrieved]:
         """The best chunks of the stores a `fileSearch` tool names for `query` (see module doc)."""
         project = identity if isinstance(identity, str) else identity.project
         names = tool.get("fileSearchStoreNames")
@@ -481,7 +485,7 @@ class FileSearchStores:
         found.sort(key=lambda item: item[:3])
         return [item[3] for item in found[:top_k]]
 
-    def interaction_tool(self, tool: dict, where: str) -> dict:
+    def interaction_tool(self, tool: dict[str, Any], where: str) -> dict[str, Any]:
         """An Interactions API `file_search` tool (snake_case, google-genai's FileSearch type) as the
         generateContent `fileSearch` tool that `retrieve` reads; the values are checked there."""
         names = {"file_search_store_names": "fileSearchStoreNames", "top_k": "topK",
@@ -493,7 +497,7 @@ class FileSearchStores:
         return {"fileSearch": {camel: tool[snake] for snake, camel in names.items() if tool.get(snake) is not None}}
 
     # -- state export and import (persistence.py) ------------------------------------------------------
-    def export_state(self) -> dict:
+    def export_state(self) -> dict[str, Any]:
         with self.lock:
             return {
                 "seq": self._seq,
@@ -503,7 +507,7 @@ class FileSearchStores:
                 "operations": [fields_of(o) for ops in self._operations.values() for o in ops.values()],
             }
 
-    def import_state(self, data: dict) -> None:
+    def import_state(self, data: dict[str, Any]) -> None:
         with self.lock:
             self.reset()
             self._seq = int(data.get("seq") or 0)
@@ -519,11 +523,11 @@ class FileSearchStores:
                 self._operations.setdefault(op.project, {})[op.name] = op
 
 
-def register(store) -> None:
+def register(store: Store) -> None:
     store.register("file_search_stores", FileSearchStores(store))
 
 
-def retrieve(store, identity: Identity | str, tool: dict, query: str,
+def retrieve(store: Store, identity: Identity | str, tool: dict[str, Any], query: str,
              where: str = "fileSearch") -> list[file_search.Retrieved]:
     """The retrieval of a `fileSearch` tool (FileSearch JSON, camelCase) for `query`, as any generation path
     calls it: the best chunks of the named stores of the caller's project. A missing or foreign store is

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
@@ -26,12 +27,16 @@ from ..multipart import MultipartReader, part_headers
 from ..routing import route
 from .files import records as file_records
 from .files import upload as file_upload
-from .file_search_stores import MAX_UPLOAD_BYTES, VERSIONS, camel_fields, check_display_name, request_fields
+from .file_search_stores import (MAX_UPLOAD_BYTES, VERSIONS, FileSearchStores, camel_fields, check_display_name,
+                                 request_fields)
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 METADATA_FIELDS = camel_fields("displayName", "mimeType", "customMetadata", "chunkingConfig")
 
 
-def _metadata(raw: bytes) -> dict:
+def _metadata(raw: bytes) -> dict[str, Any]:
     """The UploadToFileSearchStoreRequest, checked up front (so a bad field fails before any bytes)."""
     data = request_fields(parse_json(raw), METADATA_FIELDS)
     check_display_name(data.get("displayName"), "displayName")
@@ -42,11 +47,13 @@ def _metadata(raw: bytes) -> dict:
     return data
 
 
-def _finisher(ctx: Context, store_name: str, metadata: dict):
-    backend = ctx.store.file_search_stores
+def _finisher(ctx: Context, store_name: str,
+              metadata: dict[str, Any]) -> Callable[[file_records.Upload], dict[str, Any]]:
+    backend: FileSearchStores = ctx.store.file_search_stores
     identity = ctx.identity
 
-    def finish(upload: file_records.Upload) -> dict:
+    def finish(upload: file_records.Upload) -> dict[str, Any]:
+        assert upload.mime_type is not None, "FileStore.finish_upload resolves it first"
         return backend.add_document(identity, store_name, upload.path, size=upload.received,
                                     mime_type=upload.mime_type, display_name=metadata.get("displayName"),
                                     custom_metadata=metadata.get("customMetadata"),
@@ -97,7 +104,8 @@ async def _start(ctx: Context, store_name: str) -> Response:
     return file_upload.upload_started(ctx, upload)
 
 
-async def _one_shot(ctx: Context, store_name: str, metadata: dict, pieces, mime_type: str | None) -> Response:
+async def _one_shot(ctx: Context, store_name: str, metadata: dict[str, Any], pieces: AsyncIterator[bytes],
+                    mime_type: str | None) -> Response:
     """Receive `pieces` into a new document of the store (multipart and raw media uploads)."""
     files = ctx.store.files
     part = files.new_part(ctx.identity)
@@ -153,7 +161,7 @@ async def _multipart(ctx: Context, store_name: str) -> Response:
     except ClientDisconnect:
         return file_upload.disconnected()
 
-    async def media_pieces():
+    async def media_pieces() -> AsyncIterator[bytes]:
         async for piece in parts.pieces_until(delimiter):
             yield piece
     return await _one_shot(ctx, store_name, metadata, media_pieces(), media_headers.get("content-type"))
@@ -177,5 +185,5 @@ ROUTES = [
 ]
 
 
-def register(store) -> None:
+def register(store: Store) -> None:
     """No backend of its own: the documents go to file_search_stores' (registered there)."""

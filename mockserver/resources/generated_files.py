@@ -13,6 +13,7 @@ the usual 403; an operation that did not make the file is a 404.
 from __future__ import annotations
 
 from starlette.responses import Response
+from typing import TYPE_CHECKING, Any
 
 from ..auth import Identity
 from ..errors import ApiError, missing_resource, not_found
@@ -21,12 +22,15 @@ from ..routing import route
 from ..wire import page_size, paginate
 from .files import GENERATED, base_url
 
+if TYPE_CHECKING:
+    from ..store import Store
+
 KIND = "GeneratedFile"
 DEFAULT_PAGE, MAX_PAGE = 10, 100
 STATES = {"ACTIVE": "GENERATED", "PROCESSING": "GENERATING", "FAILED": "FAILED"}
 
 
-def render(file: dict) -> dict:
+def render(file: dict[str, Any]) -> dict[str, Any]:
     """A File (source GENERATED) as its GeneratedFile."""
     body = {"name": f"generatedFiles/{file['name'].split('/', 1)[1]}", "mimeType": file["mimeType"],
             "state": STATES.get(file["state"], "STATE_UNSPECIFIED")}
@@ -35,16 +39,16 @@ def render(file: dict) -> dict:
     return body
 
 
-def list_generated(store, identity: Identity, size: int, token: str | None) -> dict:
+def list_generated(store: Store, identity: Identity, size: int, token: str | None) -> dict[str, Any]:
     files = [f for f in store.files.list_files(identity) if f.get("source") == GENERATED]
     page, following = paginate([render(f) for f in files], size, token)
-    body: dict = {"generatedFiles": page}
+    body: dict[str, Any] = {"generatedFiles": page}
     if following:
         body["nextPageToken"] = following
     return body
 
 
-def get_operation(store, identity: Identity, file_id: str, op_id: str, base: str) -> dict:
+def get_operation(store: Store, identity: Identity, file_id: str, op_id: str, base: str) -> dict[str, Any]:
     try:
         record = store.files.record_of(identity, file_id)
     except ApiError:   # the files backend's own 403 names a File; this resource is a GeneratedFile
@@ -70,7 +74,7 @@ async def get_file_operation(ctx: Context) -> Response:
                                         ctx.params["operation"], base_url(ctx)))
 
 
-def register(store) -> None:
+def register(store: Store) -> None:
     """No state of its own: the files and operations backends hold it."""
 
 

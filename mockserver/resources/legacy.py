@@ -10,6 +10,7 @@ rules apply to it too; the prompt is handed over as a one-turn (generateText) or
 from __future__ import annotations
 
 from starlette.responses import Response
+from typing import TYPE_CHECKING, Any
 
 from .. import inference
 from ..auth import Identity
@@ -18,6 +19,9 @@ from ..generation.embeddings import embed_text
 from ..generation.tokens import count_text
 from ..http import Context, json_response
 from ..routing import EMBED, GENERATE, route
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 VERSIONS = ("v1beta3", "v1beta")
 MAX_CANDIDATES = 8
@@ -29,7 +33,7 @@ LEGACY_CATEGORIES = ("HARM_CATEGORY_DEROGATORY", "HARM_CATEGORY_TOXICITY", "HARM
 
 # -- validation ----------------------------------------------------------------------------------------
 
-def check_sampling(request: dict, model: dict) -> None:
+def check_sampling(request: dict[str, Any], model: dict[str, Any]) -> None:
     """The legacy ranges: temperature and topP in [0, 1], candidateCount in [1, 8], topK and
     maxOutputTokens not negative (maxOutputTokens at most the model's output limit), at most 5 stop
     sequences. 400 naming the field otherwise."""
@@ -59,22 +63,22 @@ def check_sampling(request: dict, model: dict) -> None:
                                "stopSequences")
 
 
-def check_input_limit(model: dict, tokens: int) -> None:
+def check_input_limit(model: dict[str, Any], tokens: int) -> None:
     limit = model.get("inputTokenLimit") or 0
     if limit and tokens > limit:
         raise invalid_argument(f"The input token count ({tokens}) exceeds the maximum number of tokens allowed "
                                f"({limit}) for {model['name']}.", "prompt")
 
 
-def _text_prompt(request: dict) -> str:
-    text = (request.get("prompt") or {}).get("text")
+def _text_prompt(request: dict[str, Any]) -> str:
+    text: str | None = (request.get("prompt") or {}).get("text")
     if not text:
         raise invalid_argument("prompt.text is required: the free-form input text given to the model.",
                                "prompt.text")
     return text
 
 
-def _messages(request: dict) -> tuple[dict, list[dict]]:
+def _messages(request: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The MessagePrompt and its messages with every author filled in (counting back from the last
     message, which is the user's: "0" for the user's turns, "1" for the other side's)."""
     prompt = request.get("prompt") or {}
@@ -97,15 +101,16 @@ def _messages(request: dict) -> tuple[dict, list[dict]]:
     return prompt, filled
 
 
-def _reply_author(messages: list[dict]) -> str:
-    last = messages[-1]["author"]
+def _reply_author(messages: list[dict[str, Any]]) -> str:
+    last: str = messages[-1]["author"]
     for message in reversed(messages[:-1]):
-        if message["author"] != last:
-            return message["author"]
+        author: str = message["author"]
+        if author != last:
+            return author
     return "1" if last != "1" else "0"
 
 
-def message_tokens(prompt: dict, messages: list[dict]) -> int:
+def message_tokens(prompt: dict[str, Any], messages: list[dict[str, Any]]) -> int:
     total = count_text(prompt.get("context") or "")
     for example in prompt.get("examples") or []:
         total += count_text(example["input"]["content"]) + count_text(example["output"]["content"])
@@ -114,7 +119,7 @@ def message_tokens(prompt: dict, messages: list[dict]) -> int:
 
 # -- generation ----------------------------------------------------------------------------------------
 
-def _generation_config(request: dict) -> dict:
+def _generation_config(request: dict[str, Any]) -> dict[str, Any]:
     """The legacy sampling fields as a generationConfig (topK and maxOutputTokens of 0 mean unset)."""
     config = {}
     for key in ("temperature", "candidateCount", "topP", "topK", "maxOutputTokens", "stopSequences"):
@@ -125,22 +130,22 @@ def _generation_config(request: dict) -> dict:
     return config
 
 
-def _engine_model(model: dict) -> dict:
+def _engine_model(model: dict[str, Any]) -> dict[str, Any]:
     """The model as the engine sees it: the legacy method was already checked against the catalog, and the
     engine only speaks generateContent."""
     return {k: v for k, v in model.items() if k != "supportedGenerationMethods"}
 
 
-def _candidate_text(candidate: dict) -> str:
+def _candidate_text(candidate: dict[str, Any]) -> str:
     parts = (candidate.get("content") or {}).get("parts") or []
     return "".join(part.get("text", "") for part in parts if not part.get("thought"))
 
 
-def _safety_ratings() -> list[dict]:
+def _safety_ratings() -> list[dict[str, Any]]:
     return [{"category": category, "probability": "NEGLIGIBLE"} for category in LEGACY_CATEGORIES]
 
 
-def _filters(answer: dict) -> list[dict]:
+def _filters(answer: dict[str, Any]) -> list[dict[str, Any]]:
     feedback = answer.get("promptFeedback") or {}
     reason = feedback.get("blockReason")
     if not reason:
@@ -149,19 +154,20 @@ def _filters(answer: dict) -> list[dict]:
              "message": f"The prompt was blocked ({reason})."}]
 
 
-def generate_text(store, identity: Identity, model: dict, request: dict, *, override: dict | None = None) -> dict:
+def generate_text(store: Store, identity: Identity, model: dict[str, Any], request: dict[str, Any], *,
+                  override: dict[str, Any] | None = None) -> dict[str, Any]:
     """A GenerateTextResponse for `request` on `model` (a catalog model or a tuned model's stand-in)."""
     text = _text_prompt(request)
     check_sampling(request, model)
     check_input_limit(model, count_text(text))
-    inner = {"contents": [{"role": "user", "parts": [{"text": text}]}]}
+    inner: dict[str, Any] = {"contents": [{"role": "user", "parts": [{"text": text}]}]}
     config = _generation_config(request)
     if config:
         inner["generationConfig"] = config
     answer = inference.generate(store, identity, _engine_model(model), inner, override=override,
                                 method="generateText")
-    body: dict = {"candidates": [{"output": _candidate_text(c), "safetyRatings": _safety_ratings()}
-                                 for c in answer.get("candidates") or []]}
+    body: dict[str, Any] = {"candidates": [{"output": _candidate_text(c), "safetyRatings": _safety_ratings()}
+                                           for c in answer.get("candidates") or []]}
     filters = _filters(answer)
     if filters:
         body["filters"] = filters
@@ -170,7 +176,8 @@ def generate_text(store, identity: Identity, model: dict, request: dict, *, over
     return body
 
 
-def generate_message(store, identity: Identity, model: dict, request: dict) -> dict:
+def generate_message(store: Store, identity: Identity, model: dict[str, Any],
+                     request: dict[str, Any]) -> dict[str, Any]:
     prompt, messages = _messages(request)
     check_sampling(request, model)
     check_input_limit(model, message_tokens(prompt, messages))
@@ -182,7 +189,7 @@ def generate_message(store, identity: Identity, model: dict, request: dict) -> d
     for message in messages:
         contents.append({"role": "user" if message["author"] == user else "model",
                          "parts": [{"text": message["content"]}]})
-    inner: dict = {"contents": contents}
+    inner: dict[str, Any] = {"contents": contents}
     if prompt.get("context"):
         inner["systemInstruction"] = {"parts": [{"text": prompt["context"]}]}
     config = _generation_config(request)
@@ -190,8 +197,8 @@ def generate_message(store, identity: Identity, model: dict, request: dict) -> d
         inner["generationConfig"] = config
     answer = inference.generate(store, identity, _engine_model(model), inner, method="generateMessage")
     author = _reply_author(messages)
-    body: dict = {"candidates": [{"author": author, "content": _candidate_text(c)}
-                                 for c in answer.get("candidates") or []],
+    body: dict[str, Any] = {"candidates": [{"author": author, "content": _candidate_text(c)}
+                                           for c in answer.get("candidates") or []],
                   "messages": messages}
     filters = _filters(answer)
     if filters:
@@ -201,7 +208,7 @@ def generate_message(store, identity: Identity, model: dict, request: dict) -> d
     return body
 
 
-def _embedding(model: dict, text, field: str) -> dict:
+def _embedding(model: dict[str, Any], text: object, field: str) -> dict[str, Any]:
     if not isinstance(text, str) or not text:
         raise invalid_argument(f"{field} is required: the text to embed.", field)
     check_input_limit(model, count_text(text))
@@ -210,8 +217,9 @@ def _embedding(model: dict, text, field: str) -> dict:
 
 # -- handlers ------------------------------------------------------------------------------------------
 
-def _model(ctx: Context, method: str) -> dict:
-    return ctx.store.models.get(ctx.params["model"], method, ctx.version)
+def _model(ctx: Context, method: str) -> dict[str, Any]:
+    model: dict[str, Any] = ctx.store.models.get(ctx.params["model"], method, ctx.version)
+    return model
 
 
 async def generate_text_handler(ctx: Context) -> Response:
@@ -263,7 +271,7 @@ async def batch_embed_text(ctx: Context) -> Response:
                                          for i, text in enumerate(items)]})
 
 
-def register(store) -> None:
+def register(store: Store) -> None:
     pass   # no state: the catalog says which model offers which method
 
 

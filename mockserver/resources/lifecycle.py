@@ -22,7 +22,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Callable
+from typing import Any, Callable
 
 MODES = ("serve", "refuse")
 LOG = logging.getLogger("gemini_mockserver.models")
@@ -41,7 +41,7 @@ class Lifecycle:
         return self.stage == "retired" or (self.shutdown is not None and self.shutdown <= today)
 
 
-def lifecycle_of(model: dict) -> Lifecycle:
+def lifecycle_of(model: dict[str, Any]) -> Lifecycle:
     facts = (model.get("emulator") or {}).get("lifecycle") or {}
     shutdown = facts.get("shutdownDate")
     return Lifecycle(stage=str(facts.get("stage") or "stable").lower(),
@@ -80,7 +80,7 @@ class Lifecycles:
     def today(self) -> date:
         return today(self._now())
 
-    def retired(self, model: dict) -> bool:
+    def retired(self, model: dict[str, Any]) -> bool:
         life = lifecycle_of(model)
         if life.shutdown is None and life.stage != "retired":   # no date to compare: no clock read
             return False
@@ -89,11 +89,11 @@ class Lifecycles:
     def refusing(self) -> bool:
         return self._mode() == "refuse"
 
-    def hidden(self, model: dict) -> bool:
+    def hidden(self, model: dict[str, Any]) -> bool:
         """Gone from the API: retired while the config says to answer as the real service does."""
         return self.refusing() and self.retired(model)
 
-    def served(self, model: dict) -> None:
+    def served(self, model: dict[str, Any]) -> None:
         """A retired model answered anyway: one log warning per model, and every listener hears of it."""
         life = lifecycle_of(model)
         use = RetiredUse(model["name"], life.shutdown, life.replacement)
@@ -105,13 +105,13 @@ class Lifecycles:
         for listener in list(self.listeners):
             listener(use)
 
-    def status(self, model: dict) -> dict | None:
+    def status(self, model: dict[str, Any]) -> dict[str, Any] | None:
         """GenerateContentResponse.modelStatus for a model with a shutdown date or a non-stable stage."""
         life = lifecycle_of(model)
         if life.shutdown is None and life.stage in ("stable", "deprecated"):
             return None
         retired = life.retired_on(self.today())
-        status: dict = {"modelStage": "RETIRED" if retired else _STAGES.get(life.stage, "STABLE")}
+        status: dict[str, Any] = {"modelStage": "RETIRED" if retired else _STAGES.get(life.stage, "STABLE")}
         if life.shutdown is not None:
             status["retirementTime"] = f"{life.shutdown.isoformat()}T00:00:00Z"
         if retired:
@@ -121,7 +121,7 @@ class Lifecycles:
             status["message"] = f"{model['name']} is deprecated and shuts down on {life.shutdown.isoformat()}{instead}."
         return status
 
-    def headers(self, model: dict) -> dict[str, str]:
+    def headers(self, model: dict[str, Any]) -> dict[str, str]:
         """The lifecycle of models.get's answer, in headers of the emulator's own."""
         life = lifecycle_of(model)
         stage = "retired" if life.retired_on(self.today()) else life.stage

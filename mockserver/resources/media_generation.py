@@ -19,9 +19,11 @@ minimum latency) has passed on the emulator's clock; the video file is made when
 """
 from __future__ import annotations
 
+import builtins
 import hashlib
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Collection
 
 from starlette.responses import Response
 
@@ -35,6 +37,9 @@ from ..routing import route
 from ..timeline import OPERATION_DONE, Timeline, operation_timeline
 from ..wire import page_size, paginate
 from .files import base_url, bytes_response
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 IMAGEN_SIZES_1K = {"1:1": (1024, 1024), "3:4": (896, 1280), "4:3": (1280, 896), "9:16": (768, 1408),
                    "16:9": (1408, 768)}
@@ -63,11 +68,11 @@ class VideoOperation:
         return self.timeline().state_at(now) == OPERATION_DONE
 
 
-def _facts(model: dict, key: str) -> dict:
+def _facts(model: dict[str, Any], key: str) -> dict[str, Any]:
     return (model.get("emulator") or {}).get(key) or {}
 
 
-def _single_instance(request: dict) -> tuple[dict, dict]:
+def _single_instance(request: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     instances = request.get("instances")
     if not isinstance(instances, list) or not instances:
         raise invalid_argument("instances must hold one instance.", "instances")
@@ -82,7 +87,7 @@ def _single_instance(request: dict) -> tuple[dict, dict]:
     return instance, parameters
 
 
-def _prompt(instance: dict, *, required: bool) -> str:
+def _prompt(instance: dict[str, Any], *, required: bool) -> str:
     prompt = instance.get("prompt")
     if prompt is None and not required:
         return ""
@@ -91,7 +96,7 @@ def _prompt(instance: dict, *, required: bool) -> str:
     return prompt
 
 
-def _count(parameters: dict, keys: tuple[str, ...], default: int, maximum: int) -> int:
+def _count(parameters: dict[str, Any], keys: tuple[str, ...], default: int, maximum: int) -> int:
     key = next((k for k in keys if parameters.get(k) is not None), keys[0])
     value = parameters.get(key, default)
     try:
@@ -106,7 +111,8 @@ def _count(parameters: dict, keys: tuple[str, ...], default: int, maximum: int) 
     return number
 
 
-def _choice(parameters: dict, key: str, allowed, default):
+def _choice(parameters: dict[str, Any], key: str, allowed: Collection[object], default: object) -> Any:
+    """The request's `parameters[key]` (or `default`), a 400 unless it is one of `allowed`."""
     value = parameters.get(key, default)
     if value not in allowed:
         raise invalid_argument(f"parameters.{key} {value!r} is not supported by this model. Supported values "
@@ -114,12 +120,12 @@ def _choice(parameters: dict, key: str, allowed, default):
     return value
 
 
-def _digest(seed: int, model: dict, request: dict) -> bytes:
+def _digest(seed: int, model: dict[str, Any], request: dict[str, Any]) -> bytes:
     text = f"{seed}\x00{model['name']}\x00{canonical_json(request)}"
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=32).digest()
 
 
-def predict_images(seed: int, model: dict, request: dict) -> dict:
+def predict_images(seed: int, model: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
     """An Imagen PredictResponse: `sampleCount` PNGs of the requested aspect ratio and size."""
     facts = _facts(model, "imagen")
     if not facts:
@@ -145,7 +151,7 @@ def predict_images(seed: int, model: dict, request: dict) -> dict:
 class VideoOperations:
     """Veo's long-running operations of every project. Registered as `store.video_operations`."""
 
-    def __init__(self, store) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self.lock = threading.Lock()
         self._operations: dict[str, dict[str, VideoOperation]] = {}
@@ -154,7 +160,7 @@ class VideoOperations:
         with self.lock:
             self._operations.clear()
 
-    def start(self, identity: Identity, model: dict, request: dict) -> dict:
+    def start(self, identity: Identity, model: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
         facts = _facts(model, "veo")
         if not facts:
             raise invalid_argument(f"{model['name']} does not support predictLongRunning.", "model")
@@ -165,7 +171,7 @@ class VideoOperations:
         seconds = parameters.get("durationSeconds", facts.get("defaultDuration", 8))
         if isinstance(seconds, str) and seconds.isdigit():
             seconds = int(seconds)
-        seconds = _choice(parameters | {"durationSeconds": seconds}, "durationSeconds", facts.get("durations"), 8)
+        seconds = _choice(parameters | {"durationSeconds": seconds}, "durationSeconds", facts["durations"], 8)
         if resolution != "720p" and seconds != 8:
             raise invalid_argument(f"Resolution {resolution} is only supported with an 8 second duration, got "
                                    f"{seconds}.", "parameters.durationSeconds")
@@ -182,7 +188,7 @@ class VideoOperations:
             self._operations.setdefault(identity.project, {})[op_id] = operation
         return {"name": operation.name}
 
-    def get(self, identity: Identity, model_id: str, op_id: str, base: str) -> dict:
+    def get(self, identity: Identity, model_id: str, op_id: str, base: str) -> dict[str, Any]:
         with self.lock:
             operation = self._operations.get(identity.project, {}).get(op_id)
         if operation is None or operation.model != f"models/{model_id}":
@@ -202,19 +208,19 @@ class VideoOperations:
         return {"name": operation.name, "done": True,
                 "response": {"@type": RESPONSE_TYPE, "generateVideoResponse": {"generatedSamples": samples}}}
 
-    def list(self, identity: Identity, model_id: str, size: int, token: str | None, base: str) -> dict:
+    def list(self, identity: Identity, model_id: str, size: int, token: str | None, base: str) -> dict[str, Any]:
         """`models/{m}/operations`: the project's operations of that model, oldest first, each as GET shows
         it (ListOperationsResponse)."""
         with self.lock:
             ids = [op_id for op_id, op in self._operations.get(identity.project, {}).items()
                    if op.model == f"models/{model_id}"]
         page, following = paginate(ids, size, token)
-        body: dict = {"operations": [self.get(identity, model_id, op_id, base) for op_id in page]}
+        body: dict[str, Any] = {"operations": [self.get(identity, model_id, op_id, base) for op_id in page]}
         if following:
             body["nextPageToken"] = following
         return body
 
-    def records(self) -> list[tuple[str, VideoOperation]]:
+    def records(self) -> builtins.list[tuple[str, VideoOperation]]:
         """(project, operation) of every operation (for the dashboard)."""
         with self.lock:
             return [(project, op) for project, ops in self._operations.items() for op in ops.values()]
@@ -226,13 +232,13 @@ class VideoOperations:
         return operation if operation is not None and file_id in operation.files else None
 
     # -- state export and import (persistence.py) ----------------------------------------------------
-    def export_state(self) -> dict:
+    def export_state(self) -> dict[str, Any]:
         with self.lock:
             return {"operations": {project: {op_id: fields_of(op, digest=op.digest.hex(), files=list(op.files))
                                              for op_id, op in ops.items()}
                                    for project, ops in self._operations.items()}}
 
-    def import_state(self, data: dict) -> None:
+    def import_state(self, data: dict[str, Any]) -> None:
         with self.lock:
             self._operations = {
                 project: {op_id: build(VideoOperation, item, digest=bytes.fromhex(item["digest"]),
@@ -241,7 +247,7 @@ class VideoOperations:
                 for project, ops in (data.get("operations") or {}).items()}
 
 
-def register(store) -> None:
+def register(store: Store) -> None:
     store.register("video_operations", VideoOperations(store))
 
 

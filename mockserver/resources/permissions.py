@@ -25,7 +25,7 @@ Permission management (decided where the reference is silent):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol, Sequence, TypeVar
 
 from starlette.responses import Response
 
@@ -35,6 +35,9 @@ from ..http import Context, json_response
 from ..persistence import build, fields_of
 from ..routing import route
 from ..wire import page_size, paginate, parse_update_mask
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 READER, WRITER, OWNER = "READER", "WRITER", "OWNER"
 ROLES = (READER, WRITER, OWNER)
@@ -73,12 +76,12 @@ class Acl:
     def owners(self) -> list[Grant]:
         return [g for g in self.grants.values() if g.role == OWNER]
 
-    def export_state(self) -> list[dict]:
+    def export_state(self) -> list[dict[str, Any]]:
         """The grants in order, JSON-able (persistence.py)."""
         return [fields_of(grant) for grant in self.grants.values()]
 
     @classmethod
-    def from_state(cls, items: list[dict] | None) -> "Acl":
+    def from_state(cls, items: list[dict[str, Any]] | None) -> "Acl":
         return cls({item["id"]: build(Grant, item) for item in items or []})
 
 
@@ -87,6 +90,9 @@ class Shared(Protocol):
     KIND: str
     name: str
     acl: Acl
+
+
+SharedT = TypeVar("SharedT", bound=Shared)
 
 
 # -- the rule ------------------------------------------------------------------------------------------
@@ -108,10 +114,10 @@ def can(resource: Shared | None, identity: Identity, needed: str = READER) -> bo
     return resource is not None and allows(effective_role(resource, identity), needed)
 
 
-def require(resource: Shared | None, identity: Identity, needed: str, *, kind: str, name: str):
+def require(resource: SharedT | None, identity: Identity, needed: str, *, kind: str, name: str) -> SharedT:
     """`resource` if `identity` holds at least `needed` on it; otherwise the one 403 that an absent
     resource gets too."""
-    if not can(resource, identity, needed):
+    if resource is None or not can(resource, identity, needed):
         raise missing_resource(kind, name)
     return resource
 
@@ -125,14 +131,11 @@ _KEEP_AN_OWNER = {
     "corpora": "grant another OWNER first (corpora have no transferOwnership)",
 }
 
-PARENTS = {
-    # collection -> (backend name in the store, resource kind for messages)
-    "tunedModels": ("tuned_models", "TunedModel"),
-    "corpora": ("corpora", "Corpus"),
-}
+# The collections whose resources carry permissions -> the resource kind, for messages
+PARENTS = {"tunedModels": "TunedModel", "corpora": "Corpus"}
 
 
-def render(parent: str, grant: Grant) -> dict:
+def render(parent: str, grant: Grant) -> dict[str, Any]:
     body = {"name": f"{parent}/permissions/{grant.id}", "granteeType": grant.grantee_type}
     if grant.email:
         body["emailAddress"] = grant.email
@@ -144,7 +147,7 @@ class Permissions:
     """Permission CRUD for every shared resource. The grants themselves live in each resource's Acl, so
     deleting or resetting the resource drops them; this backend keeps no state of its own."""
 
-    def __init__(self, store) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
 
     def reset(self) -> None:
@@ -153,12 +156,14 @@ class Permissions:
     # -- parents -------------------------------------------------------------------------------------
     def parent(self, identity: Identity, parent: str, needed: str) -> Shared:
         collection = parent.split("/", 1)[0]
-        if collection not in PARENTS:
+        resource: Shared | None
+        if collection == "tunedModels":
+            resource = self.store.tuned_models.lookup(parent)
+        elif collection == "corpora":
+            resource = self.store.corpora.lookup(parent)
+        else:
             raise invalid_argument(f"Permissions are not supported on {parent}.", "parent")
-        backend_name, kind = PARENTS[collection]
-        backend = self.store.backends.get(backend_name)
-        resource = backend.lookup(parent) if backend is not None else None
-        return require(resource, identity, needed, kind=kind, name=parent)
+        return require(resource, identity, needed, kind=PARENTS[collection], name=parent)
 
     @staticmethod
     def _split(name: str) -> tuple[str, str]:
@@ -187,7 +192,7 @@ class Permissions:
             return grant
 
     # -- the API -------------------------------------------------------------------------------------
-    def create(self, identity: Identity, parent: str, body: dict) -> dict:
+    def create(self, identity: Identity, parent: str, body: dict[str, Any]) -> dict[str, Any]:
         resource = self.parent(identity, parent, WRITER)
         grantee_type, email, role = _validated(body)
         if role == OWNER:
@@ -201,21 +206,22 @@ class Permissions:
             grant = self.grant(resource, grantee_type, email, role)
             return render(parent, grant)
 
-    def get(self, identity: Identity, name: str) -> dict:
+    def get(self, identity: Identity, name: str) -> dict[str, Any]:
         parent, _ = self._split(name)
         resource = self.parent(identity, parent, WRITER)
         return render(parent, self._grant(resource, name))
 
-    def list(self, identity: Identity, parent: str, size: int, token: str | None) -> dict:
+    def list(self, identity: Identity, parent: str, size: int, token: str | None) -> dict[str, Any]:
         resource = self.parent(identity, parent, WRITER)
         grants = [render(parent, g) for g in resource.acl.grants.values()]
         page, following = paginate(grants, size, token)
-        body: dict = {"permissions": page}
+        body: dict[str, Any] = {"permissions": page}
         if following:
             body["nextPageToken"] = following
         return body
 
-    def patch(self, identity: Identity, name: str, body: dict, mask: list[str] | None) -> dict:
+    def patch(self, identity: Identity, name: str, body: dict[str, Any],
+              mask: Sequence[str] | None) -> dict[str, Any]:
         parent, _ = self._split(name)
         resource = self.parent(identity, parent, WRITER)
         grant = self._grant(resource, name)
@@ -266,7 +272,7 @@ class Permissions:
                     grant.role = WRITER
 
 
-def _validated(body: dict) -> tuple[str, str | None, str]:
+def _validated(body: dict[str, Any]) -> tuple[str, str | None, str]:
     grantee_type = body.get("granteeType")
     if grantee_type not in GRANTEE_TYPES:
         raise invalid_argument(
@@ -289,7 +295,7 @@ def _validated(body: dict) -> tuple[str, str | None, str]:
     return grantee_type, email.strip(), role
 
 
-def register(store) -> None:
+def register(store: Store) -> None:
     store.register("permissions", Permissions(store))
 
 
@@ -330,7 +336,7 @@ async def delete_permission(ctx: Context) -> Response:
     return json_response({})
 
 
-def _routes() -> list:
+def _routes() -> list[Any]:
     table = []
     for parent in ("tunedModels/{tuned}", "corpora/{corpus}"):
         table += [

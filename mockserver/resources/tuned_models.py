@@ -18,6 +18,7 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Sequence
 
 from starlette.responses import Response
 
@@ -35,6 +36,9 @@ from .logs import log_call
 from .models import stream_response
 from .permissions import (EVERYONE, OWNER, READER, SHARING_VERSIONS, USER, WRITER, Acl, effective_role,
                           require)
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 KIND = "TunedModel"
 ID_PATTERN = re.compile(r"[a-z]([a-z0-9-]{0,38}[a-z0-9])?\Z")
@@ -64,7 +68,7 @@ class TunedModel:
     temperature: float | None
     top_p: float | None
     top_k: int | None
-    hyperparameters: dict              # as shown on the wire
+    hyperparameters: dict[str, Any]    # as shown on the wire
     epochs: int
     batch_size: int
     examples: list[tuple[str, str]]    # (textInput, output)
@@ -106,7 +110,7 @@ class TunedModel:
             return list(range(1, total + 1))
         return sorted({-(-k * total // MAX_SNAPSHOTS) for k in range(1, MAX_SNAPSHOTS + 1)})
 
-    def snapshots(self, now: float, seed: int) -> list[dict]:
+    def snapshots(self, now: float, seed: int) -> list[dict[str, Any]]:
         done = self.completed_steps(now)
         total = self.total_steps
         start = 1.5 + _unit(f"{seed}|{self.name}|loss") * 1.5
@@ -124,9 +128,9 @@ class TunedModel:
         return shots
 
     # -- wire ---------------------------------------------------------------------------------------
-    def render(self, now: float, seed: int) -> dict:
+    def render(self, now: float, seed: int) -> dict[str, Any]:
         state = self.state(now)
-        body: dict = {"name": self.name}
+        body: dict[str, Any] = {"name": self.name}
         if self.display_name:
             body["displayName"] = self.display_name
         if self.description:
@@ -142,7 +146,7 @@ class TunedModel:
         for key, value in (("temperature", self.temperature), ("topP", self.top_p), ("topK", self.top_k)):
             if value is not None:
                 body[key] = value
-        task: dict = {"startTime": format_time(self.create_time)}
+        task: dict[str, Any] = {"startTime": format_time(self.create_time)}
         if state == ACTIVE:
             task["completeTime"] = format_time(self.complete_time)
         task["snapshots"] = self.snapshots(now, seed)
@@ -150,11 +154,11 @@ class TunedModel:
         body["tuningTask"] = task
         return body
 
-    def operation(self, version: str, now: float, seed: int) -> dict:
+    def operation(self, version: str, now: float, seed: int) -> dict[str, Any]:
         done = self.state(now) == ACTIVE
         completed = self.completed_steps(now)
         total = self.total_steps
-        op: dict = {
+        op: dict[str, Any] = {
             "name": f"{self.name}/operations/{self.operation_id}",
             "metadata": {
                 "@type": f"{TYPE_PREFIX}.{version}.CreateTunedModelMetadata",
@@ -191,7 +195,8 @@ def _slug(text: str) -> str:
 
 # -- validation ----------------------------------------------------------------------------------------
 
-def _positive_int(value, field_name: str, default: int) -> int:
+def _positive_int(value: int | None, field_name: str, default: int) -> int:
+    """`value` (an int32 field, as the schema normalized it) checked to be positive; None: the default."""
     if value is None:
         return default
     if value <= 0:
@@ -199,7 +204,7 @@ def _positive_int(value, field_name: str, default: int) -> int:
     return value
 
 
-def _sampling(body: dict, base: dict, defaults: dict | None = None) -> dict:
+def _sampling(body: dict[str, Any], base: dict[str, Any], defaults: dict[str, Any] | None = None) -> dict[str, Any]:
     """temperature / topP / topK from `body`, checked against the base model's ranges."""
     values = dict(defaults or {})
     max_temperature = base.get("maxTemperature") or 1.0
@@ -228,7 +233,7 @@ def _display_name(value: str) -> str:
     return value
 
 
-def _examples(task: dict) -> list[tuple[str, str]]:
+def _examples(task: dict[str, Any]) -> list[tuple[str, str]]:
     where = "tuningTask.trainingData.examples.examples"
     items = (((task.get("trainingData") or {}).get("examples") or {}).get("examples")) or []
     if not items:
@@ -245,12 +250,12 @@ def _examples(task: dict) -> list[tuple[str, str]]:
     return examples
 
 
-def _hyperparameters(task: dict) -> tuple[dict, int, int]:
+def _hyperparameters(task: dict[str, Any]) -> tuple[dict[str, Any], int, int]:
     where = "tuningTask.hyperparameters"
     given = task.get("hyperparameters") or {}
     epochs = _positive_int(given.get("epochCount"), f"{where}.epochCount", DEFAULT_EPOCHS)
     batch = _positive_int(given.get("batchSize"), f"{where}.batchSize", DEFAULT_BATCH_SIZE)
-    shown: dict = {"epochCount": epochs, "batchSize": batch}
+    shown: dict[str, Any] = {"epochCount": epochs, "batchSize": batch}
     if given.get("learningRateMultiplier") is not None:
         multiplier = given["learningRateMultiplier"]
         if multiplier <= 0:
@@ -278,7 +283,7 @@ def _parse_filter(raw: str | None) -> list[str]:
 # -- the backend ---------------------------------------------------------------------------------------
 
 class TunedModels:
-    def __init__(self, store) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self._models: dict[str, TunedModel] = {}
 
@@ -302,7 +307,7 @@ class TunedModels:
                                       f"Wait for the tuning operation to finish.")
         return record
 
-    def as_model(self, record: TunedModel) -> dict:
+    def as_model(self, record: TunedModel) -> dict[str, Any]:
         """A catalog-shaped model for generation: the base model under the tuned model's name."""
         base = self.store.models.find(record.base_model) or {}
         model = dict(base)
@@ -321,14 +326,17 @@ class TunedModels:
             if name not in self._models:
                 return name
 
-    def _source(self, identity: Identity, body: dict) -> tuple[dict, str | None]:
+    def _source(self, identity: Identity, body: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
         source = body.get("tunedModelSource")
         if source:
             parent = source.get("tunedModel")
             if not parent:
                 raise invalid_argument("tunedModelSource.tunedModel is required.", "tunedModelSource.tunedModel")
             record = self.usable(identity, parent)   # READER on an ACTIVE model
-            return self.store.models.find(record.base_model), record.name
+            base = self.store.models.find(record.base_model)
+            if base is None:   # the catalog changed since the source was tuned
+                raise not_found(f"The base model {record.base_model} of {record.name} is not in the catalog.")
+            return base, record.name
         name = body.get("baseModel")
         if not name:
             raise invalid_argument("baseModel is required: the model to tune, e.g. "
@@ -339,7 +347,8 @@ class TunedModels:
                                    f"not among its supportedGenerationMethods).", "baseModel")
         return base, None
 
-    def create(self, identity: Identity, body: dict, tuned_model_id: str | None, version: str) -> dict:
+    def create(self, identity: Identity, body: dict[str, Any], tuned_model_id: str | None,
+               version: str) -> dict[str, Any]:
         tuned_model_id = tuned_model_id or None   # an empty id is no id, as proto3 reads it
         if tuned_model_id is not None and not ID_PATTERN.match(tuned_model_id):
             raise invalid_argument(
@@ -383,10 +392,10 @@ class TunedModels:
         with self.store.lock:
             return sorted(self._models.values(), key=lambda r: (r.create_time, r.name))
 
-    def get(self, identity: Identity, name: str) -> dict:
+    def get(self, identity: Identity, name: str) -> dict[str, Any]:
         return self.fetch(identity, name).render(self.store.now(), self.store.seed)
 
-    def list(self, identity: Identity, size: int, token: str | None, filter_text: str | None) -> dict:
+    def list(self, identity: Identity, size: int, token: str | None, filter_text: str | None) -> dict[str, Any]:
         terms = _parse_filter(filter_text)
         now, seed = self.store.now(), self.store.seed
         chosen = []
@@ -403,27 +412,29 @@ class TunedModels:
                 continue
             chosen.append(record)
         page, following = paginate(chosen, size, token)
-        body: dict = {"tunedModels": [r.render(now, seed) for r in page]}
+        body: dict[str, Any] = {"tunedModels": [r.render(now, seed) for r in page]}
         if following:
             body["nextPageToken"] = following
         return body
 
-    def get_operation(self, identity: Identity, name: str, operation_id: str, version: str) -> dict:
+    def get_operation(self, identity: Identity, name: str, operation_id: str, version: str) -> dict[str, Any]:
         record = self.fetch(identity, name)
         if operation_id != record.operation_id:
             raise not_found(f"Operation {name}/operations/{operation_id} not found.")
         return record.operation(version, self.store.now(), self.store.seed)
 
-    def list_operations(self, identity: Identity, name: str, size: int, token: str | None, version: str) -> dict:
+    def list_operations(self, identity: Identity, name: str, size: int, token: str | None,
+                        version: str) -> dict[str, Any]:
         record = self.fetch(identity, name)
         page, following = paginate([record.operation(version, self.store.now(), self.store.seed)], size, token)
-        body: dict = {"operations": page}
+        body: dict[str, Any] = {"operations": page}
         if following:
             body["nextPageToken"] = following
         return body
 
     # -- change --------------------------------------------------------------------------------------
-    def patch(self, identity: Identity, name: str, body: dict, mask: list[str] | None) -> dict:
+    def patch(self, identity: Identity, name: str, body: dict[str, Any],
+              mask: Sequence[str] | None) -> dict[str, Any]:
         record = self.fetch(identity, name, WRITER)
         current = record.render(self.store.now(), self.store.seed)
         if mask is None:   # the SDK sends no updateMask: the fields given are the fields to change
@@ -460,6 +471,11 @@ class TunedModels:
             self.fetch(identity, name, OWNER)
             del self._models[name]
 
+    def forget(self, name: str) -> None:
+        """Remove the tuned model without a permission check (the control plane's delete)."""
+        with self.store.lock:
+            self._models.pop(name, None)
+
     def transfer_ownership(self, identity: Identity, name: str, email: str | None) -> None:
         if not isinstance(email, str) or not email.strip():
             raise invalid_argument("emailAddress is required: the e-mail of the new owner.", "emailAddress")
@@ -468,20 +484,20 @@ class TunedModels:
         record.update_time = self.store.now()
 
     # -- use -----------------------------------------------------------------------------------------
-    def override_for(self, record: TunedModel, prompt: str | None) -> dict | None:
+    def override_for(self, record: TunedModel, prompt: str | None) -> dict[str, Any] | None:
         if prompt is None:
             return None
         output = record.answer_for(prompt)
         return {"text": output} if output is not None else None
 
     # -- state export and import (persistence.py) ----------------------------------------------------
-    def export_state(self) -> dict:
+    def export_state(self) -> dict[str, Any]:
         """Every tuned model with its permissions (training state is computed from the clock)."""
         with self.store.lock:
             return {"tunedModels": [fields_of(r, examples=[list(e) for e in r.examples], acl=r.acl.export_state())
                                     for r in self._models.values()]}
 
-    def import_state(self, data: dict) -> None:
+    def import_state(self, data: dict[str, Any]) -> None:
         with self.store.lock:
             self._models = {}
             for item in data.get("tunedModels") or []:
@@ -490,7 +506,7 @@ class TunedModels:
                 self._models[record.name] = record
 
 
-def register(store) -> None:
+def register(store: Store) -> None:
     store.register("tuned_models", TunedModels(store))
 
 

@@ -17,17 +17,20 @@ goes to the files backend; any other scheme (http, gs, ...) or a malformed URL i
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 from urllib.parse import parse_qs, urlsplit
 
-from ..errors import invalid_argument, missing_resource, not_found
+from ..errors import invalid_argument, not_found
 from ..generation import media
 from ..generation.media import MediaInfo
 from ..generation.tokens import count_text
+
+if TYPE_CHECKING:
+    from ..auth import Identity
+    from ..store import Store
 
 FIELD = "fileData.fileUri"
 YOUTUBE_SECONDS = (30, 600)        # an unregistered YouTube video lasts this long, by its id
@@ -80,7 +83,7 @@ def youtube_id(uri: str) -> str | None:
     return candidate
 
 
-def check_url(uri: str, field: str = FIELD) -> str:
+def check_url(uri: object, field: str = FIELD) -> str:
     """The URL stripped; 400 naming `field` unless it is a well-formed https URL."""
     text = uri.strip() if isinstance(uri, str) else ""
     try:
@@ -120,7 +123,7 @@ class Registration:
     pages: int | None = None
     text: str | None = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"id": self.id, "url": self.url, "mimeType": self.mime_type}
         for key, value in (("durationSeconds", self.duration_seconds), ("pages", self.pages),
                            ("text", self.text), ("project", self.project)):
@@ -158,7 +161,7 @@ def _registration(item_id: str, item: Any) -> Registration:
 class UrlMedia:
     """The registered URLs (control plane and plugin) and what any URL holds."""
 
-    def __init__(self, store) -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
         self._items: dict[str, Registration] = {}
         self._next = 1
@@ -173,14 +176,14 @@ class UrlMedia:
         with self._lock:
             self._items.clear()
 
-    def add(self, item: dict) -> dict:
+    def add(self, item: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             registration = _registration(f"url-{self._next}", item)
             self._next += 1
             self._items[registration.id] = registration
             return registration.as_dict()
 
-    def list(self) -> list[dict]:
+    def list(self) -> list[dict[str, Any]]:
         with self._lock:
             return [item.as_dict() for item in self._items.values()]
 
@@ -189,11 +192,11 @@ class UrlMedia:
             if self._items.pop(item_id, None) is None:
                 raise not_found(f"Url {item_id} was not found.")
 
-    def export_state(self) -> dict:
+    def export_state(self) -> dict[str, Any]:
         with self._lock:
             return {"next": self._next, "urls": [item.as_dict() for item in self._items.values()]}
 
-    def import_state(self, data: dict) -> None:
+    def import_state(self, data: dict[str, Any]) -> None:
         items = {item["id"]: _registration(item["id"], item) for item in data.get("urls") or []}
         with self._lock:
             self._items, self._next = items, int(data.get("next") or 1)
@@ -238,7 +241,7 @@ def _info(mime: str, url: str, seconds: float | None, pages: int | None, text: s
 
 # -- the one resolver of fileData uris ---------------------------------------------------------------------
 
-def _mime_hints(bodies: Iterable[dict | None]) -> dict[str, str]:
+def _mime_hints(bodies: Iterable[dict[str, Any] | None]) -> dict[str, str]:
     """fileUri -> the mimeType its part gives, over the contents of the given request bodies."""
     hints: dict[str, str] = {}
     pending = [body for body in bodies if isinstance(body, dict)]
@@ -258,22 +261,16 @@ def _mime_hints(bodies: Iterable[dict | None]) -> dict[str, str]:
     return hints
 
 
-def resolver(store, identity, *bodies: dict | None) -> Callable[[str], MediaInfo]:
+def resolver(store: Store, identity: Identity, *bodies: dict[str, Any] | None) -> Callable[[str], MediaInfo]:
     """Resolves every `fileData.fileUri` of `bodies`: Files API uris through the files backend, URLs here."""
     hints = _mime_hints(bodies)
-    files = store.backends.get("files")
-    urls = store.backends.get("urls")
 
     def resolve(uri: str) -> MediaInfo:
         if is_files_uri(uri):
-            if files is None:
-                raise missing_resource("File", uri)
-            return files.media_info(identity, uri)
-        if urls is None:
-            raise invalid_argument(f"URLs are not served here: {uri[:200]}", FIELD)
-        return urls.media_info(identity.project, uri, hints.get(uri))
+            return store.files.media_info(identity, uri)
+        return store.urls.media_info(identity.project, uri, hints.get(uri))
     return resolve
 
 
-def register(store) -> None:
+def register(store: Store) -> None:
     store.register("urls", UrlMedia(store))

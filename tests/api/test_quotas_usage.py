@@ -363,7 +363,7 @@ def test_projects_are_apart_and_reset_clears(gemini_mock, http):
 
 def test_latency_does_not_touch_the_mock_clock(gemini_mock, client, http):
     http.post("/_mock/faults", json={"kind": "latency", "latencyMs": 200})
-    before = gemini_mock.store.clock._offset
+    before = gemini_mock.store.clock.offset
     start = time.monotonic()
     client.models.generate_content(model=MODEL, contents="hi")
-    assert time.monotonic() - start >= 0.2 and gemini_mock.store.clock._offset == before
+    assert time.monotonic() - start >= 0.2 and gemini_mock.store.clock.offset == before

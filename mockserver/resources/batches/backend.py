@@ -8,7 +8,7 @@ import os
 import shutil
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 
 from ... import inference
@@ -20,7 +20,14 @@ from ...schema import normalize
 from ...wire import int64, paginate
 from .job import (CANCELLED, DEFAULT_PAGE_SIZE, EMBED, EXPIRED, FAILED, GENERATE, INLINE_LIMIT,
                   INPUT_FILE_LIMIT, Job, KINDS, Kind, MAX_PAGE_SIZE, PENDING, RESULTS_MIME_TYPE, RUNNING,
-                  SUCCEEDED, TYPE_PREFIX, UPDATABLE, _dumps_line, _hours, scan_jsonl)
+                  SUCCEEDED, TYPE_PREFIX, UPDATABLE, jsonl_line, readable_duration, scan_jsonl)
+
+if TYPE_CHECKING:
+    from ...store import Store
+
+# A model look-up for one pass over a job: a request's model name (None: the job's) -> (the model, the tuned
+# model record or None)
+ResolveModel = Callable[[str | None], tuple[dict[str, Any], Any]]
 
 # -- the backend ----------------------------------------------------------------------------------------
 
@@ -45,7 +52,7 @@ class Batches:
     A missing, deleted or other project's job is the one 403 `missing_resource("Batch", name)`.
     """
 
-    def __init__(self, store) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self.lock = threading.RLock()
         self._jobs: dict[str, dict[str, Job]] = {}
@@ -90,12 +97,10 @@ class Batches:
         raise missing_resource("Batch", f"batches/{job_id}")
 
     # -- models ----------------------------------------------------------------------------------------
-    def _model(self, identity: Identity, name: str, method: str, version: str) -> tuple[dict, Any]:
+    def _model(self, identity: Identity, name: str, method: str, version: str) -> tuple[dict[str, Any], Any]:
         """(catalog-shaped model, tuned model record or None) for `name`, checked to offer `method`."""
         if name.startswith("tunedModels/"):
-            tuned = self.store.backends.get("tuned_models")
-            if tuned is None:
-                raise missing_resource("TunedModel", name)
+            tuned = self.store.tuned_models
             record = tuned.usable(identity, name)
             model = tuned.as_model(record)
             # a tuned model batches what it offers directly
@@ -109,8 +114,8 @@ class Batches:
         return self.store.models.get(name, method, version), None
 
     # -- create ----------------------------------------------------------------------------------------
-    def create(self, identity: Identity, model: str, body: dict, *, kind: str = "generate",
-               version: str = "v1beta", payload_bytes: int | None = None) -> dict:
+    def create(self, identity: Identity, model: str, body: dict[str, Any], *, kind: str = "generate",
+               version: str = "v1beta", payload_bytes: int | None = None) -> dict[str, Any]:
         spec = KINDS[kind]
         batch = self._read_create(spec, version, body)   # the body first, as the real front end does
         self._model(identity, model, spec.create_method, version)
@@ -148,9 +153,7 @@ class Batches:
                 job.inline, job.enqueued_tokens = requests, tokens
             return self._render(job, now)
         file_name = source["fileName"]
-        files = self.store.backends.get("files")
-        if files is None:
-            raise missing_resource("File", file_name)
+        files = self.store.files
         file = files.get_file(identity, file_name)     # 403 when missing or someone else's
         if int(file.get("sizeBytes") or 0) > self.input_file_limit:
             raise invalid_argument(
@@ -177,7 +180,7 @@ class Batches:
                      if self._state(job, now) in (PENDING, RUNNING)]
         self.limits.check(identity, model, tokens, in_flight)
 
-    def _new_job(self, identity: Identity, job_fields: dict, request_count: int) -> Job:
+    def _new_job(self, identity: Identity, job_fields: dict[str, Any], request_count: int) -> Job:
         project = identity.project
         jobs = self._jobs.setdefault(project, {})
         while True:
@@ -199,7 +202,7 @@ class Batches:
         except OSError:
             return source
 
-    def _read_create(self, spec: Kind, version: str, body: dict) -> dict:
+    def _read_create(self, spec: Kind, version: str, body: dict[str, Any]) -> dict[str, Any]:
         """The `batch` of a create body, camelCase, its requests normalised (a 400 names the field)."""
         if not isinstance(body, dict):
             raise invalid_argument("Invalid JSON payload received. The request body must be a JSON object.")
@@ -209,14 +212,14 @@ class Batches:
         return batch
 
     # -- reads -----------------------------------------------------------------------------------------
-    def get(self, identity: Identity, name: str) -> dict:
+    def get(self, identity: Identity, name: str) -> dict[str, Any]:
         with self.lock:
             job = self._job(identity, name)
             now = self.store.now()
             self._sync(job, now)
             return self._render(job, now)
 
-    def list(self, identity: Identity, page_size: int | None = None, page_token: str | None = None) -> dict:
+    def list(self, identity: Identity, page_size: int | None = None, page_token: str | None = None) -> dict[str, Any]:
         size = page_size or DEFAULT_PAGE_SIZE
         with self.lock:
             jobs = sorted(self._jobs.get(identity.project, {}).values(), key=lambda j: -j.seq)
@@ -255,8 +258,8 @@ class Batches:
             self._jobs[job.project].pop(job.id, None)
             self._discard(job)
 
-    def update(self, identity: Identity, name: str, body: dict, update_mask: list[str] | None = None, *,
-               kind: str = "generate", version: str = "v1beta") -> dict:
+    def update(self, identity: Identity, name: str, body: dict[str, Any], update_mask: Sequence[str] | None = None, *,
+               kind: str = "generate", version: str = "v1beta") -> dict[str, Any]:
         spec = KINDS[kind]
         if not isinstance(body, dict):
             raise invalid_argument("Invalid JSON payload received. The request body must be a JSON object.")
@@ -339,7 +342,7 @@ class Batches:
             self._close(job, EXPIRED, job.expires, keep=False, error={
                 "code": RPC_CODES["DEADLINE_EXCEEDED"],
                 "message": f"Batch {job.name} expired: it was pending or running for more than "
-                           f"{_hours(job.expiry_s)} and has no results. Submit it again, or split it into "
+                           f"{readable_duration(job.expiry_s)} and has no results. Submit it again, or split it into "
                            f"smaller batches."})
         elif state == FAILED:
             self._close(job, FAILED, job.finish, keep=False, error={
@@ -354,7 +357,7 @@ class Batches:
             else:
                 self._close(job, SUCCEEDED, job.finish, keep=True)
 
-    def _close(self, job: Job, state: str, end: float, *, keep: bool, error: dict | None = None) -> None:
+    def _close(self, job: Job, state: str, end: float, *, keep: bool, error: dict[str, Any] | None = None) -> None:
         """End the job in `state` at `end`, publishing the results computed so far when `keep`."""
         job.final, job.end_time = state, end
         if keep and job.processed:
@@ -393,6 +396,7 @@ class Batches:
                 job.results.append(entry)
             job.processed = target
             return
+        assert job.input_path is not None, "a job without inline requests has an input file"
         with open(job.input_path, "rb") as source, open(job.out_path, "ab") as out:
             source.seek(job.offset)
             while job.processed < target:
@@ -407,20 +411,20 @@ class Batches:
                 job.processed += 1
             job.offset = source.tell()
 
-    def _line(self, job: Job, raw: bytes, resolve) -> bytes:
+    def _line(self, job: Job, raw: bytes, resolve: ResolveModel) -> bytes:
         """The result line of one input line: `{"key", "response"}` or `{"key", "error"}` (no key when
         the line is a bare request)."""
         entry: dict[str, Any] = {}
         try:
             data = json.loads(raw)
-        except ValueError as error:
-            message = getattr(error, "msg", str(error))
-            column = getattr(error, "colno", None)
+        except ValueError as bad:
+            message = getattr(bad, "msg", str(bad))
+            column = getattr(bad, "colno", None)
             where = f" at column {column}" if column else ""
             job.failed += 1
             entry["error"] = {"code": RPC_CODES["INVALID_ARGUMENT"],
                               "message": f"Invalid JSON payload received on line {job.line_no}: {message}{where}."}
-            return _dumps_line(entry)
+            return jsonl_line(entry)
         request = data
         if isinstance(data, dict):
             job.parsed_any = True
@@ -433,19 +437,19 @@ class Batches:
                     entry["error"] = {"code": RPC_CODES["INVALID_ARGUMENT"],
                                       "message": f"Line {job.line_no} has no request: a line is "
                                                  f"{{\"key\": ..., \"request\": {{...}}}} or a bare request."}
-                    return _dumps_line(entry)
+                    return jsonl_line(entry)
         response, error = self._run(job, request, resolve, normalized=False)
         if error is None:
             entry["response"] = response
         else:
             entry["error"] = error
-        return _dumps_line(entry)
+        return jsonl_line(entry)
 
-    def _resolver(self, job: Job):
+    def _resolver(self, job: Job) -> ResolveModel:
         """A model look-up for the requests of one pass over `job` (each name looked up once)."""
         seen: dict[str, Any] = {}
 
-        def resolve(name: str | None):
+        def resolve(name: str | None) -> tuple[dict[str, Any], Any]:
             key = name or job.model
             found = seen.get(key)
             if found is None:
@@ -459,7 +463,8 @@ class Batches:
             return found
         return resolve
 
-    def _run(self, job: Job, request: Any, resolve, normalized: bool = True) -> tuple[dict | None, dict | None]:
+    def _run(self, job: Job, request: Any, resolve: ResolveModel,
+             normalized: bool = True) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         """(response, None) or (None, error status) of one request, as a direct call would answer it."""
         try:
             if not normalized:
@@ -479,7 +484,7 @@ class Batches:
         return response, None
 
     # -- rendering -------------------------------------------------------------------------------------
-    def _resource(self, job: Job, now: float, *, typed: bool = False) -> dict:
+    def _resource(self, job: Job, now: float, *, typed: bool = False) -> dict[str, Any]:
         """The GenerateContentBatch / EmbedContentBatch (with `@type` when it is Operation.metadata)."""
         body: dict[str, Any] = {}
         if typed:
@@ -518,7 +523,7 @@ class Batches:
         body["name"] = job.name
         return body
 
-    def _render(self, job: Job, now: float) -> dict:
+    def _render(self, job: Job, now: float) -> dict[str, Any]:
         """The Operation: `metadata` for the SDKs, `done` and `response` / `error` for REST users.
 
         `done` is written even while false (proto3 JSON would leave it out): the Batch API guide's own
@@ -533,23 +538,23 @@ class Batches:
         return operation
 
     # -- state export and import (persistence.py) ----------------------------------------------------
-    def export_state(self) -> dict:
+    def export_state(self) -> dict[str, Any]:
         """Every job with its progress; a running file job's input and results so far by reference."""
         with self.lock:
             jobs = sorted((job for jobs in self._jobs.values() for job in jobs.values()), key=lambda j: j.seq)
             return {"seq": self._seq, "jobs": [self._export_job(job) for job in jobs]}
 
-    def _export_job(self, job: Job) -> dict:
-        working = job.work_dir is not None and not job.final
-        out = job.out_path if working and job.out_path.exists() else None
+    def _export_job(self, job: Job) -> dict[str, Any]:
+        work_dir = None if job.final else job.work_dir   # kept while the job still works
+        out = job.out_path if work_dir is not None and job.out_path.exists() else None
         return fields_of(
             job, identity=job.identity.stored(), kind=job.kind.name, results=list(job.results),
-            input_path=self.store.blob_ref(job.input_path) if working and job.input_path else None,
-            work_dir=self.store.blob_ref(job.work_dir)["$blob"] if working else None,
+            input_path=self.store.blob_ref(job.input_path) if work_dir is not None and job.input_path else None,
+            work_dir=self.store.blob_ref(work_dir)["$blob"] if work_dir is not None else None,
             out=self.store.blob_ref(out) if out is not None else None,
             out_size=out.stat().st_size if out is not None else 0)
 
-    def import_state(self, data: dict) -> None:
+    def import_state(self, data: dict[str, Any]) -> None:
         """Replace every job by those of `data`. A running job's partial results are cut back to what
         the snapshot counted (lines written after it are computed again, identically)."""
         with self.lock:
@@ -574,5 +579,5 @@ class Batches:
             self._seq = int(data.get("seq") or 0)
 
 
-def register(store) -> None:
+def register(store: Store) -> None:
     store.register("batches", Batches(store))

@@ -50,7 +50,7 @@ KINDS = {GENERATE.name: GENERATE, EMBED.name: EMBED}
 _LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
 
 
-def _dumps_line(data: Any) -> bytes:
+def jsonl_line(data: Any) -> bytes:
     """One JSONL line (compact, UTF-8)."""
     return _LINE_ENCODER.encode(data).encode() + b"\n"
 
@@ -67,14 +67,14 @@ class Job:
     model: str                    # models/... or tunedModels/...
     display_name: str
     priority: int
-    webhook: dict | None
+    webhook: dict[str, Any] | None
     created: float
     pending_s: float
     running_s: float
     expiry_s: float
     request_count: int
     seq: int
-    inline: list[dict] | None = None      # [{"request": {...}, "metadata"?: {...}}], normalised
+    inline: list[dict[str, Any]] | None = None   # [{"request": {...}, "metadata"?: {...}}], normalised
     file_name: str | None = None          # files/... (file input)
     input_path: Path | None = None        # its bytes (a hard link taken at creation, when possible)
     work_dir: Path | None = None
@@ -84,7 +84,7 @@ class Job:
     processed: int = 0
     succeeded: int = 0
     failed: int = 0
-    results: list[dict] = field(default_factory=list)   # inline results so far
+    results: list[dict[str, Any]] = field(default_factory=list)   # inline results so far
     offset: int = 0                        # file input: bytes read so far
     line_no: int = 0                       # file input: physical lines read so far
     parsed_any: bool = False               # file input: some line was a JSON object
@@ -93,8 +93,8 @@ class Job:
     # outcome
     final: str | None = None
     end_time: float | None = None
-    output: dict | None = None
-    error: dict | None = None
+    output: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
 
     @property
     def name(self) -> str:
@@ -142,10 +142,12 @@ class Job:
 
     @property
     def out_path(self) -> Path:
+        assert self.work_dir is not None, "only a job with an input file has a work dir"
         return self.work_dir / "responses.jsonl"
 
 
-def _hours(seconds: float) -> str:
+def readable_duration(seconds: float) -> str:
+    """`seconds` in an error message: in hours from an hour on."""
     return f"{seconds / 3600:g} hours" if seconds >= 3600 else f"{seconds:g} seconds"
 
 

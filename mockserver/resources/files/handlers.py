@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Iterator
+from typing import Any, BinaryIO, Iterator
 
 from starlette.responses import Response, StreamingResponse
 
@@ -12,7 +12,7 @@ from ...routing import route
 from ...wire import page_size, paginate
 
 from .records import FileRecord
-from .upload import header, _metadata, base_url, upload_files
+from .upload import base_url, file_metadata, header, upload_files
 
 
 async def create_file(ctx: Context) -> Response:
@@ -20,7 +20,7 @@ async def create_file(ctx: Context) -> Response:
     if header(ctx, "x-goog-upload-protocol") or ctx.query("upload_id"):
         return await upload_files(ctx)
     ctx.identity
-    metadata = await _metadata(ctx, await ctx.body())
+    metadata = await file_metadata(ctx, await ctx.body())
     return json_response({"file": ctx.store.files.create_empty(ctx.identity, metadata, base_url(ctx))})
 
 
@@ -42,7 +42,7 @@ async def delete_file(ctx: Context) -> Response:
     return json_response({})
 
 
-def _read_pieces(handle) -> Iterator[bytes]:
+def _read_pieces(handle: BinaryIO) -> Iterator[bytes]:
     try:
         while block := handle.read(1 << 20):
             yield block

@@ -11,7 +11,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator, Protocol
 
 
 from ...auth import Identity
@@ -29,7 +29,8 @@ DISPLAY_NAME_LIMIT = 512
 PUBLIC_HOST = "https://generativelanguage.googleapis.com"
 
 _NAME_RE = re.compile(r"files/([a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?)\Z")
-_URI_RE = re.compile(r"(?:^|/)files/([a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?)/?\Z")
+# A File's uri or name (`<base>/{version}/files/{id}`, `files/{id}`); the id is the group
+FILE_URI_RE = re.compile(r"(?:^|/)files/([a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?)/?\Z")
 
 
 # -- records ----------------------------------------------------------------------------------------
@@ -83,14 +84,22 @@ class Upload:
     file_hint: str | None = None   # X-Goog-Upload-File-Name
     chunk_mime: str | None = None  # Content-Type of the first chunk (the last resort for mimeType)
     received: int = 0
-    hasher: Any = field(default_factory=hashlib.sha256)
+    hasher: Hasher = field(default_factory=hashlib.sha256)
     busy: bool = False
     file_name: str | None = None   # set once finalised
-    finish: Any = None             # an upload to another resource: called with the upload at finalize, its JSON answer
+    # an upload to another resource: called with the upload at finalize, its JSON answer
+    finish: Callable[[Upload], dict[str, Any]] | None = None
 
     @property
     def project(self) -> str:
         return self.identity.project
+
+
+class Hasher(Protocol):
+    """What an upload's bytes are fed to (a hashlib object)."""
+    def update(self, data: bytes, /) -> None: ...
+
+    def hexdigest(self) -> str: ...
 
 
 class Receiver:
@@ -100,7 +109,7 @@ class Receiver:
     per-file limit or the project's limit. `close()` must follow (the handlers use `with`).
     """
 
-    def __init__(self, path: Path, hasher, received: int, *, declared: int | None, limits: "Limits | None" = None,
+    def __init__(self, path: Path, hasher: Hasher, received: int, *, declared: int | None, limits: Limits | None = None,
                  max_file: int | None = None, project_room: int | None = None) -> None:
         """`limits` from `FileStore.limits(project)`; or, equivalently, `max_file` and `project_room`
         (the two values a `Limits` unpacks to)."""
@@ -147,7 +156,7 @@ class Receiver:
     def __enter__(self) -> "Receiver":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
@@ -158,7 +167,7 @@ class Limits:
     max_project: int
     used: int   # bytes of the project's other files and unfinished uploads
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         """Unpacks as (max bytes per file, bytes of room left in the project)."""
         return iter((self.max_file, self.max_project - self.used))
 
@@ -180,7 +189,8 @@ def sha256_hash(hex_digest: str) -> str:
     return base64.b64encode(hex_digest.encode()).decode()
 
 
-def _project(owner: Identity | str) -> str:
+def project_of(owner: Identity | str) -> str:
+    """The project of a caller, or a project given by name (for the server's own files)."""
     return owner if isinstance(owner, str) else owner.project
 
 
@@ -205,7 +215,7 @@ def parse_name(name: str) -> str:
     return name[len("files/"):] if name.startswith("files/") else name
 
 
-def check_new_name(name: Any) -> str:
+def check_new_name(name: object) -> str:
     """A client-chosen File name: `files/` + 1-40 of [a-z0-9-], not starting or ending with '-'."""
     if not isinstance(name, str) or not name:
         raise invalid_argument("file.name must be a string such as 'files/my-file-1'.", "file.name")

@@ -7,7 +7,7 @@ import os
 import shutil
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 
@@ -18,9 +18,12 @@ from ...integrity import TOMBSTONE, VerifiedBytes
 from ...persistence import build, fields_of
 from ...wire import format_duration
 
-from .records import (ACTIVE, DISPLAY_NAME_LIMIT, FAILED, FileRecord, GENERATED, Limits, PROCESSING,
-    PUBLIC_HOST, Receiver, TEXT_COUNT_LIMIT, UPLOADED, Upload, _URI_RE, _project, remove_quietly, check_new_name,
-    new_upload_id, parse_name, resolve_mime, sha256_hash, upload_error)
+from .records import (ACTIVE, DISPLAY_NAME_LIMIT, FAILED, FILE_URI_RE, FileRecord, GENERATED, Limits, PROCESSING,
+    PUBLIC_HOST, Receiver, TEXT_COUNT_LIMIT, UPLOADED, Upload, check_new_name, new_upload_id, parse_name, project_of,
+    remove_quietly, resolve_mime, sha256_hash, upload_error)
+
+if TYPE_CHECKING:
+    from ...store import Store
 
 # -- backend ----------------------------------------------------------------------------------------
 
@@ -46,7 +49,7 @@ class FileStore:
     the file was uploaded through, else the last address a request reached).
     """
 
-    def __init__(self, store) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self.lock = threading.RLock()
         self._files: dict[str, dict[str, FileRecord]] = {}
@@ -59,8 +62,9 @@ class FileStore:
 
     # -- config and dirs ---------------------------------------------------------------------------
     @property
-    def config(self) -> dict:
-        return self.store.config["files"]
+    def config(self) -> dict[str, Any]:
+        config: dict[str, Any] = self.store.config["files"]
+        return config
 
     def _dir(self, project: str, kind: str) -> Path:
         with self.lock:
@@ -84,7 +88,7 @@ class FileStore:
     def state(self, record: FileRecord, now: float | None = None) -> str:
         return record.timeline().state_at(self.store.now() if now is None else now)
 
-    def render(self, record: FileRecord, base_url: str | None = None) -> dict:
+    def render(self, record: FileRecord, base_url: str | None = None) -> dict[str, Any]:
         """The File resource as the wire shows it."""
         now = self.store.now()
         state = self.state(record, now)
@@ -157,7 +161,7 @@ class FileStore:
 
     def _record(self, owner: Identity | str, name: str) -> FileRecord:
         """The live record of `name` in the caller's project, or the one 403 for every other case."""
-        project = _project(owner)
+        project = project_of(owner)
         file_id = parse_name(name)
         shown = f"files/{file_id}"
         with self.lock:
@@ -179,7 +183,7 @@ class FileStore:
         return total
 
     # -- public API ----------------------------------------------------------------------------------
-    def get_file(self, identity: Identity | str, name: str, base_url: str | None = None) -> dict:
+    def get_file(self, identity: Identity | str, name: str, base_url: str | None = None) -> dict[str, Any]:
         """The File JSON of `name` (`files/{id}` or `{id}`); 403 missing_resource otherwise."""
         return self.render(self._record(identity, name), base_url)
 
@@ -206,9 +210,9 @@ class FileStore:
                 f"and uploaded files cannot be downloaded.", field)
         return self._checked(record)
 
-    def list_files(self, project: Identity | str, base_url: str | None = None) -> list[dict]:
+    def list_files(self, project: Identity | str, base_url: str | None = None) -> list[dict[str, Any]]:
         """The project's live files as File JSON, newest first (expired ones are removed)."""
-        project = _project(project)
+        project = project_of(project)
         self._purge_uploads()
         self._purge_project(project)
         with self.lock:
@@ -223,7 +227,7 @@ class FileStore:
         """The prompt cost of a `fileData.fileUri`: `<any base>/{version}/files/{id}` or `files/{id}`."""
         text = (uri or "").strip()
         path = urlsplit(text).path if "://" in text else text
-        match = _URI_RE.search(path)
+        match = FILE_URI_RE.search(path)
         if not match:
             raise invalid_argument(f"Invalid or unsupported file uri: {uri}", "fileData.fileUri")
         record = self._checked(self._record(identity, match.group(1)))
@@ -242,7 +246,7 @@ class FileStore:
 
     def create_generated(self, project: Identity | str, display_name: str, mime_type: str,
                          source_path: Path | None = None, data: bytes | None = None,
-                         *, base_url: str | None = None) -> dict:
+                         *, base_url: str | None = None) -> dict[str, Any]:
         """A file the server made (e.g. batch results): ACTIVE at once, source GENERATED, downloadable.
 
         Its bytes are `data`, or a copy of the file at `source_path` (copied in pieces). Returns the File
@@ -250,7 +254,7 @@ class FileStore:
         """
         if (source_path is None) == (data is None):
             raise ValueError("create_generated needs exactly one of source_path and data")
-        project = _project(project)
+        project = project_of(project)
         file_id = self._new_file_id(project)
         part = self._dir(project, "uploads") / f"{file_id}.generated"
         hasher = hashlib.sha256()
@@ -258,7 +262,7 @@ class FileStore:
             if data is not None:
                 out.write(data)
                 hasher.update(data)
-            else:
+            elif source_path is not None:
                 with open(source_path, "rb") as source:
                     while block := source.read(1 << 20):
                         out.write(block)
@@ -337,7 +341,7 @@ class FileStore:
         self.store.changed(target)   # the record and its bytes are made durable before the answer
         return record
 
-    def create_empty(self, identity: Identity, metadata: dict, base_url: str) -> dict:
+    def create_empty(self, identity: Identity, metadata: dict[str, Any], base_url: str) -> dict[str, Any]:
         """`POST /{version}/files` with metadata only: a File with no bytes."""
         meta = self.check_metadata(metadata)
         project = identity.project
@@ -353,7 +357,7 @@ class FileStore:
         return self.render(record, base_url)
 
     # -- uploads -------------------------------------------------------------------------------------
-    def check_metadata(self, metadata: dict) -> dict:
+    def check_metadata(self, metadata: dict[str, Any]) -> dict[str, Any]:
         """name / displayName / mimeType / sizeBytes of a normalised File, checked."""
         name = metadata.get("name")
         name = check_new_name(name) if name else None
@@ -372,8 +376,8 @@ class FileStore:
         return Limits(int(self.config["maxFileBytes"]), int(self.config["maxProjectBytes"]),
                       self.usage(project, excluding=excluding))
 
-    def start_upload(self, identity: Identity, metadata: dict, *, declared: int | None, header_mime: str | None,
-                     file_hint: str | None, base_url: str) -> Upload:
+    def start_upload(self, identity: Identity, metadata: dict[str, Any], *, declared: int | None,
+                     header_mime: str | None, file_hint: str | None, base_url: str) -> Upload:
         """A new resumable upload; the declared size is checked against the limits here already."""
         self._purge_uploads()
         meta = self.check_metadata(metadata)
@@ -462,7 +466,7 @@ class FileStore:
         if upload.file_name is None:
             remove_quietly(upload.path)
 
-    def finalize_upload(self, upload: Upload) -> dict:
+    def finalize_upload(self, upload: Upload) -> dict[str, Any]:
         """Turn a complete upload into a File (JSON). The upload must be claimed (busy) by the caller;
         it is released here."""
         try:
@@ -490,9 +494,10 @@ class FileStore:
         finally:
             upload.busy = False
 
-    def finish_upload(self, upload: Upload) -> dict:
+    def finish_upload(self, upload: Upload) -> dict[str, Any]:
         """Hand a complete upload to its `finish` (an upload to another resource, e.g. a File Search store);
         its answer is the final JSON. The upload must be claimed (busy) by the caller; it is released here."""
+        assert upload.finish is not None, "only an upload to another resource has a finish"
         try:
             if upload.declared is not None and upload.received != upload.declared:
                 raise upload_error(invalid_argument(
@@ -513,8 +518,8 @@ class FileStore:
         finally:
             upload.busy = False
 
-    def store_bytes(self, identity: Identity, metadata: dict, part: Path, *, size: int, sha256_hex: str,
-                    mime_type: str | None, base_url: str) -> dict:
+    def store_bytes(self, identity: Identity, metadata: dict[str, Any], part: Path, *, size: int, sha256_hex: str,
+                    mime_type: str | None, base_url: str) -> dict[str, Any]:
         """A File from bytes already received at `part` (the multipart and raw media uploads)."""
         meta = self.check_metadata(metadata)
         project = identity.project
@@ -535,7 +540,7 @@ class FileStore:
         return path
 
     # -- state export and import (persistence.py) ----------------------------------------------------
-    def export_state(self) -> dict:
+    def export_state(self) -> dict[str, Any]:
         """Every project's files, bytes by reference. Uploads not yet finalized are not kept."""
         with self.lock:
             records = sorted((r for files in self._files.values() for r in files.values()), key=lambda r: r.seq)
@@ -543,7 +548,7 @@ class FileStore:
                 fields_of(r, path=self.store.blob_ref(r.path),
                           info=fields_of(r.info) if r.info is not None else None) for r in records]}
 
-    def import_state(self, data: dict) -> None:
+    def import_state(self, data: dict[str, Any]) -> None:
         """Replace every record by those of `data`. A record whose bytes are gone because a delete was
         under way when the server stopped (its bytes renamed to a tombstone) is left out quietly; one
         whose bytes are missing or of another size is left out and named in `import_problems`."""
@@ -571,5 +576,5 @@ class FileStore:
             self.last_base_url = data.get("lastBaseUrl")
 
 
-def register(store) -> None:
+def register(store: Store) -> None:
     store.register("files", FileStore(store))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+from typing import Any, AsyncIterator
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
@@ -67,7 +68,7 @@ async def drain(ctx: Context) -> None:
 HASH_BATCH = 2 * 1024 * 1024
 
 
-async def pump(pieces, receiver: Receiver) -> None:
+async def pump(pieces: AsyncIterator[bytes], receiver: Receiver) -> None:
     """Stream `pieces` (an async iterator of bytes) into `receiver`, as they arrive.
 
     Each piece (a few hundred KiB from the server's socket reads) is checked and appended at once (the
@@ -101,7 +102,8 @@ def disconnected() -> Response:
     return json_response(ApiError(499, "CANCELLED", "The client closed the connection.").envelope(), 499)
 
 
-async def _metadata(ctx: Context, raw: bytes) -> dict:
+async def file_metadata(ctx: Context, raw: bytes) -> dict[str, Any]:
+    """The `file` of a CreateFileRequest body (metadata of an upload or a metadata-only create)."""
     data = parse_json(raw)
     if not isinstance(data, dict):
         raise invalid_argument("Invalid JSON payload received. The request body must be a JSON object.")
@@ -133,7 +135,7 @@ async def _start(ctx: Context) -> Response:
         await drain(ctx)
         raise invalid_argument(f"A resumable upload begins with X-Goog-Upload-Command: start, not {command!r}.",
                                "X-Goog-Upload-Command")
-    metadata = await _metadata(ctx, await ctx.body())
+    metadata = await file_metadata(ctx, await ctx.body())
     base = base_url(ctx)
     upload = ctx.store.files.start_upload(
         ctx.identity, metadata, declared=int_header(ctx, "x-goog-upload-header-content-length"),
@@ -247,7 +249,8 @@ def _query_answer(files: FileStore, upload: Upload) -> Response:
     return json_response({"file": file}, headers=_upload_headers("final", **headers))
 
 
-async def _one_shot(ctx: Context, metadata: dict, pieces, mime_type: str | None) -> Response:
+async def _one_shot(ctx: Context, metadata: dict[str, Any], pieces: AsyncIterator[bytes],
+                    mime_type: str | None) -> Response:
     """Receive `pieces` (an async iterator of bytes) into a new file described by `metadata`."""
     files: FileStore = ctx.store.files
     meta = files.check_metadata(metadata)
@@ -302,19 +305,19 @@ async def _multipart(ctx: Context) -> Response:
         delimiter = b"\r\n--" + boundary
         first_body = await parts.until(delimiter, limit)
         if "json" in first.get("content-type", "application/json").lower():
-            metadata = await _metadata(ctx, first_body)
+            metadata = await file_metadata(ctx, first_body)
             closing = await parts.until(b"\r\n", MultipartReader.HEADER_LIMIT)
             if closing.startswith(b"--"):
                 raise invalid_argument("A multipart upload needs a media part after the metadata part.")
             media_headers = part_headers(await parts.until(b"\r\n\r\n", MultipartReader.HEADER_LIMIT))
 
-            async def media_pieces():
+            async def media_pieces() -> AsyncIterator[bytes]:
                 async for piece in parts.pieces_until(delimiter):
                     yield piece
         else:  # a media part alone
             metadata, media_headers = {}, first
 
-            async def media_pieces():
+            async def media_pieces() -> AsyncIterator[bytes]:
                 yield first_body
     except ApiError:
         await drain(ctx)

@@ -3,18 +3,23 @@ rules, convert.py the wire format <-> engine mapping, events.py the streamed eve
 agents.py the HTTP skins)."""
 from __future__ import annotations
 
-from ...routing import GENERATE, route
+from typing import TYPE_CHECKING, Any
+
+from ...routing import GENERATE, Handler, Route, route
 from . import agents, handlers, webhooks
 from .backend import Interactions
 
+if TYPE_CHECKING:
+    from ...store import Store
 
-def register(store) -> None:
+
+def register(store: Store) -> None:
     store.register("interactions", Interactions(store))
     store.register("agents", agents.Agents(store))
     store.register("webhooks", webhooks.Webhooks(store))
 
 
-def _route(method: str, template: str, handler, **options):
+def _route(method: str, template: str, handler: Handler, **options: Any) -> Route:
     return route(method, template, handler, render_error=handlers.error_response, **options)
 
 

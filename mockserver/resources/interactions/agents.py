@@ -13,6 +13,7 @@ own system instruction.
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 
@@ -21,6 +22,9 @@ from ...auth import Identity
 from ...errors import ApiError, invalid_argument
 from ...http import Context, dumps, json_response, parse_json
 from . import convert
+
+if TYPE_CHECKING:
+    from ...store import Store
 
 # The catalog model the Deep Research agents run on (the agent page: built on Gemini 3 Pro).
 BACKING_MODEL = "gemini-3.1-pro-preview"
@@ -41,21 +45,21 @@ def missing(agent_id: str) -> ApiError:
 class Agents:
     """The built-in agents and each project's created ones. Registered as `store.agents`."""
 
-    def __init__(self, store) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self.lock = threading.Lock()
-        self._created: dict[str, dict[str, dict]] = {}
+        self._created: dict[str, dict[str, dict[str, Any]]] = {}
 
     def reset(self) -> None:
         with self.lock:
             self._created.clear()
 
-    def list(self, project: str) -> list[dict]:
+    def list(self, project: str) -> list[dict[str, Any]]:
         built_in = [{"id": agent_id, "description": text} for agent_id, text in DEEP_RESEARCH.items()]
         with self.lock:
             return built_in + [dict(a) for a in self._created.get(project, {}).values()]
 
-    def get(self, project: str, agent_id: str) -> dict:
+    def get(self, project: str, agent_id: str) -> dict[str, Any]:
         if agent_id in DEEP_RESEARCH:
             return {"id": agent_id, "description": DEEP_RESEARCH[agent_id]}
         with self.lock:
@@ -64,7 +68,7 @@ class Agents:
             raise missing(agent_id)
         return dict(agent)
 
-    def create(self, project: str, body: dict) -> dict:
+    def create(self, project: str, body: dict[str, Any]) -> dict[str, Any]:
         base = body.get("base_agent")
         if base not in DEEP_RESEARCH:
             raise invalid_argument(f"base_agent must be one of {', '.join(DEEP_RESEARCH)}, got {base!r}.",
@@ -89,22 +93,23 @@ class Agents:
             raise missing(agent_id)
         self.store.changed()
 
-    def export_state(self) -> dict:
+    def export_state(self) -> dict[str, Any]:
         with self.lock:
             return {"created": {p: list(group.values()) for p, group in self._created.items()}}
 
-    def import_state(self, data: dict) -> None:
+    def import_state(self, data: dict[str, Any]) -> None:
         with self.lock:
             self._created = {p: {a["id"]: a for a in agents} for p, agents in (data.get("created") or {}).items()}
 
 
-def run(store, identity: Identity, body: dict, contents: list[dict]) -> tuple[list[dict], dict, list[dict], float]:
+def run(store: Store, identity: Identity, body: dict[str, Any], contents: list[dict[str, Any]]
+        ) -> tuple[list[dict[str, Any]], dict[str, Any], list[dict[str, Any]], float]:
     """One agent run for Interactions.create: its steps, usage, conversation and duration."""
     agent = store.agents.get(identity.project, str(body["agent"]))
     if not body.get("background"):
         raise invalid_argument("Agent interactions run in the background: set background=true.", "background")
-    request: dict = {"contents": contents, "tools": [{"googleSearch": {}}, {"urlContext": {}}],
-                     "generationConfig": {"thinkingConfig": {"includeThoughts": True}}}
+    request: dict[str, Any] = {"contents": contents, "tools": [{"googleSearch": {}}, {"urlContext": {}}],
+                               "generationConfig": {"thinkingConfig": {"includeThoughts": True}}}
     system = agent.get("system_instruction") or body.get("system_instruction")
     if system:
         request["systemInstruction"] = {"parts": [{"text": str(system)}]}

@@ -19,13 +19,16 @@ from __future__ import annotations
 import copy
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ... import inference
 from ...auth import Identity
 from ...errors import ApiError, invalid_argument
 from ...timeline import Timeline, Transition
 from . import agents, convert
+
+if TYPE_CHECKING:
+    from ...store import Store
 
 IN_PROGRESS, CANCELLED = "in_progress", "cancelled"
 FINAL = ("completed", "requires_action", "failed", "cancelled", "incomplete")
@@ -59,28 +62,21 @@ def error_code(error: ApiError) -> str:
     return CODES.get(error.code, "internal_error" if error.code >= 500 else "invalid_request")
 
 
-def file_search_unavailable(tool: dict, where: str) -> dict:
-    """The seam for the `file_search` tool: retrieval from File Search stores is another backend's. Until one
-    is registered as `store.file_search_stores` with `interaction_tool(tool, where)`, the tool is refused."""
-    raise invalid_argument(f"{where}: the file_search tool needs File Search stores, which this emulator does "
-                           f"not provide yet.", f"{where}.type")
-
-
 @dataclass
 class Interaction:
     id: str
     project: str
     created: float
-    request: dict                       # the create body as given (echoed fields, input)
-    input_steps: list[dict]             # the user_input step(s) of the timeline
-    steps: list[dict]                   # the output steps
-    usage: dict
+    request: dict[str, Any]             # the create body as given (echoed fields, input)
+    input_steps: list[dict[str, Any]]   # the user_input step(s) of the timeline
+    steps: list[dict[str, Any]]         # the output steps
+    usage: dict[str, Any]
     outcome: str                        # completed | requires_action | failed
-    contents: list[dict]                # the whole conversation after this turn (for the next one)
+    contents: list[dict[str, Any]]      # the whole conversation after this turn (for the next one)
     done_time: float                    # when the outcome shows (== created for a foreground run)
     stored: bool = True
     cancelled_at: float | None = None
-    error: dict | None = None           # a failed run: {"code": <HTTP code>, "message"}
+    error: dict[str, Any] | None = None           # a failed run: {"code": <HTTP code>, "message"}
 
     @property
     def background(self) -> bool:
@@ -101,7 +97,7 @@ class Interaction:
         return self.created if self.status(now) == IN_PROGRESS else self.done_time
 
 
-def _input_steps(raw: Any) -> list[dict]:
+def _input_steps(raw: Any) -> list[dict[str, Any]]:
     """The input as timeline steps: the user's content as `user_input`, function results as they came."""
     if isinstance(raw, list) and raw and all(isinstance(i, dict) and i.get("type") in (
             "user_input", "model_output", "function_call", "function_result", "thought") for i in raw):
@@ -115,7 +111,7 @@ def _input_steps(raw: Any) -> list[dict]:
 class Interactions:
     """Every project's interactions. Registered as `store.interactions`."""
 
-    def __init__(self, store) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self.lock = threading.Lock()
         self._items: dict[str, dict[str, Interaction]] = {}
@@ -143,7 +139,7 @@ class Interactions:
             return list(self._items)
 
     # -- writing ------------------------------------------------------------------------------------
-    def create(self, identity: Identity, body: dict) -> Interaction:
+    def create(self, identity: Identity, body: dict[str, Any]) -> Interaction:
         """Run one interaction, on a model or (agents.py) an agent."""
         model_name, agent = body.get("model"), body.get("agent")
         if model_name and agent:
@@ -186,7 +182,7 @@ class Interactions:
             self.store.changed()
         return record
 
-    def _history(self, project: str, previous_id: Any) -> list[dict]:
+    def _history(self, project: str, previous_id: Any) -> list[dict[str, Any]]:
         if previous_id in (None, ""):
             return []
         if not isinstance(previous_id, str):
@@ -198,15 +194,13 @@ class Interactions:
                                    f"from a completed one.", "previous_interaction_id")
         return copy.deepcopy(previous.contents)
 
-    def _run_model(self, identity: Identity, body: dict, history: list[dict],
-                   added: list[dict]) -> tuple[list[dict], dict, list[dict]]:
+    def _run_model(self, identity: Identity, body: dict[str, Any], history: list[dict[str, Any]],
+                   added: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any], list[dict[str, Any]]]:
         name = str(body["model"])
         model = self.store.models.get(name.removeprefix("models/"), "generateContent", "v1beta")
-        file_search = getattr(self.store.backends.get("file_search_stores"), "interaction_tool",
-                              file_search_unavailable)
-        tools, _ = convert.tools_for(body.get("tools"), file_search)
+        tools, _ = convert.tools_for(body.get("tools"), self.store.file_search_stores.interaction_tool)
         config, tool_config = convert.generation_config(body)
-        request: dict = {"contents": history + added}
+        request: dict[str, Any] = {"contents": history + added}
         system = body.get("system_instruction")
         if system:
             if not isinstance(system, str):
@@ -242,11 +236,11 @@ class Interactions:
         self.store.changed()
 
     # -- export and import ----------------------------------------------------------------------------
-    def export_state(self) -> dict:
+    def export_state(self) -> dict[str, Any]:
         with self.lock:
             return {"interactions": [dict(r.__dict__) for group in self._items.values() for r in group.values()]}
 
-    def import_state(self, data: dict) -> None:
+    def import_state(self, data: dict[str, Any]) -> None:
         items: dict[str, dict[str, Interaction]] = {}
         for raw in data.get("interactions") or ():
             record = Interaction(**raw)
@@ -257,14 +251,14 @@ class Interactions:
 
 # -- the wire view ------------------------------------------------------------------------------------
 
-def view(store, record: Interaction, *, timeline: bool, include_input: bool = False,
-         steps: bool = True) -> dict:
+def view(store: Store, record: Interaction, *, timeline: bool, include_input: bool = False,
+         steps: bool = True) -> dict[str, Any]:
     """The Interaction resource as the API answers it. `timeline`: the input steps first (GET); else the
     output steps only (POST). `steps=False`: no steps (the stream's created / completed events)."""
     now = store.now()
     status = record.status(now)
     body = record.request
-    out: dict = {"id": record.id, "status": status}
+    out: dict[str, Any] = {"id": record.id, "status": status}
     if body.get("agent"):
         out["agent"] = body["agent"]
     else:
@@ -290,11 +284,11 @@ def view(store, record: Interaction, *, timeline: bool, include_input: bool = Fa
 LEGACY_REVISION_BEFORE = "2026-05-20"
 
 
-def legacy(out: dict) -> dict:
+def legacy(out: dict[str, Any]) -> dict[str, Any]:
     """The schema before the 2026-05-20 revision (`Api-Revision: 2026-05-07`, accepted until the old schema's
     removal): a flat `outputs` list of content and calls instead of `steps`
     (ai.google.dev/gemini-api/docs/interactions-breaking-changes-may-2026)."""
-    outputs: list[dict] = []
+    outputs: list[dict[str, Any]] = []
     for step in out.pop("steps", []):
         if step["type"] == "user_input":
             continue

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from typing import Any
+from typing import Any, Callable
 
 from ...errors import ApiError, invalid_argument
 
@@ -32,7 +32,7 @@ def _field_error(message: str, field: str) -> ApiError:
 # Request: input, system instruction, config, tools -> a GenerateContentRequest
 
 
-def _part(item: Any, where: str) -> dict:
+def _part(item: Any, where: str) -> dict[str, Any]:
     """One Content item (`{"type": "text", "text"}`, `{"type": "image", "data"|"uri", "mime_type"}`) as a Part."""
     if not isinstance(item, dict):
         raise _field_error(f"{where} must be an object.", where)
@@ -49,7 +49,7 @@ def _part(item: Any, where: str) -> dict:
                 raise _field_error(f"{where}.mime_type is required with data.", f"{where}.mime_type")
             return {"inlineData": {"mimeType": mime, "data": item["data"]}}
         if item.get("uri"):
-            part: dict = {"fileData": {"fileUri": item["uri"]}}
+            part: dict[str, Any] = {"fileData": {"fileUri": item["uri"]}}
             if mime:
                 part["fileData"]["mimeType"] = mime
             return part
@@ -57,7 +57,7 @@ def _part(item: Any, where: str) -> dict:
     raise _field_error(f"{where}.type {kind!r} is not a supported content type.", f"{where}.type")
 
 
-def _parts(content: Any, where: str) -> list[dict]:
+def _parts(content: Any, where: str) -> list[dict[str, Any]]:
     if isinstance(content, str):
         return [{"text": content}]
     if isinstance(content, dict):
@@ -67,7 +67,7 @@ def _parts(content: Any, where: str) -> list[dict]:
     return [_part(item, f"{where}[{i}]") for i, item in enumerate(content)]
 
 
-def _append(contents: list[dict], role: str, parts: list[dict]) -> None:
+def _append(contents: list[dict[str, Any]], role: str, parts: list[dict[str, Any]]) -> None:
     """Consecutive parts of one role make one turn, as generateContent has them."""
     if not parts:
         return
@@ -77,7 +77,7 @@ def _append(contents: list[dict], role: str, parts: list[dict]) -> None:
         contents.append({"role": role, "parts": list(parts)})
 
 
-def _call_names(history: list[dict]) -> dict[str, str]:
+def _call_names(history: list[dict[str, Any]]) -> dict[str, str]:
     names = {}
     for turn in history:
         for part in turn.get("parts") or ():
@@ -87,7 +87,7 @@ def _call_names(history: list[dict]) -> dict[str, str]:
     return names
 
 
-def _function_response(step: dict, where: str, names: dict[str, str]) -> dict:
+def _function_response(step: dict[str, Any], where: str, names: dict[str, str]) -> dict[str, Any]:
     call_id = step.get("call_id")
     if not isinstance(call_id, str) or not call_id:
         raise _field_error(f"{where}.call_id is required.", f"{where}.call_id")
@@ -102,12 +102,12 @@ def _function_response(step: dict, where: str, names: dict[str, str]) -> dict:
     return {"functionResponse": {"id": call_id, "name": name, "response": response}}
 
 
-def input_contents(value: Any, history: list[dict]) -> list[dict]:
+def input_contents(value: Any, history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The turns an interaction's `input` adds: a string, a list of Content, a list of steps, or a list of
     the older revision's turns (`{"role", "content"}`)."""
     if value is None or value == "" or value == []:
         raise _field_error("input is required.", "input")
-    contents: list[dict] = []
+    contents: list[dict[str, Any]] = []
     if isinstance(value, (str, dict)):
         value = [value] if isinstance(value, dict) else value
     if isinstance(value, str):
@@ -130,7 +130,7 @@ def input_contents(value: Any, history: list[dict]) -> list[dict]:
         elif kind == "thought":
             continue   # a thought replayed by the client: its signature rides on the next model part
         elif kind == "function_call":
-            call = {"id": item.get("id"), "name": item.get("name"), "args": item.get("arguments") or {}}
+            call: dict[str, Any] = {"id": item.get("id"), "name": item.get("name"), "args": item.get("arguments") or {}}
             if not call["name"]:
                 raise _field_error(f"{where}.name is required.", f"{where}.name")
             names[str(call["id"])] = call["name"]
@@ -147,11 +147,11 @@ def input_contents(value: Any, history: list[dict]) -> list[dict]:
     return contents
 
 
-def _function_tool(tool: dict, where: str) -> dict:
+def _function_tool(tool: dict[str, Any], where: str) -> dict[str, Any]:
     name = tool.get("name")
     if not isinstance(name, str) or not name:
         raise _field_error(f"{where}.name is required.", f"{where}.name")
-    declaration: dict = {"name": name}
+    declaration: dict[str, Any] = {"name": name}
     if tool.get("description"):
         declaration["description"] = tool["description"]
     if tool.get("parameters") is not None:
@@ -159,14 +159,17 @@ def _function_tool(tool: dict, where: str) -> dict:
     return declaration
 
 
-def tools_for(tools: Any, file_search) -> tuple[list[dict], list[str]]:
+def tools_for(tools: Any, file_search: Callable[[dict[str, Any], str], dict[str, Any]]
+              ) -> tuple[list[dict[str, Any]], list[str]]:
     """generateContent `tools` and the built-in tool types named. `file_search(tool, where)` answers a
-    `file_search` tool (File Search stores live elsewhere; see backend.FileSearchUnavailable)."""
+    `file_search` tool (the File Search stores' `interaction_tool`)."""
     if tools is None:
         return [], []
     if not isinstance(tools, list):
         raise _field_error("tools must be a list.", "tools")
-    declarations, out, kinds = [], [], []
+    declarations: list[dict[str, Any]] = []
+    out: list[dict[str, Any]] = []
+    kinds: list[str] = []
     for i, tool in enumerate(tools):
         where = f"tools[{i}]"
         kind = tool.get("type") if isinstance(tool, dict) else None
@@ -185,7 +188,7 @@ def tools_for(tools: Any, file_search) -> tuple[list[dict], list[str]]:
     return out, kinds
 
 
-def _response_format(body: dict, config: dict) -> None:
+def _response_format(body: dict[str, Any], config: dict[str, Any]) -> None:
     """`response_format` ({"type": "text", "mime_type", "schema"}, or the older revision's bare JSON schema with
     `response_mime_type`) as responseMimeType / responseJsonSchema."""
     fmt = body.get("response_format")
@@ -211,17 +214,17 @@ def _response_format(body: dict, config: dict) -> None:
         config["responseJsonSchema"] = schema
 
 
-def generation_config(body: dict) -> tuple[dict, dict | None]:
+def generation_config(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """generationConfig and toolConfig from `generation_config` and `response_format`."""
     given = body.get("generation_config") or {}
     if not isinstance(given, dict):
         raise _field_error("generation_config must be an object.", "generation_config")
-    config: dict = {}
+    config: dict[str, Any] = {}
     for source, target in (("temperature", "temperature"), ("top_p", "topP"), ("seed", "seed"),
                            ("max_output_tokens", "maxOutputTokens"), ("stop_sequences", "stopSequences")):
         if given.get(source) is not None:
             config[target] = given[source]
-    thinking: dict = {}
+    thinking: dict[str, Any] = {}
     if given.get("thinking_level"):
         thinking["thinkingLevel"] = str(given["thinking_level"]).upper()
     if given.get("thinking_summaries") == "auto":
@@ -239,7 +242,7 @@ def generation_config(body: dict) -> tuple[dict, dict | None]:
     elif isinstance(choice, dict):
         allowed = choice.get("allowed_tools") or {}
         mode = TOOL_CHOICE.get(str(allowed.get("mode", "auto")), "AUTO")
-        calling: dict = {"mode": mode}
+        calling: dict[str, Any] = {"mode": mode}
         if allowed.get("tools"):
             calling["allowedFunctionNames"] = list(allowed["tools"])
         tool_config = {"functionCallingConfig": calling}
@@ -255,7 +258,7 @@ def call_id(response_id: str, n: int) -> str:
     return "".join("abcdefghijklmnopqrstuvwxyz0123456789"[b % 36] for b in raw)
 
 
-def _citations(candidate: dict, text: str) -> list[dict]:
+def _citations(candidate: dict[str, Any], text: str) -> list[dict[str, Any]]:
     """url_citation annotations from the grounding supports of a searched answer."""
     grounding = candidate.get("groundingMetadata") or {}
     chunks = grounding.get("groundingChunks") or []
@@ -285,9 +288,9 @@ def _citations(candidate: dict, text: str) -> list[dict]:
     return out
 
 
-def _tool_steps(candidate: dict, response_id: str, counter: list[int]) -> list[dict]:
+def _tool_steps(candidate: dict[str, Any], response_id: str, counter: list[int]) -> list[dict[str, Any]]:
     """The server-side tool calls and results the engine's grounding metadata records."""
-    steps = []
+    steps: list[dict[str, Any]] = []
     grounding = candidate.get("groundingMetadata") or {}
     if grounding.get("webSearchQueries"):
         cid = call_id(response_id, 100 + counter[0])
@@ -314,19 +317,19 @@ def _tool_steps(candidate: dict, response_id: str, counter: list[int]) -> list[d
     return steps
 
 
-def output_steps(response: dict) -> list[dict]:
+def output_steps(response: dict[str, Any]) -> list[dict[str, Any]]:
     """The steps of the model's answer: thought, server-side tool calls and results, function calls,
     model output, in the order the model produced them."""
     candidate = (response.get("candidates") or [{}])[0]
     parts = (candidate.get("content") or {}).get("parts") or []
     response_id = response.get("responseId") or ""
     counter = [0]
-    steps: list[dict] = []
+    steps: list[dict[str, Any]] = []
     summary = [{"type": "text", "text": p["text"]} for p in parts if p.get("thought") and "text" in p]
     signature = next((p["thoughtSignature"] for p in parts if p.get("thoughtSignature")
                       and not p.get("thought") and "toolCall" not in p and "toolResponse" not in p), None)
     if summary or signature:
-        thought: dict = {"type": "thought"}
+        thought: dict[str, Any] = {"type": "thought"}
         if signature:
             thought["signature"] = signature
         if summary:
@@ -358,7 +361,7 @@ def output_steps(response: dict) -> list[dict]:
                           "name": call["name"], "arguments": call.get("args") or {}})
             calls += 1
         elif "text" in part:
-            item: dict = {"type": "text", "text": part["text"]}
+            item: dict[str, Any] = {"type": "text", "text": part["text"]}
             annotations = _citations(candidate, part["text"])
             if annotations:
                 item["annotations"] = annotations
@@ -378,10 +381,10 @@ def output_steps(response: dict) -> list[dict]:
     return steps
 
 
-def model_contents(steps: list[dict]) -> list[dict]:
+def model_contents(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The model turn the steps make, for the next turn of the conversation (function calls keep their ids,
     the answer keeps its thought signature)."""
-    parts: list[dict] = []
+    parts: list[dict[str, Any]] = []
     signature = next((s.get("signature") for s in steps if s["type"] == "thought" and s.get("signature")), None)
     for step in steps:
         if step["type"] == "function_call":
@@ -393,12 +396,12 @@ def model_contents(steps: list[dict]) -> list[dict]:
     return [{"role": "model", "parts": parts}] if parts else []
 
 
-def usage(metadata: dict | None) -> dict:
+def usage(metadata: dict[str, Any] | None) -> dict[str, Any]:
     """Interactions Usage from generateContent usageMetadata."""
     metadata = metadata or {}
-    out = {"total_input_tokens": int(metadata.get("promptTokenCount", 0)),
-           "total_output_tokens": int(metadata.get("candidatesTokenCount", 0)),
-           "total_tokens": int(metadata.get("totalTokenCount", 0))}
+    out: dict[str, Any] = {"total_input_tokens": int(metadata.get("promptTokenCount", 0)),
+                           "total_output_tokens": int(metadata.get("candidatesTokenCount", 0)),
+                           "total_tokens": int(metadata.get("totalTokenCount", 0))}
     for source, target in (("thoughtsTokenCount", "total_thought_tokens"),
                            ("cachedContentTokenCount", "total_cached_tokens"),
                            ("toolUsePromptTokenCount", "total_tool_use_tokens")):

@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 from .backend import view
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ...store import Store
 
 
-def _step_summary(step: dict) -> str:
+def _step_summary(step: dict[str, Any]) -> str:
     """One line per step: its type and what it holds."""
-    kind = step.get("type", "")
+    kind: str = step.get("type", "")
     if kind in ("user_input", "model_output"):
         texts = [c.get("text", f"[{c.get('type')}]") for c in step.get("content") or ()]
         text = " ".join(texts)
@@ -20,10 +24,9 @@ def _step_summary(step: dict) -> str:
     return kind
 
 
-def interactions(store) -> list[dict]:
-    backend = store.backends.get("interactions")
+def interactions(store: Store) -> list[dict[str, Any]]:
     rows = []
-    for record in backend.all() if backend is not None else ():
+    for record in store.interactions.all():
         wire = view(store, record, timeline=True)
         rows.append({"project": record.project, "id": record.id, "model": wire.get("model") or wire.get("agent"),
                      "status": wire["status"], "background": record.background, "created": wire["created"],
@@ -32,7 +35,6 @@ def interactions(store) -> list[dict]:
     return rows
 
 
-def deliveries(store) -> list[dict]:
-    backend = store.backends.get("webhooks")
+def deliveries(store: Store) -> list[dict[str, Any]]:
     return [{"id": d.id, "project": d.project, "webhook": d.webhook, "event": d.event, "attempts": d.attempts,
-             "done": d.done, "log": list(d.log)} for d in (backend.deliveries() if backend is not None else ())]
+             "done": d.done, "log": list(d.log)} for d in store.webhooks.deliveries()]

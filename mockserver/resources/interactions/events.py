@@ -16,9 +16,13 @@ far (created and in_progress), and the client resumes once it is done.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Any
 
 from ...errors import invalid_argument
 from .backend import Interaction, view
+
+if TYPE_CHECKING:
+    from ...store import Store
 
 # A model output's text streams in pieces of about this many characters, cut after a space.
 DELTA_CHARS = 48
@@ -36,7 +40,7 @@ def _pieces(text: str) -> list[str]:
     return pieces or [""]
 
 
-def _step_events(index: int, step: dict) -> list[dict]:
+def _step_events(index: int, step: dict[str, Any]) -> list[dict[str, Any]]:
     kind = step["type"]
     if kind == "model_output":
         events = [{"event_type": "step.start", "index": index, "step": {"type": "model_output"}}]
@@ -66,13 +70,14 @@ def _step_events(index: int, step: dict) -> list[dict]:
     return events
 
 
-def all_events(store, record: Interaction) -> list[dict]:
+def all_events(store: Store, record: Interaction) -> list[dict[str, Any]]:
     """Every event of the interaction as it stands now, with their ids."""
     status = record.status(store.now())
     created = view(store, record, timeline=False, steps=False) | {"status": "in_progress"}
     created.pop("usage", None)
-    events = [{"event_type": "interaction.created", "interaction": created},
-              {"event_type": "interaction.status_update", "interaction_id": record.id, "status": "in_progress"}]
+    events: list[dict[str, Any]] = [
+        {"event_type": "interaction.created", "interaction": created},
+        {"event_type": "interaction.status_update", "interaction_id": record.id, "status": "in_progress"}]
     if status in ("completed", "requires_action"):
         for index, step in enumerate(record.steps):
             events += _step_events(index, step)
@@ -85,7 +90,7 @@ def all_events(store, record: Interaction) -> list[dict]:
     return events
 
 
-def events_after(store, record: Interaction, last_event_id: str | None) -> list[dict]:
+def events_after(store: Store, record: Interaction, last_event_id: str | None) -> list[dict[str, Any]]:
     events = all_events(store, record)
     if not last_event_id:
         return events
@@ -96,6 +101,6 @@ def events_after(store, record: Interaction, last_event_id: str | None) -> list[
     return events[int(number) + 1:]
 
 
-def sse(events: list[dict]) -> list[bytes]:
+def sse(events: list[dict[str, Any]]) -> list[bytes]:
     return [b"event: " + e["event_type"].encode() + b"\ndata: " + json.dumps(e, ensure_ascii=False).encode()
             + b"\n\n" for e in events]

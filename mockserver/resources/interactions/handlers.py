@@ -10,6 +10,8 @@ Errors are not the classic Google envelope: the SDK's error model (`_gaos/types/
 """
 from __future__ import annotations
 
+from typing import Any, AsyncIterator
+
 from starlette.responses import Response, StreamingResponse
 
 from ...errors import ApiError
@@ -25,28 +27,28 @@ def error_response(error: ApiError) -> Response:
 
 def _legacy(ctx: Context) -> bool:
     revision = ctx.request.headers.get("api-revision")
-    return bool(revision) and revision < LEGACY_REVISION_BEFORE
+    return bool(revision and revision < LEGACY_REVISION_BEFORE)
 
 
-def _answer(ctx: Context, body: dict) -> Response:
+def _answer(ctx: Context, body: dict[str, Any]) -> Response:
     return json_response(legacy(body) if _legacy(ctx) else body)
 
 
 def _stream(chunks: list[bytes]) -> Response:
-    async def send():   # async, so Starlette does not hand each chunk to a worker thread
+    async def send() -> AsyncIterator[bytes]:   # async, so Starlette does not hand each chunk to a worker thread
         for chunk in chunks:
             yield chunk
     return StreamingResponse(send(), media_type="text/event-stream")
 
 
-async def _body(ctx: Context) -> dict:
+async def _body(ctx: Context) -> dict[str, Any]:
     body = await ctx.data()
     if not isinstance(body, dict):
         raise ApiError(400, "INVALID_ARGUMENT", "The request body must be a JSON object.")
     return body
 
 
-def _model_error(error: ApiError, body: dict) -> ApiError:
+def _model_error(error: ApiError, body: dict[str, Any]) -> ApiError:
     """An unknown model answers model_not_found naming it."""
     if error.code == 404 and body.get("model"):
         return ApiError(404, "NOT_FOUND", f"models/{str(body['model']).removeprefix('models/')} is not found.")

@@ -23,6 +23,7 @@ attempts disables the webhook (`disabled_due_to_failed_deliveries`).
 from __future__ import annotations
 
 import base64
+import builtins
 import hashlib
 import hmac
 import json
@@ -30,12 +31,16 @@ import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 
+from ...auth import Identity
 from ...errors import ApiError, invalid_argument
 from ...http import Context, dumps, json_response, parse_json
+
+if TYPE_CHECKING:
+    from ...store import Store
 
 EVENTS = ("batch.succeeded", "batch.cancelled", "batch.expired", "batch.failed", "interaction.requires_action",
           "interaction.completed", "interaction.failed", "interaction.cancelled", "video.generated")
@@ -80,7 +85,7 @@ class Delivery:
     due: float
     attempts: int = 0
     done: bool = False
-    log: list[dict] = field(default_factory=list)
+    log: list[dict[str, Any]] = field(default_factory=list)
 
 
 def sign(secrets: list[str], message_id: str, timestamp: int, body: bytes) -> str:
@@ -96,7 +101,7 @@ def sign(secrets: list[str], message_id: str, timestamp: int, body: bytes) -> st
 class Webhooks:
     """Every project's webhooks and the deliveries waiting or done. Registered as `store.webhooks`."""
 
-    def __init__(self, store) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self.lock = threading.RLock()
         self._hooks: dict[str, dict[str, Webhook]] = {}
@@ -112,8 +117,8 @@ class Webhooks:
             self._announced.clear()
 
     # -- the resource ---------------------------------------------------------------------------------
-    def _validate(self, body: dict, *, partial: bool) -> dict:
-        out = {}
+    def _validate(self, body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {}
         if "uri" in body or not partial:
             uri = body.get("uri")
             if not isinstance(uri, str) or not uri.startswith(("http://", "https://")):
@@ -141,7 +146,7 @@ class Webhooks:
                               digest_size=32).digest()
         return "whsec_" + base64.b64encode(raw).decode()
 
-    def create(self, project: str, body: dict) -> dict:
+    def create(self, project: str, body: dict[str, Any]) -> dict[str, Any]:
         fields = self._validate(body, partial=False)
         now = self.store.now()
         hook = Webhook(id=self.store.new_id(project, "webhook"), project=project, uri=fields["uri"],
@@ -160,12 +165,12 @@ class Webhooks:
             raise missing(webhook_id)
         return hook
 
-    def list(self, project: str) -> list[dict]:
+    def list(self, project: str) -> list[dict[str, Any]]:
         with self.lock:
             hooks = sorted(self._hooks.get(project, {}).values(), key=lambda h: (h.created, h.id))
         return [self.render(h) for h in hooks]
 
-    def update(self, project: str, webhook_id: str, body: dict) -> dict:
+    def update(self, project: str, webhook_id: str, body: dict[str, Any]) -> dict[str, Any]:
         hook = self.find(project, webhook_id)
         fields = self._validate(body, partial=True)
         with self.lock:
@@ -183,7 +188,7 @@ class Webhooks:
                 raise missing(webhook_id)
         self.store.changed()
 
-    def rotate(self, project: str, webhook_id: str, body: dict) -> dict:
+    def rotate(self, project: str, webhook_id: str, body: dict[str, Any]) -> dict[str, Any]:
         hook = self.find(project, webhook_id)
         behavior = body.get("revocation_behavior") or "revoke_previous_secrets_after_h24"
         if behavior not in ("revoke_previous_secrets_after_h24", "revoke_previous_secrets_immediately"):
@@ -201,18 +206,19 @@ class Webhooks:
         self.store.changed()
         return {"secret": new.value}
 
-    def ping(self, project: str, webhook_id: str) -> dict:
+    def ping(self, project: str, webhook_id: str) -> dict[str, Any]:
         hook = self.find(project, webhook_id)
         self._queue(hook, "webhook.ping", {"id": hook.id})
         return {}
 
-    def live_secrets(self, hook: Webhook) -> list[str]:
+    def live_secrets(self, hook: Webhook) -> builtins.list[str]:
         now = self.store.now()
         return [s.value for s in hook.secrets if s.expires is None or s.expires > now]
 
-    def render(self, hook: Webhook) -> dict:
-        out = {"id": hook.id, "uri": hook.uri, "subscribed_events": list(hook.events), "state": hook.state,
-               "create_time": self.store.timestamp(hook.created), "update_time": self.store.timestamp(hook.updated)}
+    def render(self, hook: Webhook) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": hook.id, "uri": hook.uri, "subscribed_events": list(hook.events), "state": hook.state,
+            "create_time": self.store.timestamp(hook.created), "update_time": self.store.timestamp(hook.updated)}
         if hook.name:
             out["name"] = hook.name
         now = self.store.now()
@@ -223,7 +229,7 @@ class Webhooks:
         return out
 
     # -- events and deliveries ------------------------------------------------------------------------
-    def announce(self, project: str, resource: str, event: str, data: dict) -> None:
+    def announce(self, project: str, resource: str, event: str, data: dict[str, Any]) -> None:
         """Queue one delivery per enabled webhook of `project` subscribed to `event` (once per resource)."""
         with self.lock:
             key = (project, resource, event)
@@ -234,7 +240,7 @@ class Webhooks:
         for hook in hooks:
             self._queue(hook, event, data)
 
-    def _queue(self, hook: Webhook, event: str, data: dict) -> None:
+    def _queue(self, hook: Webhook, event: str, data: dict[str, Any]) -> None:
         now = self.store.now()
         body = dumps({"type": event, "timestamp": self.store.timestamp(now), "data": data})
         delivery = Delivery(id="msg_" + self.store.new_id(hook.project, "webhook-message", 20), webhook=hook.id,
@@ -242,7 +248,7 @@ class Webhooks:
         with self.lock:
             self._deliveries.append(delivery)
 
-    def deliveries(self, project: str | None = None) -> list[Delivery]:
+    def deliveries(self, project: str | None = None) -> builtins.list[Delivery]:
         with self.lock:
             return [d for d in self._deliveries if project is None or d.project == project]
 
@@ -256,18 +262,17 @@ class Webhooks:
             self._sweep_videos(project)
 
     def _sweep_interactions(self, project: str) -> None:
-        interactions = self.store.backends.get("interactions")
         now = self.store.now()
-        for record in interactions.all(project) if interactions else ():
+        for record in self.store.interactions.all(project):
             status = record.status(now)
             if record.background and status != "in_progress":
                 self.announce(project, record.id, f"interaction.{status}", {"id": record.id, "status": status})
 
     def _sweep_batches(self, project: str) -> None:
-        batches = self.store.backends.get("batches")
-        if batches is None or project not in batches.projects():
+        batches = self.store.batches
+        if project not in batches.projects():
             return
-        owner, token = SimpleNamespace(project=project), None
+        owner, token = Identity(key="", project=project, email=""), None   # names only the project
         while True:
             page = batches.list(owner, 1000, token)
             for operation in page.get("operations") or ():
@@ -280,12 +285,10 @@ class Webhooks:
                 return
 
     def _sweep_videos(self, project: str) -> None:
-        videos = self.store.backends.get("video_operations")
-        if videos is None:
-            return
         now = self.store.now()
-        with videos.lock:   # reads the operations' done times; the video files stay made on first read
-            done = [op.name for op in videos._operations.get(project, {}).values() if op.done(now)]
+        # reads the operations' done times; the video files stay made on first read
+        done = [op.name for owner, op in self.store.video_operations.records()
+                if owner == project and op.done(now)]
         for name in done:
             self.announce(project, name, "video.generated", {"name": name})
 
@@ -322,20 +325,20 @@ class Webhooks:
         request = urllib.request.Request(hook.uri, data=delivery.body, headers=headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=SEND_TIMEOUT_SECONDS) as answer:
-                return answer.status
+                return int(answer.status)
         except urllib.error.HTTPError as error:
             return error.code
         except (OSError, ValueError):
             return 0
 
     # -- export and import (the webhooks and what was announced; deliveries in flight are not kept) ----
-    def export_state(self) -> dict:
+    def export_state(self) -> dict[str, Any]:
         with self.lock:
             hooks = [{**h.__dict__, "secrets": [s.__dict__ for s in h.secrets]}
                      for group in self._hooks.values() for h in group.values()]
             return {"webhooks": hooks, "announced": sorted(list(key) for key in self._announced)}
 
-    def import_state(self, data: dict) -> None:
+    def import_state(self, data: dict[str, Any]) -> None:
         hooks: dict[str, dict[str, Webhook]] = {}
         for raw in data.get("webhooks") or ():
             hook = Webhook(**{**raw, "secrets": [Secret(**s) for s in raw.get("secrets") or ()]})
@@ -376,7 +379,7 @@ class Webhooks:
 
 # -- HTTP skin --------------------------------------------------------------------------------------
 
-async def _body(ctx: Context) -> dict:
+async def _body(ctx: Context) -> dict[str, Any]:
     body = parse_json(await ctx.body())
     if not isinstance(body, dict):
         raise invalid_argument("The request body must be a JSON object.")
@@ -412,9 +415,9 @@ async def rotate_secret(ctx: Context) -> Response:
     return json_response(ctx.store.webhooks.rotate(ctx.project, ctx.params["id"], await _body(ctx)))
 
 
-def describe(store) -> list[dict]:
+def describe(store: Store) -> list[dict[str, Any]]:
     """The webhooks and their deliveries, for the dashboard and the control plane."""
-    out = []
+    out: list[dict[str, Any]] = []
     for delivery in store.webhooks.deliveries():
         out.append({"id": delivery.id, "webhook": delivery.webhook, "project": delivery.project,
                     "event": delivery.event, "attempts": delivery.attempts, "done": delivery.done,

@@ -38,10 +38,12 @@ and `control_routes` (the control plane's routes).
 """
 from __future__ import annotations
 
+from typing import Any
+
 from .backend import Logs, register
 from .control_routes import control_routes
 from .hook import LoggedExchange, log_call
 
-ROUTES: list = []   # no API routes: logs are read through the control plane (`control_routes`)
+ROUTES: list[Any] = []   # no API routes: logs are read through the control plane (`control_routes`)
 
 __all__ = ["ROUTES", "LoggedExchange", "Logs", "control_routes", "log_call", "register"]

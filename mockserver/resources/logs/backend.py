@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 
 from ...errors import ApiError, failed_precondition, invalid_argument, not_found
 from ...persistence import build, fields_of
 from ...wire import format_duration, paginate
 from .records import (CLEAR_RATING, DEFAULT_PAGE_SIZE, Dataset, LogEntry, Logging, MAX_COMMENT,
-                      MAX_DESCRIPTION, MAX_DISPLAY_NAME, PAID_TIERS, RATINGS, TIER_RANK, _id_of)
+                      MAX_DESCRIPTION, MAX_DISPLAY_NAME, PAID_TIERS, RATINGS, TIER_RANK, id_of)
+
+if TYPE_CHECKING:
+    from ...store import Store
 
 
 class Logs:
@@ -31,7 +34,7 @@ class Logs:
     * `projects()` -> the projects with logging state, `reset()`.
     """
 
-    def __init__(self, store) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self.lock = threading.RLock()
         self._logging: dict[str, Logging] = {}
@@ -45,8 +48,9 @@ class Logs:
             self._datasets.clear()
 
     @property
-    def config(self) -> dict:
-        return self.store.config["logs"]
+    def config(self) -> dict[str, Any]:
+        config: dict[str, Any] = self.store.config["logs"]
+        return config
 
     # -- projects and the switch ---------------------------------------------------------------------
     def tier(self, project: str) -> str:
@@ -69,7 +73,7 @@ class Logs:
                 f"Logging is only available for projects with billing enabled; project {project} is on the "
                 f"free tier. Give its key a paid tier (tier1, tier2 or tier3) in the keys file.")
 
-    def logging(self, project: str) -> dict:
+    def logging(self, project: str) -> dict[str, Any]:
         tier = self.tier(project)
         with self.lock:
             state = self._logging.get(project) or Logging()
@@ -79,7 +83,7 @@ class Logs:
             body["updateTime"] = self.store.timestamp(state.update_time)
         return body
 
-    def set_logging(self, project: str, enabled: bool) -> dict:
+    def set_logging(self, project: str, enabled: bool) -> dict[str, Any]:
         if not isinstance(enabled, bool):
             raise invalid_argument("enabled must be true or false.", "enabled")
         if enabled:
@@ -100,7 +104,7 @@ class Logs:
 
     # -- logging a call ------------------------------------------------------------------------------
     def record(self, project: str, *, method: str, model: str, version: str = "v1beta", request: Any = None,
-               response: Any = None, error: ApiError | None = None, latency: float = 0.0) -> dict:
+               response: Any = None, error: ApiError | None = None, latency: float = 0.0) -> dict[str, Any]:
         now = self.store.now()
         entry = LogEntry(
             id=self.store.new_id(project, "log"), project=project, method=method, model=model,
@@ -134,7 +138,7 @@ class Logs:
             del logs[log_id]
 
     def _entry(self, project: str, name: object, field_name: str = "name") -> LogEntry:
-        log_id = _id_of(name, project, "logs", field_name)
+        log_id = id_of(name, project, "logs", field_name)
         entry = self._logs.get(project, {}).get(log_id) if log_id else None
         if entry is None or not entry.alive(self.store.now()):
             shown = f"projects/{project}/logs/{log_id}" if log_id else name   # another project's: as given
@@ -142,7 +146,7 @@ class Logs:
                             f"belongs to another project, or expired.")
         return entry
 
-    def _render_log(self, entry: LogEntry) -> dict:
+    def _render_log(self, entry: LogEntry) -> dict[str, Any]:
         body: dict[str, Any] = {
             "name": entry.name,
             "method": entry.method,
@@ -172,7 +176,7 @@ class Logs:
         body["datasets"] = [f"projects/{entry.project}/datasets/{d}" for d in sorted(entry.datasets)]
         return body
 
-    def list_logs(self, project: str, size: int = DEFAULT_PAGE_SIZE, token: str | None = None) -> dict:
+    def list_logs(self, project: str, size: int = DEFAULT_PAGE_SIZE, token: str | None = None) -> dict[str, Any]:
         self._require_paid(project)
         with self.lock:
             now = self.store.now()
@@ -184,12 +188,12 @@ class Logs:
             body["nextPageToken"] = following
         return body
 
-    def get_log(self, project: str, name: str) -> dict:
+    def get_log(self, project: str, name: str) -> dict[str, Any]:
         self._require_paid(project)
         with self.lock:
             return self._render_log(self._entry(project, name))
 
-    def feedback(self, project: str, name: str, body: dict) -> dict:
+    def feedback(self, project: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
         """Set the rating and/or the comment of a log. A rating of RATING_UNSPECIFIED (or null) and an
         empty comment clear them."""
         self._require_paid(project)
@@ -219,13 +223,13 @@ class Logs:
 
     # -- datasets ------------------------------------------------------------------------------------
     def _dataset(self, project: str, name: object) -> Dataset:
-        dataset_id = _id_of(name, project, "datasets", "name")
+        dataset_id = id_of(name, project, "datasets", "name")
         dataset = self._datasets.get(project, {}).get(dataset_id) if dataset_id else None
         if dataset is None:
             raise not_found(f"Dataset projects/{project}/datasets/{dataset_id or name} was not found.")
         return dataset
 
-    def _render_dataset(self, dataset: Dataset) -> dict:
+    def _render_dataset(self, dataset: Dataset) -> dict[str, Any]:
         body: dict[str, Any] = {"name": dataset.name}
         if dataset.display_name:
             body["displayName"] = dataset.display_name
@@ -268,7 +272,7 @@ class Logs:
                 f"Project {project} can keep at most {limit} logs in datasets: it keeps {held}, and this would "
                 f"add {adding} more ({limit - held} fit). Remove logs from a dataset or delete one first.")
 
-    def _text(self, body: dict, key: str, limit: int) -> str:
+    def _text(self, body: dict[str, Any], key: str, limit: int) -> str:
         value = body.get(key, "")
         if value is None:
             value = ""
@@ -278,7 +282,7 @@ class Logs:
             raise invalid_argument(f"{key} must be at most {limit} characters.", key)
         return value
 
-    def create_dataset(self, project: str, body: dict) -> dict:
+    def create_dataset(self, project: str, body: dict[str, Any]) -> dict[str, Any]:
         self._require_paid(project)
         unknown = [k for k in body if k not in ("displayName", "description", "shared", "logs")]
         if unknown:
@@ -304,7 +308,7 @@ class Logs:
             self._datasets.setdefault(project, {})[dataset.id] = dataset
             return self._render_dataset(dataset)
 
-    def list_datasets(self, project: str, size: int = DEFAULT_PAGE_SIZE, token: str | None = None) -> dict:
+    def list_datasets(self, project: str, size: int = DEFAULT_PAGE_SIZE, token: str | None = None) -> dict[str, Any]:
         self._require_paid(project)
         with self.lock:
             datasets = list(reversed(self._datasets.get(project, {}).values()))
@@ -314,12 +318,12 @@ class Logs:
             body["nextPageToken"] = following
         return body
 
-    def get_dataset(self, project: str, name: str) -> dict:
+    def get_dataset(self, project: str, name: str) -> dict[str, Any]:
         self._require_paid(project)
         with self.lock:
             return self._render_dataset(self._dataset(project, name))
 
-    def update_dataset(self, project: str, name: str, body: dict) -> dict:
+    def update_dataset(self, project: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
         """Change displayName, description or shared; any other field is a 400 naming it."""
         self._require_paid(project)
         unknown = [k for k in body if k not in ("displayName", "description", "shared", "name")]
@@ -345,7 +349,7 @@ class Logs:
             dataset.update_time = self.store.now()
             return self._render_dataset(dataset)
 
-    def add_logs(self, project: str, name: str, logs: object) -> dict:
+    def add_logs(self, project: str, name: str, logs: object) -> dict[str, Any]:
         self._require_paid(project)
         with self.lock:
             dataset = self._dataset(project, name)
@@ -358,7 +362,7 @@ class Logs:
             dataset.update_time = self.store.now()
             return self._render_dataset(dataset)
 
-    def remove_logs(self, project: str, name: str, logs: object) -> dict:
+    def remove_logs(self, project: str, name: str, logs: object) -> dict[str, Any]:
         """Take logs out of a dataset. A log past its 55 days that no other dataset keeps is gone after."""
         self._require_paid(project)
         if not isinstance(logs, list):
@@ -367,7 +371,7 @@ class Logs:
             dataset = self._dataset(project, name)
             ids = []
             for index, item in enumerate(logs):
-                log_id = _id_of(item, project, "logs", f"logs[{index}]")
+                log_id = id_of(item, project, "logs", f"logs[{index}]")
                 if log_id not in dataset.logs:
                     raise invalid_argument(f"logs[{index}] ({item!r}) is not in dataset {dataset.name}.",
                                            f"logs[{index}]")
@@ -395,7 +399,7 @@ class Logs:
             self._purge(project, self.store.now())
 
     def dataset_logs(self, project: str, name: str, size: int = DEFAULT_PAGE_SIZE,
-                     token: str | None = None) -> dict:
+                     token: str | None = None) -> dict[str, Any]:
         """The full logs a dataset keeps, in the order they were added."""
         self._require_paid(project)
         with self.lock:
@@ -409,7 +413,7 @@ class Logs:
         return body
 
     # -- state export and import (persistence.py) ----------------------------------------------------
-    def export_state(self) -> dict:
+    def export_state(self) -> dict[str, Any]:
         with self.lock:
             return {
                 "logging": {project: fields_of(state) for project, state in self._logging.items()},
@@ -419,7 +423,7 @@ class Logs:
                              for datasets in self._datasets.values() for dataset in datasets.values()],
             }
 
-    def import_state(self, data: dict) -> None:
+    def import_state(self, data: dict[str, Any]) -> None:
         with self.lock:
             self._logging = {project: build(Logging, item) for project, item in (data.get("logging") or {}).items()}
             self._logs, self._datasets = {}, {}
@@ -431,5 +435,5 @@ class Logs:
                 self._datasets.setdefault(dataset.project, {})[dataset.id] = dataset
 
 
-def register(store) -> None:
+def register(store: Store) -> None:
     store.register("logs", Logs(store))

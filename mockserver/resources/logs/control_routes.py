@@ -2,7 +2,7 @@
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from starlette.responses import Response
 from starlette.routing import Route
@@ -11,8 +11,11 @@ from ...control_http import ControlContext, ControlHandler, by_verb, route_table
 from ...errors import invalid_argument
 from ...http import json_response
 from ...wire import page_size
-from .backend import Logs, register
+from .backend import Logs
 from .records import ALL_METHODS, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+
+if TYPE_CHECKING:
+    from ...store import Store
 
 # -- control-plane handlers -----------------------------------------------------------------------------
 
@@ -76,7 +79,7 @@ async def dataset_logs(ctx: ControlContext) -> Response:
     return json_response(_logs(ctx).dataset_logs(ctx.params["project"], ctx.params["dataset"], *_paging(ctx)))
 
 
-def _change(method: Callable[[Logs, str, str, Any], dict]) -> ControlHandler:
+def _change(method: Callable[[Logs, str, str, Any], dict[str, Any]]) -> ControlHandler:
     """addLogs / removeLogs: `{"logs": [...]}` into `Logs.add_logs` or `Logs.remove_logs`."""
     async def handler(ctx: ControlContext) -> Response:
         body = await ctx.json()
@@ -89,13 +92,11 @@ def _change(method: Callable[[Logs, str, str, Any], dict]) -> ControlHandler:
     return handler
 
 
-def control_routes(store) -> list[Route]:
+def control_routes(store: Store) -> list[Route]:
     """The `/projects/{project}/logging|logs|datasets` routes (mounted under /_mock). Every verb reaches the
     handlers: one a path does not serve is a 404 envelope, as the API router answers it."""
-    if "logs" not in store.backends:   # a store built by hand: give it the backend these routes serve
-        register(store)
     base = "/projects/{project}"
-    table = [
+    table: list[tuple[str, dict[str, ControlHandler]]] = [
         (f"{base}/logging", {"GET": get_logging, "PATCH": patch_logging}),
         (f"{base}/logs", {"GET": list_logs}),
         (base + "/logs/{log}:feedback", {"POST": feedback}),

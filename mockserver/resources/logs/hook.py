@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any, Iterator
-
+from typing import TYPE_CHECKING, Any, Iterator
 
 from ...errors import ApiError
+
+if TYPE_CHECKING:
+    from ...http import Context
 
 # -- the hook around the generation handlers ------------------------------------------------------------
 
@@ -22,13 +24,13 @@ class LoggedExchange:
 
 
 @contextmanager
-def log_call(ctx, method: str, model: str | None = None) -> Iterator[LoggedExchange]:
+def log_call(ctx: Context, method: str, model: str | None = None) -> Iterator[LoggedExchange]:
     """Wrap the body of a generateContent / streamGenerateContent handler: when logging is on for the
     caller's project, the call becomes a log (its answer, or the error it raised, re-raised)."""
     exchange = LoggedExchange()
-    logs = ctx.store.backends.get("logs")
+    logs = ctx.store.logs
     project = ctx.identity.project
-    if logs is None or not logs.enabled(project):
+    if not logs.enabled(project):
         yield exchange
         return
     start = ctx.store.now()

@@ -37,7 +37,7 @@ class LogEntry:
     status: str                    # OK, or the google.rpc status name of the error
     request: Any = None            # the request as the handler read it (camelCase)
     response: Any = None           # the body answered: a dict, or the list of chunks of a stream
-    error: dict | None = None      # the envelope's `error` on failure
+    error: dict[str, Any] | None = None   # the envelope's `error` on failure
     rating: str | None = None
     comment: str = ""
     feedback_time: float | None = None
@@ -54,7 +54,7 @@ class LogEntry:
     def alive(self, now: float) -> bool:
         return self.retained or now < self.expire_time
 
-    def usage(self) -> dict:
+    def usage(self) -> dict[str, Any]:
         """usageMetadata of the answer (the last chunk's for a stream)."""
         answer = self.response
         if isinstance(answer, list):
@@ -85,7 +85,7 @@ class Logging:
     update_time: float | None = None
 
 
-def _id_of(name: object, project: str, collection: str, field_name: str) -> str | None:
+def id_of(name: object, project: str, collection: str, field_name: str) -> str | None:
     """The id in `projects/{project}/{collection}/{id}`, `{collection}/{id}` or a bare id. A name in
     another project gives None (that resource is not found here)."""
     if not isinstance(name, str):

@@ -5,7 +5,8 @@ Every call is translated into the native request and answered by the same code t
 text through `models/{m}:generateContent` and through `openai/chat/completions`. The translation is a set
 of small pure functions (OpenAI JSON in, native JSON out, and back); the handlers only parse, call and
 render. One module per concern: `chat` and `answers` (chat completions, request and response), `embeddings`
-(embeddings and models), `files`, `batches`, `errors` (the error shape and value checks), `backend`.
+(embeddings and models), `files`, `batches`, `errors` (the error shape and value checks), `wire` (times,
+list pages, native names), `backend`.
 
 What this layer keeps itself (`OpenAICompat`, registered as `store.openai`): the `purpose` of files
 uploaded through it, and per OpenAI batch the facts the native batch does not hold (the input file the
@@ -30,13 +31,13 @@ from starlette.responses import Response
 
 from ...errors import ApiError
 from ...http import Context
-from ...routing import EMBED, GENERATE, route
+from ...routing import EMBED, GENERATE, Handler, Route, route
 from .answers import chat_chunks, finish_reason
 from .backend import OpenAIBatch, OpenAICompat, register
 from .batches import cancel_batch, create_batch, get_batch, list_batches
 from .chat import chat_completions, chat_to_native, messages_to_native
 from .embeddings import embeddings, get_model, list_models
-from .errors import _openai, error_body, error_response
+from .errors import error_body, error_response, with_openai_errors
 from .files import create_file, delete_file, file_content, get_file, list_files
 
 __all__ = ["ROUTES", "OpenAIBatch", "OpenAICompat", "chat_chunks", "chat_to_native", "error_body",
@@ -48,8 +49,9 @@ async def unknown_path(ctx: Context) -> Response:
                                      f"found on this server (method {ctx.request.method}).")
 
 
-def _route(method: str, template: str, handler, **options: Any) -> Any:
-    return route(method, "openai/" + template, _openai(handler), auth=False, render_error=error_response, **options)
+def _route(method: str, template: str, handler: Handler, **options: Any) -> Route:
+    return route(method, "openai/" + template, with_openai_errors(handler), auth=False, render_error=error_response,
+                 **options)
 
 
 ROUTES = [

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 
 from ...http import dumps
@@ -22,10 +22,10 @@ def call_id(response_id: str, candidate: int, number: int) -> str:
     return f"call_{digest}"
 
 
-def tool_call(part: dict, response_id: str, candidate: int, number: int) -> dict:
+def tool_call(part: dict[str, Any], response_id: str, candidate: int, number: int) -> dict[str, Any]:
     """A functionCall part as an OpenAI tool call (its thought signature kept as Gemini's extra content)."""
     call = part["functionCall"]
-    item: dict = {
+    item: dict[str, Any] = {
         "id": call.get("id") or call_id(response_id, candidate, number),
         "type": "function",
         "function": {"name": call.get("name", ""),
@@ -44,7 +44,7 @@ class Answer:
         self.in_thought = False
         self.calls = 0
 
-    def text(self, parts: Iterable[dict]) -> str:
+    def text(self, parts: Iterable[dict[str, Any]]) -> str:
         out = []
         for part in parts:
             text = part.get("text")
@@ -65,7 +65,7 @@ class Answer:
             return "</thought>"
         return ""
 
-    def tool_calls(self, parts: Iterable[dict], response_id: str, candidate: int) -> list[dict]:
+    def tool_calls(self, parts: Iterable[dict[str, Any]], response_id: str, candidate: int) -> list[dict[str, Any]]:
         calls = []
         for part in parts:
             if isinstance(part.get("functionCall"), dict):
@@ -80,14 +80,14 @@ def finish_reason(native: str | None, called: bool) -> str:
     return FINISH_REASONS.get(native or "STOP", "stop")
 
 
-def usage_of(metadata: dict | None) -> dict:
+def usage_of(metadata: dict[str, Any] | None) -> dict[str, Any]:
     """usageMetadata as OpenAI usage (thinking is part of the completion, as reasoning tokens)."""
     metadata = metadata or {}
     prompt = int(metadata.get("promptTokenCount") or 0) + int(metadata.get("toolUsePromptTokenCount") or 0)
     thoughts = int(metadata.get("thoughtsTokenCount") or 0)
     completion = int(metadata.get("candidatesTokenCount") or 0) + thoughts
-    usage: dict = {"prompt_tokens": prompt, "completion_tokens": completion,
-                   "total_tokens": int(metadata.get("totalTokenCount") or prompt + completion)}
+    usage: dict[str, Any] = {"prompt_tokens": prompt, "completion_tokens": completion,
+                             "total_tokens": int(metadata.get("totalTokenCount") or prompt + completion)}
     if thoughts:
         usage["completion_tokens_details"] = {"reasoning_tokens": thoughts}
     if metadata.get("cachedContentTokenCount"):
@@ -95,7 +95,7 @@ def usage_of(metadata: dict | None) -> dict:
     return usage
 
 
-def chat_completion(response: dict, *, model: str, created: int) -> dict:
+def chat_completion(response: dict[str, Any], *, model: str, created: int) -> dict[str, Any]:
     """A GenerateContentResponse as a `chat.completion`."""
     response_id = response.get("responseId") or ""
     choices = []
@@ -105,7 +105,7 @@ def chat_completion(response: dict, *, model: str, created: int) -> dict:
         answer = Answer()
         text = answer.text(parts) + answer.close()
         calls = answer.tool_calls(parts, response_id, index)
-        message: dict = {"role": "assistant", "content": text if (text or not calls) else None}
+        message: dict[str, Any] = {"role": "assistant", "content": text if (text or not calls) else None}
         if calls:
             message["tool_calls"] = calls
         choices.append({"index": index, "message": message,
@@ -115,9 +115,9 @@ def chat_completion(response: dict, *, model: str, created: int) -> dict:
             "choices": choices, "usage": usage_of(response.get("usageMetadata"))}
 
 
-def chat_chunks(chunks: list[dict], *, model: str, created: int, include_usage: bool) -> list[dict]:
+def chat_chunks(chunks: list[dict[str, Any]], *, model: str, created: int, include_usage: bool) -> list[dict[str, Any]]:
     """Native stream chunks as `chat.completion.chunk`s (a last usage-only chunk when asked for)."""
-    response_id = next((c.get("responseId") for c in chunks if c.get("responseId")), "")
+    response_id = next((c["responseId"] for c in chunks if c.get("responseId")), "")
     answers: dict[int, Answer] = {}
     called: dict[int, bool] = {}
     out = []
@@ -125,7 +125,7 @@ def chat_chunks(chunks: list[dict], *, model: str, created: int, include_usage: 
         choices = []
         for position, candidate in enumerate(chunk.get("candidates") or []):
             index = candidate.get("index", position)
-            delta: dict = {}
+            delta: dict[str, Any] = {}
             if index not in answers:
                 answers[index] = Answer()
                 delta["role"] = "assistant"
@@ -157,7 +157,7 @@ def chat_chunks(chunks: list[dict], *, model: str, created: int, include_usage: 
     return out
 
 
-def sse_events(events: Iterable[dict]) -> Iterator[bytes]:
+def sse_events(events: Iterable[dict[str, Any]]) -> Iterator[bytes]:
     """OpenAI's SSE framing: `data: <json>` per event, then `data: [DONE]`."""
     for event in events:
         yield b"data: " + dumps(event) + b"\n\n"

@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 
 from ...errors import not_found
 from ...persistence import build, fields_of
+
+if TYPE_CHECKING:
+    from ...store import Store
 
 # -- the backend ------------------------------------------------------------------------------------
 
@@ -20,7 +24,7 @@ class OpenAIBatch:
     native_input: str              # the converted JSONL the native batch reads
     endpoint: str
     completion_window: str
-    metadata: dict | None
+    metadata: dict[str, Any] | None
     model: str                     # as the client named it
     created: float
     seq: int
@@ -33,7 +37,7 @@ class OpenAIBatch:
 class OpenAICompat:
     """File purposes and OpenAI batch bookkeeping, per project. Registered as `store.openai`."""
 
-    def __init__(self, store) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self.lock = threading.RLock()
         self._purposes: dict[tuple[str, str], str] = {}
@@ -51,7 +55,7 @@ class OpenAICompat:
         with self.lock:
             self._purposes[(project, file_name)] = purpose
 
-    def purpose_of(self, project: str, file: dict) -> str:
+    def purpose_of(self, project: str, file: dict[str, Any]) -> str:
         with self.lock:
             purpose = self._purposes.get((project, file["name"]))
         if purpose:
@@ -88,14 +92,14 @@ class OpenAICompat:
             self._batches.get(batch.project, {}).pop(batch.name, None)
 
     # -- state export and import (persistence.py) ----------------------------------------------------
-    def export_state(self) -> dict:
+    def export_state(self) -> dict[str, Any]:
         with self.lock:
             return {"seq": self._seq,
                     "purposes": [[project, name, purpose] for (project, name), purpose in self._purposes.items()],
                     "batches": [fields_of(b, models=dict(b.models))
                                 for batches in self._batches.values() for b in batches.values()]}
 
-    def import_state(self, data: dict) -> None:
+    def import_state(self, data: dict[str, Any]) -> None:
         with self.lock:
             self._purposes = {(project, name): purpose for project, name, purpose in data.get("purposes") or []}
             self._batches = {}
@@ -105,5 +109,5 @@ class OpenAICompat:
             self._seq = int(data.get("seq") or 0)
 
 
-def register(store) -> None:
+def register(store: Store) -> None:
     store.register("openai", OpenAICompat(store))

@@ -9,14 +9,14 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from ...errors import RPC_CODES, STATUS_CODES, ApiError, not_found
+from ...errors import RPC_CODES, STATUS_CODES, ApiError, invalid_argument, not_found
 from ...http import Context, json_response
 from .. import files as native_files
 from .answers import chat_completion
 from .backend import OpenAIBatch
 from .chat import CHAT_ENDPOINT, chat_to_native
-from .errors import _bad, _body, _native_model_name, _object, _unknown_field
-from .files import _epoch, _file_name, _page, _unlink
+from .errors import expect_object, json_body, unknown_field
+from .wire import cursor_page, epoch_seconds, native_file_name, native_model_name
 
 BATCH_WINDOW = "24h"
 
@@ -25,20 +25,20 @@ BATCH_STATUS = {"BATCH_STATE_PENDING": "validating", "BATCH_STATE_RUNNING": "in_
                 "BATCH_STATE_CANCELLED": "cancelled", "BATCH_STATE_EXPIRED": "expired"}
 
 
-def _count(stats: dict, key: str) -> int:
+def _count(stats: dict[str, Any], key: str) -> int:
     return int(stats.get(key) or 0)
 
 
-def batch_object(record: OpenAIBatch, operation: dict, expires: float) -> dict:
+def batch_object(record: OpenAIBatch, operation: dict[str, Any], expires: float) -> dict[str, Any]:
     """The OpenAI Batch of a native batch Operation and what the layer recorded about it. `expires`: when
     the native job expires (its own clock rule, batches/job.py), which the OpenAI batch shares."""
     meta = operation.get("metadata") or {}
-    state = meta.get("state")
+    state = meta.get("state", "")
     status = BATCH_STATUS.get(state, "validating")
     stats = meta.get("batchStats") or {}
     created = int(record.created)
-    end = _epoch(meta.get("endTime"))
-    body: dict = {
+    end = epoch_seconds(meta.get("endTime"))
+    body: dict[str, Any] = {
         "id": record.name, "object": "batch", "endpoint": record.endpoint, "model": record.model,
         "errors": None, "input_file_id": record.input_file_id, "completion_window": record.completion_window,
         "status": status, "output_file_id": record.output_file_id, "error_file_id": record.error_file_id,
@@ -51,7 +51,7 @@ def batch_object(record: OpenAIBatch, operation: dict, expires: float) -> dict:
         "metadata": record.metadata,
     }
     if status == "in_progress":
-        body["in_progress_at"] = _epoch(meta.get("updateTime"))
+        body["in_progress_at"] = epoch_seconds(meta.get("updateTime"))
     if status == "completed":
         body["finalizing_at"] = body["completed_at"] = end
     elif status == "failed":
@@ -67,39 +67,40 @@ def batch_object(record: OpenAIBatch, operation: dict, expires: float) -> dict:
     return body
 
 
-def batch_line_to_native(line: Any, number: int, endpoint: str) -> tuple[str, dict, str]:
+def batch_line_to_native(line: Any, number: int, endpoint: str) -> tuple[str, dict[str, Any], str]:
     """(custom_id, native batch line, the model as named) of one line of an OpenAI batch input file."""
     where = f"line {number}"
     if not isinstance(line, dict):
-        raise _bad(f"{where} of the batch input file is not a JSON object.", "input_file_id")
+        raise invalid_argument(f"{where} of the batch input file is not a JSON object.", "input_file_id")
     custom_id = line.get("custom_id")
     if not isinstance(custom_id, str) or not custom_id:
-        raise _bad(f"{where}: custom_id is required (a string).", "input_file_id")
+        raise invalid_argument(f"{where}: custom_id is required (a string).", "input_file_id")
     method = line.get("method", "POST")
     if method != "POST":
-        raise _bad(f"{where}: method must be POST, not {method!r}.", "input_file_id")
+        raise invalid_argument(f"{where}: method must be POST, not {method!r}.", "input_file_id")
     if line.get("url") != endpoint:
-        raise _bad(f"{where}: url must be the batch endpoint {endpoint!r}, not {line.get('url')!r}.",
-                   "input_file_id")
+        raise invalid_argument(f"{where}: url must be the batch endpoint {endpoint!r}, not {line.get('url')!r}.",
+                               "input_file_id")
     try:
         chat = chat_to_native(line.get("body"))
     except ApiError as error:
-        raise _bad(f"{where} ({custom_id}): {error.message}", "input_file_id") from None
+        raise invalid_argument(f"{where} ({custom_id}): {error.message}", "input_file_id") from None
     request = dict(chat.request)
-    request["model"] = _native_model_name(chat.model)
+    request["model"] = native_model_name(chat.model)
     return custom_id, {"key": custom_id, "request": request}, chat.model
 
 
 _RPC_NAMES = {number: name for name, number in RPC_CODES.items()}
 
 
-def _http_of(status: dict) -> tuple[int, str]:
+def _http_of(status: dict[str, Any]) -> tuple[int, str]:
     """(HTTP status, status name) of a google.rpc.Status, whose code is the google.rpc.Code number."""
     name = _RPC_NAMES.get(int(status.get("code") or 2), "UNKNOWN")
     return STATUS_CODES.get(name, 500), name
 
 
-def batch_result_line(native: dict, model: str, created: int, number: int, batch_id: str) -> tuple[bool, dict]:
+def batch_result_line(native: dict[str, Any], model: str, created: int, number: int,
+                      batch_id: str) -> tuple[bool, dict[str, Any]]:
     """(succeeded, OpenAI batch output line) of one native result line."""
     custom_id = native.get("key", "")
     line_id = "batch_req_" + hashlib.blake2b(f"{batch_id}|{number}".encode(), digest_size=12).hexdigest()
@@ -124,7 +125,7 @@ def _convert_input(ctx: Context, source: Path, endpoint: str) -> tuple[Path, dic
     (its path, the model of each custom_id, the first line's model)."""
     target = ctx.store.files.new_part(ctx.identity)
     lines: dict[str, str] = {}
-    first_model = None
+    first_model = ""
     try:
         with open(source, "rb") as handle, open(target, "wb") as out:
             for number, raw in enumerate(handle, 1):
@@ -133,51 +134,52 @@ def _convert_input(ctx: Context, source: Path, endpoint: str) -> tuple[Path, dic
                 try:
                     data = json.loads(raw)
                 except ValueError:
-                    raise _bad(f"line {number} of the batch input file is not JSON.", "input_file_id") from None
+                    raise invalid_argument(f"line {number} of the batch input file is not JSON.",
+                                           "input_file_id") from None
                 custom_id, native, model = batch_line_to_native(data, number, endpoint)
                 if custom_id in lines:
-                    raise _bad(f"line {number}: custom_id {custom_id!r} is used twice; custom_id values must be "
-                               f"unique in a batch.", "input_file_id")
+                    raise invalid_argument(f"line {number}: custom_id {custom_id!r} is used twice; custom_id "
+                                           f"values must be unique in a batch.", "input_file_id")
                 lines[custom_id] = model
                 first_model = first_model or model
                 out.write(json.dumps(native, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
     except BaseException:
-        _unlink(target)
+        target.unlink(missing_ok=True)
         raise
     if not lines:
-        _unlink(target)
-        raise _bad("The batch input file has no requests.", "input_file_id")
+        target.unlink(missing_ok=True)
+        raise invalid_argument("The batch input file has no requests.", "input_file_id")
     return target, lines, first_model
 
 
-def _create_batch(ctx: Context, body: dict) -> dict:
+def _create_batch(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     for key in body:
         if key not in ("input_file_id", "endpoint", "completion_window", "metadata", "extra_body"):
-            raise _unknown_field(key)
+            raise unknown_field(key)
     endpoint = body.get("endpoint")
     if endpoint != CHAT_ENDPOINT:
-        raise _bad(f"endpoint must be {CHAT_ENDPOINT!r}, not {endpoint!r}.", "endpoint")
+        raise invalid_argument(f"endpoint must be {CHAT_ENDPOINT!r}, not {endpoint!r}.", "endpoint")
     window = body.get("completion_window", BATCH_WINDOW)
     if window != BATCH_WINDOW:
-        raise _bad(f"completion_window must be {BATCH_WINDOW!r}, not {window!r}.", "completion_window")
+        raise invalid_argument(f"completion_window must be {BATCH_WINDOW!r}, not {window!r}.", "completion_window")
     metadata = body.get("metadata")
     if metadata is not None:
-        metadata = _object(metadata, "metadata")
+        metadata = expect_object(metadata, "metadata")
     input_file_id = body.get("input_file_id")
     if not isinstance(input_file_id, str) or not input_file_id:
-        raise _bad("input_file_id is required.", "input_file_id")
+        raise invalid_argument("input_file_id is required.", "input_file_id")
     files, project = ctx.store.files, ctx.project
-    input_file = files.get_file(ctx.identity, _file_name(input_file_id))
+    input_file = files.get_file(ctx.identity, native_file_name(input_file_id))
     converted, lines, model = _convert_input(ctx, files.path_of(ctx.identity, input_file["name"]), endpoint)
     try:
         native_input = files.create_generated(project, f"{input_file['name'].split('/', 1)[1]}-gemini-requests",
                                               "application/jsonl", source_path=converted,
                                               base_url=native_files.base_url(ctx))
     finally:
-        _unlink(converted)
+        converted.unlink(missing_ok=True)
     display = (metadata or {}).get("description") or f"openai batch of {input_file['name']}"
     operation = ctx.store.batches.create(
-        ctx.identity, _native_model_name(model),
+        ctx.identity, native_model_name(model),
         {"batch": {"displayName": str(display)[:512], "inputConfig": {"fileName": native_input["name"]}}},
         kind="generate", version=ctx.version)
     job = ctx.store.batches.job(ctx.identity, operation["name"])
@@ -189,17 +191,17 @@ def _create_batch(ctx: Context, body: dict) -> dict:
 
 
 async def create_batch(ctx: Context) -> Response:
-    body = await _body(ctx)
+    body = await json_body(ctx)
     return json_response(await run_in_threadpool(_create_batch, ctx, body))
 
 
-def _publish_results(ctx: Context, record: OpenAIBatch, operation: dict) -> None:
+def _publish_results(ctx: Context, record: OpenAIBatch, operation: dict[str, Any]) -> None:
     """Once the native batch has results, write them as OpenAI output and error files (once)."""
     responses = ((operation.get("metadata") or {}).get("output") or {}).get("responsesFile")
     if record.converted or not responses or not operation.get("done"):
         return
     files = ctx.store.files
-    created = _epoch((operation.get("metadata") or {}).get("endTime")) or int(record.created)
+    created = epoch_seconds((operation.get("metadata") or {}).get("endTime")) or int(record.created)
     ok_path, error_path = files.new_part(ctx.identity), files.new_part(ctx.identity)
     ok_count = error_count = 0
     try:
@@ -229,11 +231,11 @@ def _publish_results(ctx: Context, record: OpenAIBatch, operation: dict) -> None
             ctx.store.openai.set_purpose(ctx.project, errors["name"], "batch_output")
         record.converted = True
     finally:
-        _unlink(ok_path)
-        _unlink(error_path)
+        ok_path.unlink(missing_ok=True)
+        error_path.unlink(missing_ok=True)
 
 
-def _batch_now(ctx: Context, record: OpenAIBatch) -> dict:
+def _batch_now(ctx: Context, record: OpenAIBatch) -> dict[str, Any]:
     try:
         operation = ctx.store.batches.get(ctx.identity, record.name)
     except ApiError as error:
@@ -258,7 +260,7 @@ async def cancel_batch(ctx: Context) -> Response:
     return json_response(await run_in_threadpool(_batch_now, ctx, record))
 
 
-def _list_batches(ctx: Context) -> list[dict]:
+def _list_batches(ctx: Context) -> list[dict[str, Any]]:
     items = []
     for record in ctx.store.openai.batches(ctx.project):
         try:
@@ -270,4 +272,4 @@ def _list_batches(ctx: Context) -> list[dict]:
 
 
 async def list_batches(ctx: Context) -> Response:
-    return json_response(_page(ctx, await run_in_threadpool(_list_batches, ctx)))
+    return json_response(cursor_page(ctx, await run_in_threadpool(_list_batches, ctx)))

@@ -8,10 +8,10 @@ from typing import Any
 from starlette.responses import Response
 
 from ... import inference
-from ...errors import ApiError
+from ...errors import ApiError, invalid_argument
 from ...generation.tokens import count_text
 from ...http import Context, json_response
-from .errors import _bad, _body, _integer, _unknown_field
+from .errors import expect_integer, json_body, unknown_field
 
 MAX_EMBEDDING_INPUTS = 2048
 
@@ -21,27 +21,27 @@ def embedding_inputs(value: Any) -> list[str]:
         return [value]
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
         if len(value) > MAX_EMBEDDING_INPUTS:
-            raise _bad(f"input can hold at most {MAX_EMBEDDING_INPUTS} texts, got {len(value)}.", "input")
+            raise invalid_argument(f"input can hold at most {MAX_EMBEDDING_INPUTS} texts, got {len(value)}.", "input")
         return value
     if isinstance(value, list) and value and all(isinstance(v, (int, list)) for v in value):
-        raise _bad("input as token arrays is not supported; send text.", "input")
-    raise _bad("input must be a string or a non-empty list of strings.", "input")
+        raise invalid_argument("input as token arrays is not supported; send text.", "input")
+    raise invalid_argument("input must be a string or a non-empty list of strings.", "input")
 
 
-def embedding_requests(body: dict, model_name: str) -> tuple[list[dict], str]:
+def embedding_requests(body: dict[str, Any], model_name: str) -> tuple[list[dict[str, Any]], str]:
     """(native EmbedContentRequests, one per input, and the encoding format) of an embeddings request."""
     for key in body:
         if key not in ("model", "input", "dimensions", "encoding_format", "user", "extra_body"):
-            raise _unknown_field(key)
+            raise unknown_field(key)
     texts = embedding_inputs(body.get("input"))
     encoding = body.get("encoding_format") or "float"
     if encoding not in ("float", "base64"):
-        raise _bad(f"encoding_format must be float or base64, not {encoding!r}.", "encoding_format")
+        raise invalid_argument(f"encoding_format must be float or base64, not {encoding!r}.", "encoding_format")
     requests = []
     for text in texts:
-        item: dict = {"model": model_name, "content": {"parts": [{"text": text}]}}
+        item: dict[str, Any] = {"model": model_name, "content": {"parts": [{"text": text}]}}
         if body.get("dimensions") is not None:
-            item["outputDimensionality"] = _integer(body["dimensions"], "dimensions", 1)
+            item["outputDimensionality"] = expect_integer(body["dimensions"], "dimensions", 1)
         requests.append(item)
     return requests, encoding
 
@@ -52,7 +52,7 @@ def encode_vector(values: list[float], encoding: str) -> list[float] | str:
     return values
 
 
-def embedding_response(vectors: list[list[float]], texts: list[str], model: str, encoding: str) -> dict:
+def embedding_response(vectors: list[list[float]], texts: list[str], model: str, encoding: str) -> dict[str, Any]:
     tokens = sum(count_text(text) for text in texts)
     data = [{"object": "embedding", "index": i, "embedding": encode_vector(values, encoding)}
             for i, values in enumerate(vectors)]
@@ -63,15 +63,15 @@ def embedding_response(vectors: list[list[float]], texts: list[str], model: str,
 # -- models, files and batches as OpenAI objects (pure) ---------------------------------------------
 
 
-def model_object(model: dict) -> dict:
+def model_object(model: dict[str, Any]) -> dict[str, Any]:
     return {"id": model["name"], "object": "model", "owned_by": "google"}
 
 
 async def embeddings(ctx: Context) -> Response:
-    body = await _body(ctx)
+    body = await json_body(ctx)
     name = body.get("model")
     if not isinstance(name, str) or not name.strip():
-        raise _bad("model is required (for example \"gemini-embedding-001\").", "model")
+        raise invalid_argument("model is required (for example \"gemini-embedding-001\").", "model")
     model = ctx.store.models.get(name.strip(), "embedContent", ctx.version)
     requests, encoding = embedding_requests(body, model["name"])
     vectors = [inference.embed(ctx.store, ctx.identity, model, request)["embedding"]["values"]
@@ -80,7 +80,7 @@ async def embeddings(ctx: Context) -> Response:
     return json_response(embedding_response(vectors, texts, name.strip(), encoding))
 
 
-def _listed(ctx: Context, model: dict) -> bool:
+def _listed(ctx: Context, model: dict[str, Any]) -> bool:
     return not ctx.store.models.is_legacy(model)
 
 

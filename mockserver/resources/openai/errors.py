@@ -7,9 +7,10 @@ from starlette.responses import Response
 
 from ...errors import ApiError, invalid_argument
 from ...http import Context, json_response
+from ...routing import Handler
 
 
-def error_body(error: ApiError) -> list:
+def error_body(error: ApiError) -> list[Any]:
     """The layer's error body: the native envelope in a one-element list."""
     return [error.envelope()]
 
@@ -21,42 +22,35 @@ def error_response(error: ApiError) -> Response:
 # -- small checks -----------------------------------------------------------------------------------
 
 
-def _bad(message: str, field_name: str | None = None) -> ApiError:
-    return invalid_argument(message, field_name)
-
-
-def _unknown_field(name: str, where: str = "") -> ApiError:
+def unknown_field(name: str, where: str = "") -> ApiError:
     at = f" at '{where}'" if where else ""
-    return _bad(f'Invalid JSON payload received. Unknown name "{name}"{at}: Cannot find field.', name)
+    return invalid_argument(f'Invalid JSON payload received. Unknown name "{name}"{at}: Cannot find field.', name)
 
 
-def _object(value: Any, where: str) -> dict:
+def expect_object(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise _bad(f"Invalid value at '{where}': expected an object.", where)
+        raise invalid_argument(f"Invalid value at '{where}': expected an object.", where)
     return value
 
 
-def _integer(value: Any, where: str, low: int | None = None) -> int:
+def expect_integer(value: Any, where: str, low: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
-        raise _bad(f"Invalid value at '{where}': expected an integer, got {value!r}.", where)
+        raise invalid_argument(f"Invalid value at '{where}': expected an integer, got {value!r}.", where)
     if low is not None and value < low:
-        raise _bad(f"Invalid value at '{where}': must be at least {low}, got {value!r}.", where)
+        raise invalid_argument(f"Invalid value at '{where}': must be at least {low}, got {value!r}.", where)
     return int(value)
 
 
-def _number(value: Any, where: str) -> float:
+def expect_number(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _bad(f"Invalid value at '{where}': expected a number, got {value!r}.", where)
+        raise invalid_argument(f"Invalid value at '{where}': expected a number, got {value!r}.", where)
     return value
 
-
-def _native_model_name(name: str) -> str:
-    return name if name.startswith(("models/", "tunedModels/")) else f"models/{name}"
 
 # -- handlers: shared -------------------------------------------------------------------------------
 
 
-def _openai(handler):
+def with_openai_errors(handler: Handler) -> Handler:
     """Authenticate, run, and answer any ApiError in the layer's own error shape."""
     async def wrapped(ctx: Context) -> Response:
         try:
@@ -69,8 +63,8 @@ def _openai(handler):
     return wrapped
 
 
-async def _body(ctx: Context) -> dict:
+async def json_body(ctx: Context) -> dict[str, Any]:
     data = await ctx.data()
     if not isinstance(data, dict):
-        raise _bad("Invalid JSON payload received. The request body must be a JSON object.")
+        raise invalid_argument("Invalid JSON payload received. The request body must be a JSON object.")
     return data

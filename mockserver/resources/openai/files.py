@@ -2,35 +2,28 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-from pathlib import Path
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
-from ...errors import ApiError
+from ...errors import ApiError, invalid_argument
 from ...http import Context, json_response
-from ...wire import parse_time
 from ...multipart import MultipartReader, part_headers
 from .. import files as native_files
-from .errors import _bad
+from .wire import cursor_page, epoch_seconds, native_file_name
 
 FIELD_LIMIT = 64 * 1024            # a non-file field of a multipart upload
-LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX = 20, 10000
 
 
-def _epoch(value: str | None) -> int | None:
-    return int(parse_time(value, "time")) if value else None
-
-
-def file_object(file: dict, purpose: str) -> dict:
-    status = {"ACTIVE": "processed", "FAILED": "error"}.get(file.get("state"), "uploaded")
+def file_object(file: dict[str, Any], purpose: str) -> dict[str, Any]:
+    status = {"ACTIVE": "processed", "FAILED": "error"}.get(file.get("state", ""), "uploaded")
     body = {"id": file["name"], "object": "file", "bytes": int(file.get("sizeBytes") or 0),
-            "created_at": _epoch(file.get("createTime")),
+            "created_at": epoch_seconds(file.get("createTime")),
             "filename": file.get("displayName") or file["name"].split("/", 1)[-1],
-            "purpose": purpose, "status": status, "expires_at": _epoch(file.get("expirationTime"))}
+            "purpose": purpose, "status": status, "expires_at": epoch_seconds(file.get("expirationTime"))}
     if file.get("error"):
         body["status_details"] = file["error"].get("message")
     return body
@@ -46,13 +39,6 @@ def _disposition(headers: dict[str, str]) -> tuple[str | None, str | None]:
     return found.get("name"), found.get("filename")
 
 
-def _unlink(path: Path) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-
-
 def _upload_mime(declared: str | None, filename: str | None) -> str | None:
     if filename and filename.lower().endswith(".jsonl"):
         return "application/jsonl"
@@ -61,20 +47,20 @@ def _upload_mime(declared: str | None, filename: str | None) -> str | None:
     return None
 
 
-async def _receive_form(ctx: Context) -> tuple[dict[str, str], dict | None]:
+async def _receive_form(ctx: Context) -> tuple[dict[str, str], dict[str, Any] | None]:
     """Read a multipart/form-data upload: its text fields, and its `file` part received to disk
     (`{"path", "size", "sha256", "filename", "mime"}`), without holding the file in memory."""
     content_type = ctx.request.headers.get("content-type", "")
     match = re.search(r'boundary="?([^";]+)"?', content_type)
     if not content_type.lower().startswith("multipart/form-data") or not match:
-        raise _bad("files.create takes multipart/form-data with the fields purpose and file.", "file")
+        raise invalid_argument("files.create takes multipart/form-data with the fields purpose and file.", "file")
     boundary = match.group(1).encode("latin-1")
     files = ctx.store.files
     parts = MultipartReader(ctx.request.stream())
     limit = MultipartReader.HEADER_LIMIT
     delimiter = b"\r\n--" + boundary
     fields: dict[str, str] = {}
-    upload: dict | None = None
+    upload: dict[str, Any] | None = None
     try:
         await parts.until(b"--" + boundary, limit)
         while True:
@@ -87,7 +73,7 @@ async def _receive_form(ctx: Context) -> tuple[dict[str, str], dict | None]:
                 fields[name or ""] = (await parts.until(delimiter, FIELD_LIMIT)).decode("utf-8", "replace")
                 continue
             if name != "file" or upload is not None:
-                raise _bad("files.create takes exactly one file, in the field named file.", "file")
+                raise invalid_argument("files.create takes exactly one file, in the field named file.", "file")
             path = files.new_part(ctx.identity)
             upload = {"path": path, "filename": filename, "mime": headers.get("content-type")}
             hasher = hashlib.sha256()
@@ -98,7 +84,7 @@ async def _receive_form(ctx: Context) -> tuple[dict[str, str], dict | None]:
             upload.update(size=receiver.received, sha256=hasher.hexdigest())
     except (ApiError, ClientDisconnect):
         if upload is not None:
-            _unlink(upload["path"])
+            upload["path"].unlink(missing_ok=True)
         raise
     return fields, upload
 
@@ -108,9 +94,9 @@ async def create_file(ctx: Context) -> Response:
     try:
         purpose = fields.get("purpose")
         if not purpose:
-            raise _bad("purpose is required (for a batch input file: purpose=batch).", "purpose")
+            raise invalid_argument("purpose is required (for a batch input file: purpose=batch).", "purpose")
         if upload is None:
-            raise _bad("file is required.", "file")
+            raise invalid_argument("file is required.", "file")
         metadata = {"displayName": upload["filename"]} if upload["filename"] else {}
         file = await run_in_threadpool(
             ctx.store.files.store_bytes, ctx.identity, metadata, upload["path"], size=upload["size"],
@@ -118,14 +104,10 @@ async def create_file(ctx: Context) -> Response:
             base_url=native_files.base_url(ctx))
     except BaseException:
         if upload is not None:
-            _unlink(upload["path"])
+            upload["path"].unlink(missing_ok=True)
         raise
     ctx.store.openai.set_purpose(ctx.project, file["name"], purpose)
     return json_response(file_object(file, purpose))
-
-
-def _file_name(raw: str) -> str:
-    return raw if raw.startswith("files/") else f"files/{raw}"
 
 
 async def list_files(ctx: Context) -> Response:
@@ -136,35 +118,16 @@ async def list_files(ctx: Context) -> Response:
         items = [item for item in items if item["purpose"] == purpose]
     if ctx.query("order") == "asc":
         items.reverse()
-    return json_response(_page(ctx, items))
-
-
-def _page(ctx: Context, items: list[dict]) -> dict:
-    """A cursor page (`after` an id, at most `limit`) in OpenAI's list shape."""
-    raw_limit = ctx.query("limit")
-    try:
-        limit = int(raw_limit) if raw_limit else LIST_LIMIT_DEFAULT
-    except ValueError:
-        raise _bad(f"limit must be an integer, not {raw_limit!r}.", "limit") from None
-    limit = max(1, min(limit, LIST_LIMIT_MAX))
-    after = ctx.query("after")
-    if after:
-        ids = [item["id"] for item in items]
-        if after not in ids:
-            raise _bad(f"after names {after!r}, which is not in this list.", "after")
-        items = items[ids.index(after) + 1:]
-    page = items[:limit]
-    return {"object": "list", "data": page, "first_id": page[0]["id"] if page else None,
-            "last_id": page[-1]["id"] if page else None, "has_more": len(items) > limit}
+    return json_response(cursor_page(ctx, items))
 
 
 async def get_file(ctx: Context) -> Response:
-    file = ctx.store.files.get_file(ctx.identity, _file_name(ctx.params["id"]), native_files.base_url(ctx))
+    file = ctx.store.files.get_file(ctx.identity, native_file_name(ctx.params["id"]), native_files.base_url(ctx))
     return json_response(file_object(file, ctx.store.openai.purpose_of(ctx.project, file)))
 
 
 async def delete_file(ctx: Context) -> Response:
-    name = _file_name(ctx.params["id"])
+    name = native_file_name(ctx.params["id"])
     ctx.store.files.delete_file(ctx.identity, name)
     ctx.store.openai.forget_file(ctx.project, name)
     return json_response({"id": name, "object": "file", "deleted": True})
@@ -172,5 +135,5 @@ async def delete_file(ctx: Context) -> Response:
 
 async def file_content(ctx: Context) -> Response:
     """The bytes of a file, under the native API's rule for which files can be downloaded."""
-    record = ctx.store.files.downloadable(ctx.identity, _file_name(ctx.params["id"]), "file_id")
+    record = ctx.store.files.downloadable(ctx.identity, native_file_name(ctx.params["id"]), "file_id")
     return native_files.bytes_response(record)
