@@ -81,6 +81,14 @@ class Batches:
         """The internal job (its timings), for the dashboard; raises like `get`."""
         return self._job(owner, name)
 
+    def synced_job(self, identity: Identity, name: str) -> Job:
+        """The job brought up to the clock's now (as `get` does before rendering it), for readers that need
+        its state and counts rather than its Operation (the OpenAI layer); raises like `get`."""
+        with self.lock:
+            job = self._job(identity, name)
+            self._sync(job, self.store.now())
+            return job
+
     def _job(self, owner: Identity | str, name: str) -> Job:
         project = owner if isinstance(owner, str) else owner.project
         job_id = name[len("batches/"):] if name.startswith("batches/") else name

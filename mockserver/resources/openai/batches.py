@@ -13,10 +13,11 @@ from ...errors import RPC_CODES, STATUS_CODES, ApiError, invalid_argument, not_f
 from ...http import Context, json_response
 from .. import files as native_files
 from .answers import chat_completion
+from ..batches.job import Job
 from .backend import OpenAIBatch
 from .chat import CHAT_ENDPOINT, chat_to_native
 from .errors import expect_object, json_body, unknown_field
-from .wire import cursor_page, epoch_seconds, native_file_name, native_model_name
+from .wire import cursor_page, native_file_name, native_model_name
 
 BATCH_WINDOW = "24h"
 
@@ -25,40 +26,29 @@ BATCH_STATUS = {"BATCH_STATE_PENDING": "validating", "BATCH_STATE_RUNNING": "in_
                 "BATCH_STATE_CANCELLED": "cancelled", "BATCH_STATE_EXPIRED": "expired"}
 
 
-def _count(stats: dict[str, Any], key: str) -> int:
-    return int(stats.get(key) or 0)
-
-
-def batch_object(record: OpenAIBatch, operation: dict[str, Any], expires: float) -> dict[str, Any]:
-    """The OpenAI Batch of a native batch Operation and what the layer recorded about it. `expires`: when
-    the native job expires (its own clock rule, batches/job.py), which the OpenAI batch shares."""
-    meta = operation.get("metadata") or {}
-    state = meta.get("state", "")
-    status = BATCH_STATUS.get(state, "validating")
-    stats = meta.get("batchStats") or {}
-    created = int(record.created)
-    end = epoch_seconds(meta.get("endTime"))
+def batch_object(record: OpenAIBatch, job: Job, now: float) -> dict[str, Any]:
+    """The OpenAI Batch of a native batch job (as `Batches.synced_job` brought it to `now`) and what the
+    layer recorded about it. It expires when the native job does (batches/job.py)."""
+    status = BATCH_STATUS[job.state(now)]
+    end = int(job.end_time) if job.end_time is not None else None
     body: dict[str, Any] = {
         "id": record.name, "object": "batch", "endpoint": record.endpoint, "model": record.model,
         "errors": None, "input_file_id": record.input_file_id, "completion_window": record.completion_window,
         "status": status, "output_file_id": record.output_file_id, "error_file_id": record.error_file_id,
-        "created_at": created, "in_progress_at": None, "expires_at": int(expires),
+        "created_at": int(record.created), "in_progress_at": None, "expires_at": int(job.expires),
         "finalizing_at": None, "completed_at": None, "failed_at": None, "expired_at": None,
         "cancelling_at": None, "cancelled_at": None,
-        "request_counts": {"total": _count(stats, "requestCount"),
-                           "completed": _count(stats, "successfulRequestCount"),
-                           "failed": _count(stats, "failedRequestCount")},
+        "request_counts": {"total": job.request_count, "completed": job.succeeded, "failed": job.failed},
         "metadata": record.metadata,
     }
-    if status == "in_progress":
-        body["in_progress_at"] = epoch_seconds(meta.get("updateTime"))
+    if status == "in_progress":   # the native job's last change: its start, or a later update
+        body["in_progress_at"] = int(max(job.created, job.modified, job.start))
     if status == "completed":
         body["finalizing_at"] = body["completed_at"] = end
     elif status == "failed":
         body["failed_at"] = end
-        error = operation.get("error") or {}
         body["errors"] = {"object": "list", "data": [{"code": "invalid_input_file",
-                                                      "message": error.get("message", "The batch failed."),
+                                                      "message": (job.error or {}).get("message", "The batch failed."),
                                                       "param": "input_file_id", "line": None}]}
     elif status == "expired":
         body["expired_at"] = end
@@ -182,12 +172,12 @@ def _create_batch(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         ctx.identity, native_model_name(model),
         {"batch": {"displayName": str(display)[:512], "inputConfig": {"fileName": native_input["name"]}}},
         kind="generate", version=ctx.version)
-    job = ctx.store.batches.job(ctx.identity, operation["name"])
+    job = ctx.store.batches.synced_job(ctx.identity, operation["name"])
     record = ctx.store.openai.add_batch(OpenAIBatch(
         name=operation["name"], project=project, input_file_id=input_file["name"],
         native_input=native_input["name"], endpoint=endpoint, completion_window=window, metadata=metadata,
         model=model, created=job.created, seq=0, models=lines))
-    return batch_object(record, operation, job.expires)
+    return batch_object(record, job, ctx.store.now())
 
 
 async def create_batch(ctx: Context) -> Response:
@@ -195,13 +185,13 @@ async def create_batch(ctx: Context) -> Response:
     return json_response(await run_in_threadpool(_create_batch, ctx, body))
 
 
-def _publish_results(ctx: Context, record: OpenAIBatch, operation: dict[str, Any]) -> None:
+def _publish_results(ctx: Context, record: OpenAIBatch, job: Job) -> None:
     """Once the native batch has results, write them as OpenAI output and error files (once)."""
-    responses = ((operation.get("metadata") or {}).get("output") or {}).get("responsesFile")
-    if record.converted or not responses or not operation.get("done"):
+    responses = (job.output or {}).get("responsesFile")
+    if record.converted or not responses or not job.final:
         return
     files = ctx.store.files
-    created = epoch_seconds((operation.get("metadata") or {}).get("endTime")) or int(record.created)
+    created = int(job.end_time) if job.end_time is not None else int(record.created)
     ok_path, error_path = files.new_part(ctx.identity), files.new_part(ctx.identity)
     ok_count = error_count = 0
     try:
@@ -237,15 +227,15 @@ def _publish_results(ctx: Context, record: OpenAIBatch, operation: dict[str, Any
 
 def _batch_now(ctx: Context, record: OpenAIBatch) -> dict[str, Any]:
     try:
-        operation = ctx.store.batches.get(ctx.identity, record.name)
+        job = ctx.store.batches.synced_job(ctx.identity, record.name)
     except ApiError as error:
         if error.code in (403, 404):   # deleted through the native API meanwhile
             ctx.store.openai.drop_batch(record)
             raise not_found(f"Batch {record.name} was not found.") from None
         raise
     with ctx.store.openai.lock:
-        _publish_results(ctx, record, operation)
-    return batch_object(record, operation, ctx.store.batches.job(ctx.identity, record.name).expires)
+        _publish_results(ctx, record, job)
+    return batch_object(record, job, ctx.store.now())
 
 
 async def get_batch(ctx: Context) -> Response:
