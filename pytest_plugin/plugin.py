@@ -603,5 +603,6 @@ def _forget_scripts(store, project: str) -> None:
 
 
 
-# The emulator over TLS (google-genai's Live API dials wss:// only): its fixtures live in tls_fixtures.py.
-from .tls_fixtures import gemini_mock_tls, gemini_tls_server  # noqa: E402,F401
+# The emulator over TLS (google-genai's Live API dials wss:// only): its fixtures live in tls_fixtures.py,
+# which pytest loads with this plugin (it imports this module, so this module does not import it).
+pytest_plugins = ["gemini_mockserver.pytest_plugin.tls_fixtures"]
