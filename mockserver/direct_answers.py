@@ -73,7 +73,8 @@ def protocol_class(header_seconds: Callable[[], float], emulator: EmulatorApp | 
                 self._holding = False
 
         def _start_asgi_task(self, cycle: Any, app: ASGIApp) -> None:
-            if self._holding and self._direct(cycle.scope):
+            # `app` is uvicorn's own 503 answer when its concurrency limit is reached: that one goes as it is
+            if self._holding and app is self.app and self._direct(cycle.scope):
                 self._held = cycle
                 return
             super()._start_asgi_task(cycle, app)
