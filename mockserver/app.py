@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import logging
 import traceback
-from typing import Callable
+from pathlib import Path
+from typing import Any, Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -11,11 +12,13 @@ from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute, request_response
+from starlette.types import Receive, Scope, Send
 
 from . import capture, cassettes, control, landing, openapi, persistence, quotas, rules, tiers, timeouts
 from .access import AccessMiddleware, ControlAccess
 from .auth import KeyRing
 from .call import bare_model
+from .cassettes import Cassettes, Dispatch
 from .config import Config
 from .fastpath import EmulatorApp
 from .errors import ApiError, status_for_code
@@ -30,7 +33,7 @@ from .resources import interactions
 from .resources import answers, dynamic, environments, file_registration, generated_files
 from .resources import file_search_stores, file_search_upload
 from . import live
-from .routing import Router
+from .routing import Route as ApiRoute, Router
 from .store import Store
 
 log = logging.getLogger("gemini_mockserver")
@@ -77,7 +80,7 @@ def _clip(text: str | None) -> str | None:
     return text if text is None or len(text) <= JOURNAL_TEXT_CHARS else text[:JOURNAL_TEXT_CHARS] + "..."
 
 
-def _renderer(item) -> Callable[[ApiError], Response]:
+def _renderer(item: ApiRoute | None) -> Callable[[ApiError], Response]:
     """How an error is answered: the route's own error body (the OpenAI layer's, the Interactions API's),
     or the Google envelope."""
     if item is not None and item.render_error is not None:
@@ -85,8 +88,8 @@ def _renderer(item) -> Callable[[ApiError], Response]:
     return error_response
 
 
-def create_store(config: Config | None = None, keys: KeyRing | None = None, state_dir=None, *,
-                 recover: bool = False) -> Store:
+def create_store(config: Config | None = None, keys: KeyRing | None = None, state_dir: str | Path | None = None,
+                 *, recover: bool = False) -> Store:
     """A store with every backend registered. A damaged state dir is a persistence.StateDirError unless
     `recover`."""
     store = Store(config=config, keys=keys, state_dir=state_dir)
@@ -99,8 +102,9 @@ def create_store(config: Config | None = None, keys: KeyRing | None = None, stat
     return store
 
 
-def create_app(config: Config | dict | None = None, *, keys: KeyRing | None = None, state_dir=None,
-               store: Store | None = None, replay=None, access: ControlAccess | None = None,
+def create_app(config: Config | dict[str, Any] | None = None, *, keys: KeyRing | None = None,
+               state_dir: str | Path | None = None, store: Store | None = None,
+               replay: Cassettes | str | Path | None = None, access: ControlAccess | None = None,
                recover: bool = False) -> Starlette:
     """The emulator. `replay`: a directory of recorded cassettes (or `cassettes.Cassettes`) answered
     before emulation. `access`: the control plane's protection (access.py; default: loopback names, no
@@ -149,8 +153,7 @@ def create_app(config: Config | dict | None = None, *, keys: KeyRing | None = No
             "status": response.status_code,
         })
 
-    if replay is not None:
-        dispatch = cassettes.replaying(dispatch, replay, store)
+    api: Dispatch = dispatch if replay is None else cassettes.replaying(dispatch, replay, store)
 
     async def openapi_document(request: Request) -> Response:
         return json_response(openapi.document(routes, str(request.base_url).rstrip("/")))
@@ -164,33 +167,36 @@ def create_app(config: Config | dict | None = None, *, keys: KeyRing | None = No
         return error_response(ApiError(code, status_for_code(code), message))
 
     app = EmulatorApp(
-        exception_handlers={HTTPException: starlette_error},
+        # Starlette types every handler as taking any Exception; this one is only registered for HTTPException
+        exception_handlers={HTTPException: starlette_error},  # type: ignore[dict-item]
         routes=[
             Mount("/_mock", routes=control.routes(store, access)),
             Route("/openapi.json", openapi_document, methods=["GET"]),
             Route("/", landing.landing, methods=["GET"]),       # no key, no journal entry
             Route("/healthz", landing.healthz, methods=["GET"]),
             Route("/favicon.ico", landing.favicon, methods=["GET"]),
-            Route("/{path:path}", dispatch, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]),
+            Route("/{path:path}", api, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]),
             WebSocketRoute("/{path:path}", live.live_endpoint),   # every WebSocket: the Live API or its close
         ],
-        # CORS for the API routes only; the control plane answers its own rules (access.py)
-        middleware=[Middleware(AccessMiddleware, access=access, allow_origins=["*"], allow_methods=["*"],
-                               allow_headers=["*"], expose_headers=EXPOSED_HEADERS, max_age=3600),
+        # CORS for the API routes only; the control plane answers its own rules (access.py). The ignore: mypy
+        # matches a class taking **options to Middleware's factory protocol only if its `app` is positional-only
+        middleware=[Middleware(AccessMiddleware, access=access,  # type: ignore[arg-type]
+                               allow_origins=["*"], allow_methods=["*"], allow_headers=["*"],
+                               expose_headers=EXPOSED_HEADERS, max_age=3600),
                     Middleware(persistence.PersistMiddleware, store=store),    # durable before answering
                     Middleware(timeouts.BodyTimeoutMiddleware,                 # a stalled body is a 408
                                seconds=lambda: store.config["limits"]["bodyIdleSeconds"])],
     )
     # A path the catch-all's pattern cannot match (a newline in it) still goes to the API router.
-    http_default = request_response(dispatch)
+    http_default = request_response(api)
 
-    async def default(scope, receive, send) -> None:
+    async def default(scope: Scope, receive: Receive, send: Send) -> None:
         handler = http_default if scope["type"] == "http" else WebSocketRoute("/", live.live_endpoint).app
         await handler(scope, receive, send)
 
     app.router.default = default
     # API calls no middleware acts on skip the stack (fastpath.py), under the same body timeout
-    app.enable_direct_path(dispatch, store, lambda: store.config["limits"]["bodyIdleSeconds"], router)
+    app.enable_direct_path(api, store, lambda: store.config["limits"]["bodyIdleSeconds"], router)
     app.state.store = store
     app.state.access = access
     return app

@@ -5,17 +5,26 @@ control plane's rules script an answer, and hands the canonical request to the d
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Callable
+
 from . import quotas
 from .auth import Identity
 from .generation import engine
+from .generation import file_search
 from .generation.engine import MediaInfo
 from .resources import file_search_stores, url_media
 
+if TYPE_CHECKING:
+    from .store import Store
 
-def _file_resolver(store, identity: Identity, cached: dict | None, request: dict):
+Retrieve = Callable[[dict[str, Any], str, str], list[file_search.Retrieved]]
+
+
+def _file_resolver(store: Store, identity: Identity, cached: dict[str, Any] | None,
+                   request: dict[str, Any]) -> Callable[[str], MediaInfo]:
     """Resolves fileData URIs (url_media.resolver); those an explicit cache names are answered as they
     were when the cache was made."""
-    known = (cached or {}).get("media") or {}
+    known: dict[str, MediaInfo] = (cached or {}).get("media") or {}
     resolve_uri = url_media.resolver(store, identity, request)
 
     def resolve(uri: str) -> MediaInfo:
@@ -25,7 +34,8 @@ def _file_resolver(store, identity: Identity, cached: dict | None, request: dict
     return resolve
 
 
-def _cache_prefix(store, identity: Identity, model: dict, request: dict) -> dict | None:
+def _cache_prefix(store: Store, identity: Identity, model: dict[str, Any],
+                  request: dict[str, Any]) -> dict[str, Any] | None:
     name = request.get("cachedContent")
     if not name:
         return None
@@ -35,24 +45,25 @@ def _cache_prefix(store, identity: Identity, model: dict, request: dict) -> dict
 _PREFIX_KEYS = ("contents", "systemInstruction", "tools", "toolConfig")
 
 
-def _engine_prefix(cached: dict | None) -> dict | None:
+def _engine_prefix(cached: dict[str, Any] | None) -> dict[str, Any] | None:
     """The cache's prompt prefix as the engine takes it."""
     return None if cached is None else {key: cached[key] for key in _PREFIX_KEYS if key in cached}
 
 
-def _override(store, identity: Identity, model: dict, request: dict, method: str) -> dict | None:
+def _override(store: Store, identity: Identity, model: dict[str, Any], request: dict[str, Any],
+              method: str) -> dict[str, Any] | None:
     return store.rules.answer_for(identity, model, request, method)
 
 
-def _retriever(store, identity: Identity):
+def _retriever(store: Store, identity: Identity) -> Retrieve:
     """The File Search retrieval for this caller, as builtin_tools.run_tools calls it."""
-    def retrieve(tool: dict, where: str, query: str):
+    def retrieve(tool: dict[str, Any], where: str, query: str) -> list[file_search.Retrieved]:
         return file_search_stores.retrieve(store, identity, tool, query, where)
     return retrieve
 
 
-def generate(store, identity: Identity, model: dict, request: dict, *, override: dict | None = None,
-             method: str = "generateContent") -> dict:
+def generate(store: Store, identity: Identity, model: dict[str, Any], request: dict[str, Any], *,
+             override: dict[str, Any] | None = None, method: str = "generateContent") -> dict[str, Any]:
     cached = _cache_prefix(store, identity, model, request)
     override = override or _override(store, identity, model, request, method)
     resolve_file = _file_resolver(store, identity, cached, request)
@@ -72,15 +83,16 @@ def generate(store, identity: Identity, model: dict, request: dict, *, override:
     return response
 
 
-def stream(store, identity: Identity, model: dict, request: dict, **options) -> list[dict]:
-    response = generate(store, identity, model, request, method="streamGenerateContent", **options)
+def stream(store: Store, identity: Identity, model: dict[str, Any], request: dict[str, Any], *,
+           override: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    response = generate(store, identity, model, request, method="streamGenerateContent", override=override)
     chunks = engine.stream_chunks(response)
     for chunk in chunks if "modelStatus" in response else ():
         chunk["modelStatus"] = response["modelStatus"]
     return chunks
 
 
-def count_tokens(store, identity: Identity, model: dict, request: dict) -> dict:
+def count_tokens(store: Store, identity: Identity, model: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
     inner = request.get("generateContentRequest") or {}
     cached = _cache_prefix(store, identity, model, inner) if inner else None
     _override(store, identity, model, request, "countTokens")   # only error and latency rules act here
@@ -88,21 +100,21 @@ def count_tokens(store, identity: Identity, model: dict, request: dict) -> dict:
                                cached=_engine_prefix(cached))
 
 
-def embed(store, identity: Identity, model: dict, request: dict) -> dict:
+def embed(store: Store, identity: Identity, model: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
     _override(store, identity, model, request, "embedContent")   # only error and latency rules act here
     response = engine.embed_content(model, request)
     quotas.record(store, identity, model, quotas.embedding_usage([request]))
     return response
 
 
-def batch_embed(store, identity: Identity, model: dict, request: dict) -> dict:
+def batch_embed(store: Store, identity: Identity, model: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
     _override(store, identity, model, request, "batchEmbedContents")
     response = engine.batch_embed_contents(model, request)
     quotas.record(store, identity, model, quotas.embedding_usage(request.get("requests") or []))
     return response
 
 
-def last_user_text(request: dict) -> str | None:
+def last_user_text(request: dict[str, Any]) -> str | None:
     """The text of the last user turn of a GenerateContentRequest (its text parts joined)."""
     for content in reversed(request.get("contents") or []):
         if content.get("role", "user") == "user":

@@ -95,7 +95,7 @@ def without_media(body: bytes) -> bytes:
     return b"".join(pieces)
 
 
-class Entry(dict):
+class Entry(dict[str, Any]):
     """One journal entry as read: a dict (the JSON above) with the bodies decoded for tests.
 
     `request_json` / `response_json`: the bodies as JSON (None when not JSON); `events`: a streamed
@@ -112,7 +112,7 @@ class Entry(dict):
         return body if isinstance(body, (dict, list)) else None
 
     @property
-    def events(self) -> list:
+    def events(self) -> list[Any]:
         response = self.get("response") or {}
         return list(response.get("events") or response.get("messages") or [])
 
@@ -125,12 +125,12 @@ class Journal:
 
     def __init__(self, limits: Callable[[], tuple[int, int, int]] | int) -> None:
         self._limits = limits if callable(limits) else (lambda: (limits, 1 << 62, 1 << 20))
-        self._entries: deque[dict] = deque()
+        self._entries: deque[dict[str, Any]] = deque()
         self._bytes = 0
         self._next = 1
         self.dropped = 0
         self._lock = threading.Lock()
-        self._listeners: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue]] = []
+        self._listeners: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[dict[str, Any]]]] = []
 
     def limits(self) -> tuple[int, int, int]:
         try:
@@ -143,7 +143,7 @@ class Journal:
     def body_limit(self) -> int:
         return self.limits()[2]
 
-    def add(self, entry: dict) -> dict:
+    def add(self, entry: dict[str, Any]) -> dict[str, Any]:
         """Keep `entry` (its `time` in epoch seconds); gives it an id and returns it."""
         size = ENTRY_OVERHEAD + _body_bytes(entry)
         with self._lock:
@@ -156,7 +156,7 @@ class Journal:
         self._notify(entry)
         return entry
 
-    def grew(self, entry: dict, size: int) -> None:
+    def grew(self, entry: dict[str, Any], size: int) -> None:
         """`entry` (a stream being answered) now holds `size` more bytes."""
         with self._lock:
             entry["_size"] = entry.get("_size", 0) + size
@@ -164,7 +164,7 @@ class Journal:
                 self._bytes += size
                 self._trim()
 
-    def finished(self, entry: dict) -> None:
+    def finished(self, entry: dict[str, Any]) -> None:
         """`entry`'s answer is complete (a stream ended): tell the listeners."""
         self._notify(entry)
 
@@ -176,11 +176,12 @@ class Journal:
             self._bytes -= old.get("_size", 0)
             self.dropped += 1
 
-    def raw(self) -> list[dict]:
+    def raw(self) -> list[dict[str, Any]]:
         with self._lock:
             return list(self._entries)
 
-    def find(self, entry_id: int) -> dict | None:
+    def find(self, entry_id: int) -> dict[str, Any] | None:
+        entry: dict[str, Any]   # reversed() of a container of dict[str, Any] is typed Any
         with self._lock:
             for entry in reversed(self._entries):
                 if entry.get("id") == entry_id:
@@ -202,17 +203,17 @@ class Journal:
             self.dropped = 0
 
     # -- server push (the dashboard's live list) --------------------------------------------------------
-    def listen(self) -> asyncio.Queue:
-        queue: asyncio.Queue = asyncio.Queue(maxsize=1000)
+    def listen(self) -> asyncio.Queue[dict[str, Any]]:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
         with self._lock:
             self._listeners.append((asyncio.get_running_loop(), queue))
         return queue
 
-    def unlisten(self, queue: asyncio.Queue) -> None:
+    def unlisten(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
         with self._lock:
             self._listeners = [(loop, q) for loop, q in self._listeners if q is not queue]
 
-    def _notify(self, entry: dict) -> None:
+    def _notify(self, entry: dict[str, Any]) -> None:
         if not self._listeners:
             return
         for loop, queue in list(self._listeners):
@@ -222,14 +223,14 @@ class Journal:
                 self.unlisten(queue)
 
 
-def _offer(queue: asyncio.Queue, entry: dict) -> None:
+def _offer(queue: asyncio.Queue[dict[str, Any]], entry: dict[str, Any]) -> None:
     try:
         queue.put_nowait(entry)
     except asyncio.QueueFull:   # a listener that does not read misses entries; it never blocks serving
         pass
 
 
-def _body_bytes(entry: dict) -> int:
+def _body_bytes(entry: dict[str, Any]) -> int:
     size = 0
     for side in ("request", "response"):
         part = entry.get(side)
@@ -260,9 +261,9 @@ def decode_body(body: Any, content_type: str = "") -> Any:
         return {"binary": True, "bytes": len(data)}
 
 
-def sse_payloads(chunks: Iterable[bytes]) -> list:
+def sse_payloads(chunks: Iterable[bytes]) -> list[Any]:
     """The `data:` payloads of the SSE events in a stream's chunks, as JSON where they are JSON."""
-    out: list = []
+    out: list[Any] = []
     joined = b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
     for text in joined.split("\n\n"):
         data = "\n".join(line[5:].lstrip() for line in text.splitlines() if line.startswith("data:"))
@@ -275,7 +276,7 @@ def sse_payloads(chunks: Iterable[bytes]) -> list:
     return out
 
 
-def error_message(entry: dict) -> str | None:
+def error_message(entry: dict[str, Any]) -> str | None:
     """The error envelope's message of an answer that is an error."""
     if not isinstance(entry.get("status"), int) or entry["status"] < 400:
         return None
@@ -286,7 +287,7 @@ def error_message(entry: dict) -> str | None:
     return live.get("closeReason") or None
 
 
-def render(entry: dict, bodies: bool) -> Entry:
+def render(entry: dict[str, Any], bodies: bool) -> Entry:
     out = Entry((key, value) for key, value in entry.items()
                 if not key.startswith("_") and key not in ("request", "response"))
     out["time"] = format_time(entry["time"])
@@ -300,7 +301,7 @@ def render(entry: dict, bodies: bool) -> Entry:
     return out
 
 
-def _side(part: dict | None) -> dict:
+def _side(part: dict[str, Any] | None) -> dict[str, Any]:
     if not part:
         return {}
     headers = header_map(part.get("headers"))
@@ -326,7 +327,7 @@ def _side(part: dict | None) -> dict:
     return side
 
 
-def search_text(entry: dict) -> str:
+def search_text(entry: dict[str, Any]) -> str:
     """Everything the `text` filter looks through, lower-cased."""
     pieces = [entry.get("path") or "", entry.get("model") or ""]
     for side in ("request", "response"):
@@ -386,7 +387,7 @@ def _prompt(body: Any) -> str:
     return text
 
 
-def one_line(entry: dict | None) -> str:
+def one_line(entry: dict[str, Any] | None) -> str:
     """`prompt="..." answer="..."` (or `error="..."`) of a journaled call, each cut short, keys redacted."""
     if not entry:
         return ""

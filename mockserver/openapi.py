@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Iterable, TypedDict
 
 from . import __version__
 from .routing import Route
@@ -44,8 +44,16 @@ class Operation:
 
 
 PAGED = ("pageSize", "pageToken")
-_OAI = dict(openai=True)
-_IX = dict(interactions=True)
+
+
+class _Layer(TypedDict, total=False):
+    """The Operation flags of a layer with its own shapes."""
+    openai: bool
+    interactions: bool
+
+
+_OAI = _Layer(openai=True)
+_IX = _Layer(interactions=True)
 
 # (method, template, media prefix) -> Operation. Every route of app.RESOURCES must be here (a test checks).
 OPERATIONS: dict[tuple[str, str, str | None], Operation] = {
@@ -316,13 +324,13 @@ _QUERY_DOCS = {
 }
 
 
-def _ref(version: str, name: str) -> dict:
+def _ref(version: str, name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{version}.{name}"}
 
 
-def _rewrite_refs(node, version: str):
+def _rewrite_refs(node: Any, version: str) -> Any:
     if isinstance(node, dict):
-        out = {}
+        out: dict[str, Any] = {}
         for key, value in node.items():
             if key == "$ref" and isinstance(value, str) and value.startswith("#/$defs/"):
                 out[key] = f"#/components/schemas/{version}.{value[len('#/$defs/'):]}"
@@ -334,7 +342,7 @@ def _rewrite_refs(node, version: str):
     return node
 
 
-def _reachable(defs: dict, roots: Iterable[str]) -> set[str]:
+def _reachable(defs: dict[str, Any], roots: Iterable[str]) -> set[str]:
     seen: set[str] = set()
     todo = [r for r in roots if r in defs]
     while todo:
@@ -363,7 +371,7 @@ def _operation_id(method: str, version: str, media: str | None, template: str) -
     return "_".join(p for p in (version, media, method.lower(), words) if p)
 
 
-def _parameters(template: str, op: Operation) -> list[dict]:
+def _parameters(template: str, op: Operation) -> list[dict[str, Any]]:
     params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"},
                **({"description": "The rest of the path (may contain `/`)."} if ":path" in whole else {})}
               for whole, name in ((m.group(0), m.group(1)) for m in _PARAM.finditer(template))]
@@ -374,7 +382,8 @@ def _parameters(template: str, op: Operation) -> list[dict]:
     return params
 
 
-def _responses(version: str, op: Operation) -> dict:
+def _responses(version: str, op: Operation) -> dict[str, Any]:
+    ok: dict[str, Any]
     if op.interactions:
         ok = {"description": "OK", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InteractionsBody"}},
                                                "text/event-stream": {"schema": {"type": "string"}}}}
@@ -383,6 +392,8 @@ def _responses(version: str, op: Operation) -> dict:
                                            "$ref": "#/components/schemas/InteractionsError"}}}}}
     if op.openai:
         ok = {"description": "OK", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OpenAIBody"}}}}
+    elif not op.response:   # no recorded message to answer with
+        ok = {"description": "OK"}
     elif op.stream:
         ok = {"description": "A stream of responses: server-sent events (`data: <json>`) with `alt=sse`, "
                              "else a JSON array.",
@@ -398,10 +409,8 @@ def _responses(version: str, op: Operation) -> dict:
               "headers": {"X-Goog-Upload-URL": {"schema": {"type": "string"}},
                           "X-Goog-Upload-Status": {"schema": {"type": "string"}}},
               "content": {"application/json": {"schema": _ref(version, op.response)}}}
-    elif op.response:
-        ok = {"description": "OK", "content": {"application/json": {"schema": _ref(version, op.response)}}}
     else:
-        ok = {"description": "OK"}
+        ok = {"description": "OK", "content": {"application/json": {"schema": _ref(version, op.response)}}}
     error = {"$ref": "#/components/schemas/Error"}
     if op.openai:   # the layer wraps the envelope in a one-element list, as the real one does
         return {"200": ok, "default": {"description": "An error: the envelope in a one-element list.", "content": {
@@ -409,7 +418,7 @@ def _responses(version: str, op: Operation) -> dict:
     return {"200": ok, "default": {"description": "An error.", "content": {"application/json": {"schema": error}}}}
 
 
-def _request_body(version: str, op: Operation) -> dict | None:
+def _request_body(version: str, op: Operation) -> dict[str, Any] | None:
     if op.interactions:
         return {"required": False, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InteractionsBody"}}}}
     if op.openai:
@@ -418,18 +427,18 @@ def _request_body(version: str, op: Operation) -> dict | None:
             "multipart/form-data": {"schema": {"type": "object"}}}}
     if not op.request:
         return None
-    content = {"application/json": {"schema": _ref(version, op.request)}}
+    content: dict[str, Any] = {"application/json": {"schema": _ref(version, op.request)}}
     if op.media == "upload":
         content["multipart/related"] = {"schema": {"type": "string", "format": "binary"}}
         content["application/octet-stream"] = {"schema": {"type": "string", "format": "binary"}}
     return {"required": False, "content": content}
 
 
-def build(routes: Iterable[Route]) -> dict:
+def build(routes: Iterable[Route]) -> dict[str, Any]:
     """The OpenAPI 3.1 document of `routes` (the route table of `app.create_app`)."""
-    paths: dict[str, dict] = {}
+    paths: dict[str, dict[str, Any]] = {}
     roots: dict[str, set[str]] = {}
-    undocumented = []
+    undocumented: list[Route] = []
     for route in routes:
         op = operation_for(route)
         if op is None:
@@ -444,7 +453,7 @@ def build(routes: Iterable[Route]) -> dict:
             method = route.method.lower()
             if method in item:   # the router answers with the first route; so does the document
                 continue
-            operation = {
+            operation: dict[str, Any] = {
                 "operationId": _operation_id(route.method, version, route.media, route.template),
                 "summary": op.summary,
                 "tags": [route.template.split("/")[0].split(":")[0] if not op.openai else "openai"],
@@ -459,16 +468,15 @@ def build(routes: Iterable[Route]) -> dict:
             elif not route.auth:
                 operation["security"] = [{"apiKeyHeader": []}, {"apiKeyQuery": []}, {}]
             item[method] = operation
-            names = roots.setdefault(version, set())
-            names.update(n for n in (op.request, op.response) if n)
-    schemas: dict[str, dict] = {"Error": ERROR_SCHEMA, "OpenAIBody": OPENAI_SCHEMA,
+            roots.setdefault(version, set()).update(n for n in (op.request, op.response) if n)
+    schemas: dict[str, dict[str, Any]] = {"Error": ERROR_SCHEMA, "OpenAIBody": OPENAI_SCHEMA,
                                 "InteractionsBody": INTERACTIONS_SCHEMA, "InteractionsError": INTERACTIONS_ERROR_SCHEMA}
     for version in sorted(roots):
         names = sorted(roots[version])
         defs = json_schema(version, names[0])["$defs"] if names else {}
         for name in sorted(_reachable(defs, names)):
             schemas[f"{version}.{name}"] = _rewrite_refs(defs[name], version)
-    doc = {
+    doc: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
         "info": {
             "title": "gemini-mockserver",
@@ -499,11 +507,11 @@ def build(routes: Iterable[Route]) -> dict:
     return doc
 
 
-_cache: dict[int, dict] = {}
+_cache: dict[int, dict[str, Any]] = {}
 _lock = threading.Lock()
 
 
-def document(routes: list[Route], server_url: str | None = None) -> dict:
+def document(routes: list[Route], server_url: str | None = None) -> dict[str, Any]:
     """`build(routes)`, built once per route table; `server_url` fills `servers`."""
     with _lock:
         doc = _cache.get(id(routes))

@@ -7,21 +7,24 @@ import json
 import math
 import threading
 from collections import deque
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .auth import TIERS, Identity
 from .call import GENERATE, Call, bare_model, longest_prefix
 from .errors import ApiError, invalid_argument
 from .paths import FIXTURES
 
+if TYPE_CHECKING:
+    from .store import Store
+
 LIMIT_KEYS = ("rpm", "tpm", "rpd")
 MINUTE = 60.0
 RATE_LIMITS_DOC = "https://ai.google.dev/gemini-api/docs/rate-limits"
 
 
-def _pacific_zone():
+def _pacific_zone() -> tzinfo:
     try:
         from zoneinfo import ZoneInfo
         return ZoneInfo("America/Los_Angeles")
@@ -79,11 +82,12 @@ class _Window:
 class RateLimits:
     """Requests and input tokens per project and model, counted on the emulator's clock."""
 
-    def __init__(self, store, path: Path = FIXTURES / "rate_limits.json") -> None:
+    def __init__(self, store: Store, path: Path = FIXTURES / "rate_limits.json") -> None:
         self._store = store
         data = json.loads(path.read_text())
-        self._tiers: dict = data["tiers"]
-        self._quotas: dict = data["quotas"]
+        self._tiers: dict[str, Any] = data["tiers"]
+        # family -> "free" or "paid" -> rpm, tpm or rpd -> {"metric", "quotaId"}
+        self._quotas: dict[str, dict[str, dict[str, dict[str, str]]]] = data["quotas"]
         self._windows: dict[tuple[str, str], _Window] = {}
         self._lock = threading.Lock()
 
@@ -104,7 +108,7 @@ class RateLimits:
             return True
         return bool(config.get("derivedKeys"))
 
-    def limits(self, tier: str, model: str) -> dict:
+    def limits(self, tier: str, model: str) -> dict[str, int | None]:
         """{"rpm", "tpm", "rpd"} for `tier` and `model` (a bare model id); None means no limit."""
         table = self._tiers.get(tier) or self._tiers["free"]
         found = dict(table["default"])
@@ -120,12 +124,12 @@ class RateLimits:
                     found.update({k: entry[k] for k in LIMIT_KEYS if k in entry and _limit_value(entry[k])})
         return {k: found.get(k) for k in LIMIT_KEYS}
 
-    def quota_names(self, family: str | None, tier: str, which: str) -> dict:
+    def quota_names(self, family: str | None, tier: str, which: str) -> dict[str, str]:
         """{"metric", "quotaId"} of a limit, as the 429 answer names it."""
         names = self._quotas.get(family or GENERATE) or self._quotas[GENERATE]
         return names["free" if tier == "free" else "paid"][which]
 
-    def usage(self, project: str, model: str) -> dict:
+    def usage(self, project: str, model: str) -> dict[str, int]:
         """What the windows hold now for one project and model: {"minuteRequests", "minuteInputTokens",
         "dayRequests"}."""
         now = self._store.now()
@@ -143,11 +147,11 @@ class RateLimits:
         """Count `call` in its windows, or raise 429 when a limit is reached (a refused call does not count)."""
         if not call.accountable or not self.applies_to(call.identity):
             return
-        identity = call.identity
-        limits = self.limits(identity.tier, call.limit_model)
+        identity, model = _limited(call)
+        limits = self.limits(identity.tier, model)
         now = self._store.now()
         with self._lock:
-            window = self._windows.setdefault((identity.project, call.limit_model), _Window())
+            window = self._windows.setdefault((identity.project, model), _Window())
             window.prune(now)
             rpm, tpm, rpd = limits["rpm"], limits["tpm"], limits["rpd"]
             if rpm is not None and len(window.requests) >= rpm:
@@ -170,18 +174,19 @@ class RateLimits:
         refused call leaves its windows, as a refused call does not count."""
         if not call.limited or tokens <= 0:
             return
-        tpm = self.limits(call.identity.tier, call.limit_model)["tpm"]
+        identity, model = _limited(call)
+        tpm = self.limits(identity.tier, model)["tpm"]
         if tpm is None:
             return
         now = self._store.now()
         with self._lock:
-            window = self._windows.setdefault((call.project, call.limit_model), _Window())
+            window = self._windows.setdefault((identity.project, model), _Window())
             window.prune(now)
             if window.token_sum + tokens <= tpm:
                 return
             # a call over the limit on its own never fits: a minute is as good an answer as any
             delay = window.token_delay(now, tpm - tokens + 1) if tokens <= tpm else MINUTE
-            if call.admitted_at in window.requests:
+            if call.admitted_at is not None and call.admitted_at in window.requests:
                 window.requests.remove(call.admitted_at)
             if window.day_count > 0:
                 window.day_count -= 1
@@ -192,9 +197,10 @@ class RateLimits:
         """The input tokens of a call that got through, for the TPM window."""
         if not call.limited or tokens <= 0:
             return
+        identity, model = _limited(call)
         now = self._store.now()
         with self._lock:
-            window = self._windows.setdefault((call.project, call.limit_model), _Window())
+            window = self._windows.setdefault((identity.project, model), _Window())
             window.tokens.append((now, tokens))
             window.token_sum += tokens
 
@@ -203,7 +209,7 @@ class RateLimits:
                            which=which, limit=limit, retry_seconds=delay)
 
     # -- state export and import (persistence.py) ----------------------------------------------------
-    def export_state(self) -> dict:
+    def export_state(self) -> dict[str, Any]:
         """The windows (kept lazily: saved with the next snapshot, never the cause of one)."""
         with self._lock:
             return {"windows": [{"project": project, "model": model, "requests": list(w.requests),
@@ -211,8 +217,8 @@ class RateLimits:
                                  "day": w.day.isoformat() if w.day else None, "dayCount": w.day_count}
                                 for (project, model), w in self._windows.items()]}
 
-    def import_state(self, data: dict) -> None:
-        windows = {}
+    def import_state(self, data: dict[str, Any]) -> None:
+        windows: dict[tuple[str, str], _Window] = {}
         for item in data.get("windows") or []:
             window = _Window()
             window.requests = deque(item.get("requests") or ())
@@ -223,6 +229,12 @@ class RateLimits:
             windows[(item["project"], item["model"])] = window
         with self._lock:
             self._windows = windows
+
+
+def _limited(call: Call) -> tuple[Identity, str]:
+    """The caller and the limits' model of a call the limits count (Call.accountable: both are known)."""
+    assert call.identity is not None and call.limit_model is not None
+    return call.identity, call.limit_model
 
 
 def _limit_value(value: Any) -> bool:
@@ -258,7 +270,7 @@ def check_rate_limit_config(patch: Any) -> None:
                                            f"{place}.{key}")
 
 
-def quota_error(store, *, identity: Identity | None, family: str | None, model: str | None,
+def quota_error(store: Store, *, identity: Identity | None, family: str | None, model: str | None,
                 which: str = "rpm", limit: int | None = None, retry_seconds: float = 39.0,
                 message: str | None = None) -> ApiError:
     """429 RESOURCE_EXHAUSTED as the real API answers it: QuotaFailure, Help and RetryInfo details."""
@@ -274,8 +286,8 @@ def quota_error(store, *, identity: Identity | None, family: str | None, model: 
         described += f", limit: {limit}"
     if model:
         described += f", model: {model}"
-    violation: dict = {"description": described, "quotaMetric": names["metric"], "quotaId": names["quotaId"],
-                       "quotaDimensions": {"location": "global", **({"model": model} if model else {})}}
+    violation: dict[str, Any] = {"description": described, "quotaMetric": names["metric"], "quotaId": names["quotaId"],
+                                 "quotaDimensions": {"location": "global", **({"model": model} if model else {})}}
     if identity is not None:
         violation = {"subject": f"project:{identity.project}", **violation}
     if limit is not None:

@@ -45,7 +45,7 @@ import asyncio
 import copy
 import re
 import threading
-from typing import Any, AsyncIterator
+from typing import TYPE_CHECKING, Any, AsyncIterable, AsyncIterator, Callable, TypeGuard
 
 from starlette.responses import Response, StreamingResponse
 
@@ -57,6 +57,11 @@ from .http import dumps
 from .call import CALL, Call, bare_model
 from .quotas import admit
 from .rate_limits import quota_error
+
+if TYPE_CHECKING:
+    import regex
+
+    from .store import Store
 
 # Methods whose answer a rule may script; on the others only errors and latency act.
 GENERATING_METHODS = frozenset({"generateContent", "streamGenerateContent", "generateText", "generateMessage",
@@ -88,20 +93,20 @@ _RETRY_DELAY = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
 
 # -- shared validation ------------------------------------------------------------------------------
 
-def _object(value: Any, where: str) -> dict:
+def _object(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise invalid_argument(f"{where} must be a JSON object.", where)
     return value
 
 
-def _only(data: dict, allowed: tuple, where: str) -> None:
+def _only(data: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
     for key in data:
         if key not in allowed:
             place = f"{where}.{key}" if where else key
             raise invalid_argument(f"Unknown field '{place}': expected one of {', '.join(allowed)}.", place)
 
 
-def _string(data: dict, key: str, where: str) -> str | None:
+def _string(data: dict[str, Any], key: str, where: str) -> str | None:
     value = data.get(key)
     if value is None:
         return None
@@ -126,12 +131,12 @@ def _times(value: Any, where: str = "times") -> int | None:
     return value
 
 
-def _regex(value: str | None, where: str):
+def _regex(value: str | None, where: str) -> regex.Pattern | None:
     """A caller's pattern, matched later with a time budget (see safe_regex)."""
     return None if value is None else safe_regex.compile_pattern(value, where)
 
 
-def error_spec(value: Any, where: str) -> dict:
+def error_spec(value: Any, where: str) -> dict[str, Any]:
     """A checked error to answer: {"code", "status"?, "message"?, "details"?, "retryDelay"?}."""
     spec = _object(value, where)
     _only(spec, ("code", "status", "message", "details", "retryDelay"), where)
@@ -148,7 +153,8 @@ def error_spec(value: Any, where: str) -> dict:
     return {key: spec[key] for key in ("code", "status", "message", "details", "retryDelay") if key in spec}
 
 
-def build_error(store, spec: dict, *, identity: Identity | None, model: str | None,
+# `spec` is an error_spec; its keys are typed Any because live/endpoint.py builds it with literal keys.
+def build_error(store: Store, spec: dict[Any, Any], *, identity: Identity | None, model: str | None,
                 family: str | None = None) -> ApiError:
     """The ApiError a rule or fault answers: the real API's body for the code unless the spec says more."""
     code = int(spec["code"])
@@ -156,6 +162,7 @@ def build_error(store, spec: dict, *, identity: Identity | None, model: str | No
     message = spec.get("message")
     if code == 429 and status == "RESOURCE_EXHAUSTED" and spec.get("details") is None:
         match = _RETRY_DELAY.match(spec.get("retryDelay") or "39s")
+        assert match is not None   # error_spec checked retryDelay
         return quota_error(store, identity=identity, family=family, model=model,
                            retry_seconds=float(match.group(1)),
                            message=message or DEFAULT_MESSAGES[429])
@@ -241,13 +248,14 @@ class Rule:
         self.id = rule_id
         self.match = {key: match[key] for key in RULE_MATCH_FIELDS if match.get(key) is not None}
         self.methods = None if methods is None or "*" in methods else frozenset(methods)
-        self.respond = respond
+        self.respond: dict[str, Any] | None = respond
         self.times = _times(data.get("times"))
         self.hits = 0
 
-    def as_dict(self) -> dict:
-        body = {"id": self.id, "match": copy.deepcopy(self.match), "respond": copy.deepcopy(self.respond),
-                "latencyMs": self.latency_ms, "times": self.times, "hits": self.hits}
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"id": self.id, "match": copy.deepcopy(self.match),
+                                "respond": copy.deepcopy(self.respond),
+                                "latencyMs": self.latency_ms, "times": self.times, "hits": self.hits}
         if self.tools is not None:
             body["tools"] = copy.deepcopy(self.tools)
         if self.pace is not None:
@@ -264,7 +272,7 @@ class Rule:
             return True
         return self.tools is None and (self.respond is None or "error" in self.respond)
 
-    def matches(self, project: str | None, model_name: str | None, method: str, prompt) -> bool:
+    def matches(self, project: str | None, model_name: str | None, method: str, prompt: Callable[[], str]) -> bool:
         if self.exhausted or not self.acts_on(method):
             return False
         if self.methods is not None and method not in self.methods:
@@ -279,7 +287,7 @@ class Rule:
 class Rules:
     """The scripted rules, in order."""
 
-    def __init__(self, store) -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
         self._rules: list[Rule] = []
         self._next = 1
@@ -294,14 +302,14 @@ class Rules:
         with self._lock:
             self._rules.clear()
 
-    def add(self, rule: dict) -> dict:
+    def add(self, rule: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             added = Rule(f"rule-{self._next}", rule)
             self._next += 1
             self._rules.append(added)
             return added.as_dict()
 
-    def list(self) -> list[dict]:
+    def list(self) -> list[dict[str, Any]]:
         with self._lock:
             return [rule.as_dict() for rule in self._rules]
 
@@ -313,7 +321,8 @@ class Rules:
                     return
         raise not_found(f"Rule {rule_id} was not found.")
 
-    def answer_for(self, identity: Identity | None, model: dict | None, request: dict, method: str) -> dict | None:
+    def answer_for(self, identity: Identity | None, model: dict[str, Any] | None, request: dict[str, Any],
+                   method: str) -> dict[str, Any] | None:
         """The first matching rule's answer ({"text"} | {"functionCall"} | {"json"}), or None to generate.
         An error rule raises its ApiError; a rule's latency is added to the call in progress."""
         if not self._rules:
@@ -352,13 +361,13 @@ class Rules:
         return respond
 
     # -- state export and import (persistence.py) ------------------------------------------------------
-    def export_state(self) -> dict:
+    def export_state(self) -> dict[str, Any]:
         """The rules in order with their use counts (kept lazily: saved with the next snapshot)."""
         with self._lock:
             return {"next": self._next, "rules": [rule.as_dict() for rule in self._rules]}
 
-    def import_state(self, data: dict) -> None:
-        rules = []
+    def import_state(self, data: dict[str, Any]) -> None:
+        rules: list[Rule] = []
         for item in data.get("rules") or []:
             rule = Rule(item["id"], {key: item[key] for key in RULE_FIELDS if key in item})
             rule.hits = int(item.get("hits") or 0)
@@ -393,7 +402,7 @@ class Fault:
         if kind == "status":
             if "code" not in data:
                 raise invalid_argument("A status fault needs code (429, 500, 503, ...).", "code")
-            self.spec = error_spec(error_fields, "fault")
+            self.spec: dict[str, Any] | None = error_spec(error_fields, "fault")
         elif kind == "streamCut":
             after = data.get("afterChunks", 1)
             if isinstance(after, bool) or not isinstance(after, int) or after < 0:
@@ -413,8 +422,8 @@ class Fault:
         self.times = _times(data["times"]) if "times" in data else 1
         self.hits = 0
 
-    def as_dict(self) -> dict:
-        body: dict = {"id": self.id, "kind": self.kind}
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"id": self.id, "kind": self.kind}
         if self.spec is not None:
             body.update(copy.deepcopy(self.spec))
         if self.latency_ms:
@@ -447,7 +456,7 @@ class Fault:
 class Faults:
     """Injected faults, in order; the first match acts."""
 
-    def __init__(self, store) -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
         self._faults: list[Fault] = []
         self._next = 1
@@ -462,14 +471,14 @@ class Faults:
         with self._lock:
             self._faults.clear()
 
-    def add(self, fault: dict) -> dict:
+    def add(self, fault: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             added = Fault(f"fault-{self._next}", fault)
             self._next += 1
             self._faults.append(added)
             return added.as_dict()
 
-    def list(self) -> list[dict]:
+    def list(self) -> list[dict[str, Any]]:
         with self._lock:
             return [fault.as_dict() for fault in self._faults]
 
@@ -482,7 +491,7 @@ class Faults:
         raise not_found(f"Fault {fault_id} was not found.")
 
     def take(self, identity_or_project: Identity | str | None, method: str, path: str, model: str | None,
-             stream: bool | None = None) -> dict | None:
+             stream: bool | None = None) -> dict[str, Any] | None:
         """The first fault matching the call, with one of its uses consumed; None when none matches.
         `stream`: whether the call is an SSE stream (stream cuts take only those); None if unknown."""
         project = identity_or_project.project if isinstance(identity_or_project, Identity) else identity_or_project
@@ -494,13 +503,13 @@ class Faults:
         return None
 
     # -- state export and import (persistence.py) ------------------------------------------------------
-    def export_state(self) -> dict:
+    def export_state(self) -> dict[str, Any]:
         """The faults in order with their use counts (kept lazily: saved with the next snapshot)."""
         with self._lock:
             return {"next": self._next, "faults": [fault.as_dict() for fault in self._faults]}
 
-    def import_state(self, data: dict) -> None:
-        faults = []
+    def import_state(self, data: dict[str, Any]) -> None:
+        faults: list[Fault] = []
         for item in data.get("faults") or []:
             fault = Fault(item["id"], {key: value for key, value in item.items() if key in FAULT_FIELDS})
             fault.hits = int(item.get("hits") or 0)
@@ -511,7 +520,7 @@ class Faults:
 
 # -- at the HTTP edge -------------------------------------------------------------------------------
 
-async def apply_faults(store, call: Call) -> None:
+async def apply_faults(store: Store, call: Call) -> None:
     """Before the handler: the first matching fault sleeps, raises its error, or arms a stream cut."""
     fault = store.faults.take(call.project, call.http_method, call.path, call.model, stream=call.stream)
     if fault is None:
@@ -520,7 +529,8 @@ async def apply_faults(store, call: Call) -> None:
     if fault.get("latencyMs"):
         await asyncio.sleep(fault["latencyMs"] / 1000)
     call.chunk_latency_ms = fault.get("chunkLatencyMs") or 0.0
-    spec = {key: fault[key] for key in ("code", "status", "message", "details", "retryDelay") if key in fault}
+    spec: dict[str, Any] = {key: fault[key] for key in ("code", "status", "message", "details", "retryDelay")
+                            if key in fault}
     if fault["kind"] == "status":
         error = build_error(store, spec, identity=call.identity, model=call.model, family=call.family)
         if error.code != 429:
@@ -533,7 +543,7 @@ async def apply_faults(store, call: Call) -> None:
         call.cut_error = build_error(store, spec, identity=call.identity, model=call.model, family=call.family)
 
 
-def _is_sse(response: Response) -> bool:
+def _is_sse(response: Response) -> TypeGuard[StreamingResponse]:
     return isinstance(response, StreamingResponse) and \
         response.headers.get("content-type", "").startswith("text/event-stream")
 
@@ -559,7 +569,7 @@ def _next_event_end(buffer: bytes) -> int:
     return index + size
 
 
-async def _shaped_events(source: AsyncIterator, limit: int | None, error: ApiError | None,
+async def _shaped_events(source: AsyncIterable[str | bytes | memoryview], limit: int | None, error: ApiError | None,
                          delay: float) -> AsyncIterator[bytes]:
     """The SSE events of `source`, `delay` seconds apart, cut after `limit` events by `error`'s event."""
     buffer, sent, cut = b"", 0, False
@@ -589,6 +599,6 @@ async def _shaped_events(source: AsyncIterator, limit: int | None, error: ApiErr
         yield b"data: " + dumps(error.envelope()) + b"\r\n\r\n"
 
 
-def register(store) -> None:
+def register(store: Store) -> None:
     store.register("rules", Rules(store))
     store.register("faults", Faults(store))

@@ -38,10 +38,13 @@ import os
 import re
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ApiError, invalid_argument
 from .paths import SCHEMAS
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
 
 SCHEMA_DIR = Path(os.environ.get("GEMINI_MOCK_SCHEMA_DIR", SCHEMAS))
 
@@ -106,12 +109,18 @@ class _Enum:
         self.type_url = f"type.googleapis.com/{full_name}"
 
 
+# A field of a compiled message: (json name, kind, sub, proto name, label, oneof, type URL). `sub` is the
+# field's _Message for K_MESSAGE, its _Enum for K_ENUM, else None; it is typed Any because the walk reads it
+# by `kind`, and narrowing it there would cost a check per field on every request.
+_Field = tuple[str, int, Any, str, int, str | None, str]
+
+
 class _Message:
     __slots__ = ("name", "table", "type_url", "oneofs")
 
     def __init__(self, name: str, full_name: str):
         self.name = name
-        self.table: dict[str, tuple] = {}
+        self.table: dict[str, _Field] = {}
         self.type_url = f"type.googleapis.com/{full_name}"
         self.oneofs = False
 
@@ -119,7 +128,7 @@ class _Message:
 class _Compiled:
     """One version's effective $defs and the compiled tables."""
 
-    def __init__(self, version: str, defs: dict[str, dict], sources: list[dict]):
+    def __init__(self, version: str, defs: dict[str, dict[str, Any]], sources: list[dict[str, Any]]):
         self.version = version
         self.defs = defs
         self.sources = sources
@@ -132,10 +141,10 @@ class _Compiled:
                 self.messages[name] = _Message(name, d.get("x-proto-message", name))
         for name, msg in self.messages.items():
             self._fill(msg, defs[name])
-        self._response_defs: dict | None = None
+        self._response_defs: dict[str, Any] | None = None
         self._validators: dict[str, Any] = {}
 
-    def _element(self, schema: dict, ptype: str | None):
+    def _element(self, schema: dict[str, Any], ptype: str | None) -> tuple[int, _Message | _Enum | None, str]:
         ref = schema.get("$ref")
         if ref is not None:
             target = ref.rsplit("/", 1)[-1]
@@ -145,11 +154,12 @@ class _Compiled:
             m = self.messages[target]
             return K_MESSAGE, m, m.type_url
         ptype = schema.get("x-proto-type", ptype)
+        assert ptype is not None   # every field that is no $ref records its proto type
         kind = _SCALAR_KINDS[ptype]
         return kind, None, (ptype if ptype.startswith("TYPE_") else f"type.googleapis.com/{ptype}")
 
-    def _fill(self, msg: _Message, d: dict):
-        oneof_of = {}
+    def _fill(self, msg: _Message, d: dict[str, Any]) -> None:
+        oneof_of: dict[str, str] = {}
         for oneof, members in d.get("x-oneof", {}).items():
             for member in members:
                 oneof_of[member] = oneof
@@ -176,11 +186,11 @@ class _Compiled:
 # Loading
 
 _lock = threading.Lock()
-_raw: dict[str, dict] = {}
+_raw: dict[str, dict[str, Any]] = {}
 _compiled: dict[str, _Compiled] = {}
 
 
-def _load_file(name: str) -> dict:
+def _load_file(name: str) -> dict[str, Any]:
     doc = _raw.get(name)
     if doc is None:
         path = SCHEMA_DIR / f"{name}.json"
@@ -190,7 +200,7 @@ def _load_file(name: str) -> dict:
     return doc
 
 
-def _merge_layer(defs: dict, layer: dict):
+def _merge_layer(defs: dict[str, dict[str, Any]], layer: dict[str, dict[str, Any]]) -> None:
     """Widen defs with a narrower layer: new defs are added, new properties / enum values appended."""
     for name, d in layer.items():
         have = defs.get(name)
@@ -217,8 +227,8 @@ def _get(version: str) -> _Compiled:
     with _lock:
         c = _compiled.get(version)
         if c is None:
-            defs: dict[str, dict] = {}
-            sources = []
+            defs: dict[str, dict[str, Any]] = {}
+            sources: list[dict[str, Any]] = []
             for layer in LAYERS[version]:
                 doc = _load_file(layer)
                 sources.append(doc.get("x-source", {}))
@@ -278,7 +288,7 @@ def _bad_value(path: str, type_url: str, value: Any) -> ApiError:
 # ---------------------------------------------------------------------------------------------------
 # The walk
 
-def normalize(version: str, message: str, payload: Any, path: str = "") -> dict:
+def normalize(version: str, message: str, payload: Any, path: str = "") -> dict[str, Any]:
     """Validate `payload` as proto3 JSON for `message` and return a new camelCase-keyed dict.
 
     `path` is the snake_case location of `payload` inside the whole request (e.g. "batch" when the
@@ -296,7 +306,7 @@ def normalize(version: str, message: str, payload: Any, path: str = "") -> dict:
     return _message(msg, payload, path)
 
 
-def _message(msg: _Message, obj: dict, path: str) -> dict:
+def _message(msg: _Message, obj: dict[str, Any], path: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     table = msg.table
     seen_oneof: dict[str, str] | None = None
@@ -365,14 +375,14 @@ def _message(msg: _Message, obj: dict, path: str) -> dict:
     return out
 
 
-def _value(kind: int, sub, type_url: str, value: Any, path: str, pname: str):
+def _value(kind: int, sub: Any, type_url: str, value: Any, path: str, pname: str) -> Any:
     """A singular non-string field (strings and messages are handled inline by _message)."""
     if type(value) is dict and kind not in (K_MESSAGE, K_STRUCT, K_VALUE, K_ANY):
         raise _unknown(pname, path, "Starting an object on a scalar field.")
     return _element(kind, sub, type_url, value, _join(path, pname))
 
 
-def _element(kind: int, sub, type_url: str, value: Any, path: str):
+def _element(kind: int, sub: Any, type_url: str, value: Any, path: str) -> Any:
     tv = type(value)
     if kind == K_STRING:
         if tv is str:
@@ -477,16 +487,16 @@ def _output_schema(schema: Any) -> Any:
     return schema
 
 
-def _response_defs(c: _Compiled) -> dict:
+def _response_defs(c: _Compiled) -> dict[str, Any]:
     if c._response_defs is None:
-        defs = {}
+        defs: dict[str, Any] = {}
         for name, d in c.defs.items():
             if "x-enum-numbers" in d:
                 defs[name] = {"type": "string", "enum": list(d["x-enum-numbers"])}
                 continue
             out = _output_schema(d)
             oneofs = d.get("x-oneof", {})
-            dependent = {}
+            dependent: dict[str, Any] = {}
             for members in oneofs.values():
                 if len(members) < 2:
                     continue
@@ -499,7 +509,7 @@ def _response_defs(c: _Compiled) -> dict:
     return c._response_defs
 
 
-def json_schema(version: str, name: str) -> dict:
+def json_schema(version: str, name: str) -> dict[str, Any]:
     """A self-contained JSON Schema (draft 2020-12) for message `name` in its output form."""
     c = _get(version)
     if name not in c.messages:
@@ -508,7 +518,7 @@ def json_schema(version: str, name: str) -> dict:
             "$defs": _response_defs(c), "$ref": f"#/$defs/{name}"}
 
 
-def _validator(version: str, name: str):
+def _validator(version: str, name: str) -> Validator:
     c = _get(version)
     v = c._validators.get(name)
     if v is None:

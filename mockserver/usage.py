@@ -8,13 +8,16 @@ import math
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .auth import Identity
 from .call import Call, bare_model, longest_prefix
 from .errors import ApiError
 from .paths import FIXTURES
 from .wire import format_time, parse_time
+
+if TYPE_CHECKING:
+    from .store import Store
 
 
 # -- prices -----------------------------------------------------------------------------------------
@@ -25,22 +28,22 @@ class Pricing:
 
     def __init__(self, path: Path = FIXTURES / "pricing.json") -> None:
         data = json.loads(path.read_text())
-        self.models: dict = data["models"]
+        self.models: dict[str, Any] = data["models"]
         self._keys: dict[str, str | None] = {}
         self.batch_factor = float(data.get("batchFactor", 0.5))
         source = data.get("x-source") or {}
         self.note = data.get("x-note", "") + (f" Source: {source['page']} (read {source['read']})."
                                                if source.get("page") else "")
 
-    def of(self, model_id: str) -> dict | None:
-        key = self._keys.get(model_id, False)
+    def of(self, model_id: str) -> dict[str, Any] | None:
+        key: str | None | Literal[False] = self._keys.get(model_id, False)
         if key is False:   # the prefix search once per model id (the price table is fixed)
             if len(self._keys) >= 4096:   # ids of tuned models come and go: the memo stays bounded
                 self._keys.clear()
             key = self._keys[model_id] = longest_prefix(self.models, bare_model(model_id))
         return self.models[key] if key is not None else None
 
-    def request_cost(self, model_id: str, metadata: dict, *, batch: bool) -> float:
+    def request_cost(self, model_id: str, metadata: dict[str, Any], *, batch: bool) -> float:
         """USD for one call's usageMetadata at paid-tier prices (0 for an unpriced model)."""
         prices = self.of(model_id)
         if not prices:
@@ -82,7 +85,7 @@ def _by_modality(details: Any, total: int) -> dict[str, int]:
     return found
 
 
-def _rate(prices: dict, kind: str, modality: str) -> float:
+def _rate(prices: dict[str, Any], kind: str, modality: str) -> float:
     if modality == "AUDIO" and f"{kind}Audio" in prices:
         return float(prices[f"{kind}Audio"])
     if kind == "cachedInput" and kind not in prices:
@@ -145,6 +148,13 @@ class _CacheRecord:
     deleted: float | None = None
 
 
+def _caller(call: Call) -> tuple[Identity, str]:
+    """The caller and the model of a call the ledger counts: it runs a model (Call.accountable), so both
+    are known."""
+    assert call.identity is not None and call.model is not None
+    return call.identity, call.model
+
+
 def _money(value: float) -> float:
     return round(value, 9)
 
@@ -152,7 +162,7 @@ def _money(value: float) -> float:
 class UsageLedger:
     """Per project: usage per model and the storage of context caches."""
 
-    def __init__(self, store, pricing: Pricing | None = None) -> None:
+    def __init__(self, store: Store, pricing: Pricing | None = None) -> None:
         self._store = store
         self.pricing = pricing or Pricing()
         self._projects: dict[str, dict[str, _ModelUsage]] = {}
@@ -176,7 +186,8 @@ class UsageLedger:
         return found
 
     # -- recording ---------------------------------------------------------------------------------
-    def entry(self, identity: Identity, model: dict, metadata: dict | None, *, batch: bool) -> UsageEntry:
+    def entry(self, identity: Identity, model: dict[str, Any], metadata: dict[str, Any] | None, *,
+              batch: bool) -> UsageEntry:
         metadata = metadata or {}
         name = model.get("name") or ""
         price_id = model.get("baseModelId") or bare_model(name)
@@ -199,15 +210,17 @@ class UsageLedger:
 
     def count(self, call: Call) -> None:
         """A call that got through the rate limits: it counts, charged or not."""
+        identity, model = _caller(call)
         with self._lock:
-            self._tiers[call.project] = call.identity.tier
-            self._model(call.project, call.model).requests += 1
+            self._tiers[identity.project] = identity.tier
+            self._model(identity.project, model).requests += 1
         call.counted = True
 
     def rate_limited(self, call: Call) -> None:
+        identity, model = _caller(call)
         with self._lock:
-            self._tiers[call.project] = call.identity.tier
-            usage = self._model(call.project, call.model)
+            self._tiers[identity.project] = identity.tier
+            usage = self._model(identity.project, model)
             if call.counted:   # refused after it was counted (its tokens went over the TPM limit)
                 usage.requests -= 1
                 call.counted = False
@@ -217,14 +230,15 @@ class UsageLedger:
         """Charge a counted call's usage if it succeeded; otherwise it is a failed call (not charged)."""
         if not call.counted:
             return
+        identity, model = _caller(call)
         if succeeded:
             for entry in call.pending:
                 self.charge(entry)
             with self._lock:
-                self._model(call.project, call.model).interactive.requests += 1
+                self._model(identity.project, model).interactive.requests += 1
         else:
             with self._lock:
-                self._model(call.project, call.model).failed += 1
+                self._model(identity.project, model).failed += 1
 
     # -- context cache storage -----------------------------------------------------------------------
     def observe_caches(self, identity: Identity) -> None:
@@ -240,7 +254,7 @@ class UsageLedger:
             self._identities[project] = identity
             seen = set()
             for resource in live:
-                name = resource.get("name")
+                name = resource["name"]   # every cache resource has its name
                 try:
                     created = parse_time(resource["createTime"], "createTime")
                     expires = parse_time(resource["expireTime"], "expireTime")
@@ -257,7 +271,7 @@ class UsageLedger:
                 if owner == project and name not in seen and record.deleted is None and record.expires > now:
                     record.deleted = now
 
-    def _storage(self, project: str, now: float) -> list[dict]:
+    def _storage(self, project: str, now: float) -> list[dict[str, Any]]:
         rows = []
         for (owner, name), record in sorted(self._caches.items(), key=lambda item: item[1].created):
             if owner != project:
@@ -280,7 +294,7 @@ class UsageLedger:
         return (found or {}).get("baseModelId") or bare_model(model)
 
     # -- reading -------------------------------------------------------------------------------------
-    def report(self, project: str | None = None) -> dict:
+    def report(self, project: str | None = None) -> dict[str, Any]:
         """The ledger: {"projects": [...]} or, for one project, that project's usage."""
         for identity in list(self._identities.values()):
             if project is None or identity.project == project:
@@ -293,7 +307,7 @@ class UsageLedger:
             return {"projects": [self._project(name, now) for name in names], "currency": "USD",
                     "pricing": self.pricing.note}
 
-    def _project(self, project: str, now: float) -> dict:
+    def _project(self, project: str, now: float) -> dict[str, Any]:
         tier = self._store.keys.tiers.get(project) or self._tiers.get(project) or (
             self._identities[project].tier if project in self._identities else "free")
         paying = tier != "free"
@@ -338,7 +352,7 @@ class UsageLedger:
         }
 
     # -- state export and import (persistence.py) ----------------------------------------------------
-    def export_state(self) -> dict:
+    def export_state(self) -> dict[str, Any]:
         """The ledger (kept lazily: saved with the next snapshot, never the cause of one)."""
         with self._lock:
             return {"projects": {project: {model: asdict(usage) for model, usage in models.items()}
@@ -348,7 +362,7 @@ class UsageLedger:
                     "caches": [{"project": project, "name": name, **asdict(record)}
                                for (project, name), record in self._caches.items()]}
 
-    def import_state(self, data: dict) -> None:
+    def import_state(self, data: dict[str, Any]) -> None:
         projects = {project: {model: _ModelUsage(
             requests=usage.get("requests", 0), failed=usage.get("failed", 0),
             rate_limited=usage.get("rate_limited", 0), interactive=_Tally(**usage.get("interactive") or {}),
@@ -364,6 +378,6 @@ class UsageLedger:
             self._identities, self._caches = identities, caches
 
 
-def _tokens(tally: _Tally) -> dict:
+def _tokens(tally: _Tally) -> dict[str, int]:
     return {"inputTokens": tally.input_tokens, "cachedTokens": tally.cached_tokens,
             "outputTokens": tally.output_tokens, "thoughtsTokens": tally.thoughts_tokens}

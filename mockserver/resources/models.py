@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 
@@ -14,6 +15,9 @@ from ..routing import ALL_VERSIONS, EMBED, GENERATE, route
 from ..wire import paginate, page_size
 from .lifecycle import Lifecycles
 from .logs import log_call
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 CATALOG = FIXTURES / "models.json"
 
@@ -31,7 +35,7 @@ class Catalog:
     """The base models, read once from fixtures/models.json (or `serve --catalog FILE`). Immutable: reset has
     nothing to do. Which models are retired follows the clock and the config (see lifecycle.py)."""
 
-    def __init__(self, path: Path | str | None = None, store=None) -> None:
+    def __init__(self, path: Path | str | None = None, store: Store | None = None) -> None:
         self._store = store
         self._path = str(path or "")
         self._loaded = {m["name"]: m for m in load_catalog(path)}
@@ -39,7 +43,7 @@ class Catalog:
                                     mode=(lambda: store.config["models"]["retired"]) if store else (lambda: "serve"))
 
     @property
-    def _models(self) -> dict[str, dict]:
+    def _models(self) -> dict[str, dict[str, Any]]:
         """The catalog file the config names (`models.catalog`; empty: the shipped one), reloaded on change."""
         wanted = str(self._store.config["models"]["catalog"]) if self._store else self._path
         if wanted != self._path:
@@ -49,16 +53,16 @@ class Catalog:
     def reset(self) -> None:
         pass
 
-    def all(self) -> list[dict]:
+    def all(self) -> list[dict[str, Any]]:
         """The models the API lists (without the ones the real service has shut down, when refusing them)."""
         return [m for m in self._models.values() if not self.lifecycle.hidden(m)]
 
-    def find(self, name: str) -> dict | None:
+    def find(self, name: str) -> dict[str, Any] | None:
         if not name.startswith("models/"):
             name = f"models/{name}"
         return self._models.get(name)
 
-    def get(self, name: str, method: str | None = None, version: str = "v1beta") -> dict:
+    def get(self, name: str, method: str | None = None, version: str = "v1beta") -> dict[str, Any]:
         """The model, or the real API's 404; with `method`, a 400 if the model does not offer it."""
         model = self.find(name)
         if model is None:
@@ -78,11 +82,11 @@ class Catalog:
         return model
 
     @staticmethod
-    def public(model: dict) -> dict:
+    def public(model: dict[str, Any]) -> dict[str, Any]:
         """The Model resource as the wire shows it (without the emulator's own facts)."""
         return {k: v for k, v in model.items() if k != "emulator"}
 
-    def is_legacy(self, model: dict) -> bool:
+    def is_legacy(self, model: dict[str, Any]) -> bool:
         return bool(model.get("emulator", {}).get("legacy"))
 
 
@@ -91,11 +95,11 @@ def _real_now() -> float:
     return Clock().now()
 
 
-def register(store) -> None:
+def register(store: Store) -> None:
     store.register("models", Catalog(store.config["models"]["catalog"], store))
 
 
-def load_catalog(path: Path | str | None) -> list[dict]:
+def load_catalog(path: Path | str | None) -> list[dict[str, Any]]:
     """The models of a catalog file (`{"models": [...]}`, as models.list answers or `catalog record` writes)."""
     models = json.loads(Path(path or CATALOG).read_text(encoding="utf-8"))["models"]
     if not isinstance(models, list) or not all(isinstance(m, dict) and m.get("name") for m in models):
@@ -105,7 +109,7 @@ def load_catalog(path: Path | str | None) -> list[dict]:
 
 # -- handlers -----------------------------------------------------------------------------------------
 
-def _listed(ctx: Context) -> list[dict]:
+def _listed(ctx: Context) -> list[dict[str, Any]]:
     """The models ListModels shows. The Gemini versions list the Gemini models. v1beta3 lists every model
     its get serves (the reference: a get name "should match a model name returned by the ListModels
     method"), the legacy PaLM models first, each with the fields v1beta3 has."""
@@ -116,7 +120,7 @@ def _listed(ctx: Context) -> list[dict]:
     return [_v1beta3_view(catalog.public(m)) for m in ordered]
 
 
-def _v1beta3_view(model: dict) -> dict:
+def _v1beta3_view(model: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in model.items() if k in _v1beta3_model_fields()}
 
 
@@ -124,7 +128,7 @@ async def list_models(ctx: Context) -> Response:
     ctx.identity  # listing needs a key, like every API method
     models = _listed(ctx)
     page, token = paginate(models, page_size(ctx.query("pageSize"), 50, 1000), ctx.query("pageToken"))
-    body = {"models": page}
+    body: dict[str, Any] = {"models": page}
     if token:
         body["nextPageToken"] = token
     return json_response(body)
@@ -141,7 +145,7 @@ async def get_model(ctx: Context) -> Response:
     return response
 
 
-def _v1beta3_model_fields() -> frozenset:
+def _v1beta3_model_fields() -> frozenset[str]:
     global _V1BETA3_FIELDS
     if _V1BETA3_FIELDS is None:
         from ..schema import json_schema
@@ -149,7 +153,7 @@ def _v1beta3_model_fields() -> frozenset:
     return _V1BETA3_FIELDS
 
 
-_V1BETA3_FIELDS: frozenset | None = None
+_V1BETA3_FIELDS: frozenset[str] | None = None
 
 
 async def generate_content(ctx: Context) -> Response:
@@ -168,7 +172,7 @@ async def stream_generate_content(ctx: Context) -> Response:
     return stream_response(ctx, exchange.response)
 
 
-def stream_response(ctx: Context, chunks) -> Response:
+def stream_response(ctx: Context, chunks: list[dict[str, Any]]) -> Response:
     """SSE (`alt=sse`): `data: <json>\\r\\n\\r\\n` per chunk, the framing both SDKs accept.
     Without it, a JSON array of the same chunks, as the real API answers."""
     if ctx.query("alt") == "sse":
