@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import ApiError, invalid_argument
 from . import file_search, grounding, tools_code
@@ -219,8 +219,12 @@ class ToolRun:
     keep_text: bool = False                                 # a scripted answer: grounded, not rewritten
 
 
+# (fileSearch tool, its field, query) -> the chunks found in the caller's stores
+Retrieve = Callable[[dict[str, Any], str, str], list[file_search.Retrieved]]
+
+
 def run_tools(plan: ToolPlan, digest: bytes, prompt: str, hints: list[str], script: dict[str, Any] | None,
-              retrieve: Any = None) -> ToolRun:
+              retrieve: Retrieve | None = None) -> ToolRun:
     """Run the request's built-in tools once: deterministic from the digest, or as a rule scripted them.
     `retrieve(tool, field, query)`: the File Search retrieval of the caller's stores (inference.py)."""
     script = script or {}
