@@ -23,7 +23,7 @@ from mutagen import MutagenError
 from mutagen.aac import AAC
 from mutagen.aiff import AIFF
 from mutagen.flac import FLAC
-from mutagen.mp3 import MP3
+from mutagen.mp3 import MP3, MPEGInfo
 from mutagen.oggflac import OggFLAC
 from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
@@ -68,7 +68,7 @@ def check_audio_mime(mime_type: str, field: str | None = None) -> str:
     return fmt
 
 
-def duration_seconds(data: bytes | str | os.PathLike, mime_type: str, *, field: str | None = None) -> float:
+def duration_seconds(data: bytes | str | os.PathLike[str], mime_type: str, *, field: str | None = None) -> float:
     """Playing time of `data` (raw bytes, or a path read header-first) declared as `mime_type`.
 
     Raises a 400 ApiError (naming `field`) for an unsupported MIME type or bytes that do not decode.
@@ -123,15 +123,18 @@ def _sniff(handle: BinaryIO, head: bytes) -> str | None:
 
 
 def _wav(handle: BinaryIO) -> float:
-    return WAVE(handle).info.length
+    length: float = WAVE(handle).info.length
+    return length
 
 
 def _aiff(handle: BinaryIO) -> float:
-    return AIFF(handle).info.length
+    length: float = AIFF(handle).info.length
+    return length
 
 
 def _flac(handle: BinaryIO) -> float:
-    return FLAC(handle).info.length
+    length: float = FLAC(handle).info.length
+    return length
 
 
 def _ogg(handle: BinaryIO) -> float:
@@ -139,7 +142,8 @@ def _ogg(handle: BinaryIO) -> float:
     for kind in (OggVorbis, OggOpus, OggFLAC):
         handle.seek(0)
         try:
-            return kind(handle).info.length
+            length: float = kind(handle).info.length
+            return length
         except MutagenError:
             continue
     raise ValueError("not an Ogg audio stream")
@@ -153,7 +157,7 @@ def _mp3(handle: BinaryIO) -> float:
     return gapless if gapless is not None else info.length
 
 
-def _gapless_mp3_seconds(handle: BinaryIO, info) -> float | None:
+def _gapless_mp3_seconds(handle: BinaryIO, info: MPEGInfo) -> float | None:
     """Length without encoder delay and padding from an Info/Xing tag written by a non-LAME encoder.
 
     mutagen applies the delay/padding only when the tag's encoder string starts with "LAME"; ffmpeg writes
@@ -227,7 +231,8 @@ def _aac(handle: BinaryIO) -> float:
     if frames == 0:
         # Not ADTS: let mutagen try (it also reads ADIF).
         handle.seek(0)
-        return AAC(handle).info.length
+        seconds: float = AAC(handle).info.length
+        return seconds
     return samples / rate
 
 

@@ -15,14 +15,14 @@ what the schema requires, and `MAX_VALUES` caps the number of values one answer 
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import ApiError, invalid_argument
 
 try:  # Python 3.11+
-    from re import _parser as _sre_parse
+    from re import _parser as _sre_parse  # type: ignore[attr-defined]  # no stub for the private module
 except ImportError:  # pragma: no cover - Python 3.10
-    import sre_parse as _sre_parse  # type: ignore[no-redef]
+    import sre_parse as _sre_parse
 
 CHARS_PER_TOKEN = 8
 DEFAULT_OUTPUT_TOKENS = 65536
@@ -32,7 +32,7 @@ MAX_SCHEMA_NODES = 50_000     # schema nodes the cost check visits (a larger sch
 OPENAPI = "openapi"
 
 
-def output_budget(model: dict) -> int:
+def output_budget(model: dict[str, Any]) -> int:
     """Characters of JSON an answer of `model` may hold."""
     tokens = model.get("outputTokenLimit") or DEFAULT_OUTPUT_TOKENS
     try:
@@ -88,7 +88,7 @@ def pattern_min_length(pattern: str) -> int:
 class _Cost:
     """A lower bound of the size of the smallest value, per schema node; raises once it is over budget."""
 
-    def __init__(self, root: Any, dialect: str, budget: int, resolve) -> None:
+    def __init__(self, root: Any, dialect: str, budget: int, resolve: Callable[[Any], Any]) -> None:
         self.root = root
         self.dialect = dialect
         self.budget = budget
@@ -135,10 +135,11 @@ class _Cost:
         if kinds == {"array"}:
             return self._array(schema, field)
         if kinds and kinds <= {"object", "array", "string"}:
-            return min(getattr(self, f"_{kind}")(schema, field) for kind in sorted(kinds))
+            smallest: int = min(getattr(self, f"_{kind}")(schema, field) for kind in sorted(kinds))
+            return smallest
         return self._string(schema, field)
 
-    def _kinds(self, schema: dict) -> set[str]:
+    def _kinds(self, schema: dict[str, Any]) -> set[str]:
         declared = schema.get("type")
         if isinstance(declared, list):
             kinds = {str(t).lower() for t in declared}
@@ -156,8 +157,10 @@ class _Cost:
                 kinds = {"array"}
         return kinds
 
-    def _object(self, schema: dict, field: str) -> int:
-        properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    def _object(self, schema: dict[str, Any], field: str) -> int:
+        properties = schema.get("properties")
+        if not isinstance(properties, dict):
+            properties = {}
         required = [name for name in (schema.get("required") or []) if isinstance(name, str)]
         total = 2
         for name in dict.fromkeys(required):
@@ -176,7 +179,7 @@ class _Cost:
             self._check(total, f"{field}.minProperties", f"minProperties {schema.get('minProperties')}")
         return total
 
-    def _array(self, schema: dict, field: str) -> int:
+    def _array(self, schema: dict[str, Any], field: str) -> int:
         minimum = _int(schema.get("minItems"))
         items = schema.get("items")
         prefix = schema.get("prefixItems")
@@ -200,7 +203,7 @@ class _Cost:
             self._check(total, f"{field}.minItems", f"minItems {schema.get('minItems')}")
         return total
 
-    def _string(self, schema: dict, field: str) -> int:
+    def _string(self, schema: dict[str, Any], field: str) -> int:
         length = _int(schema.get("minLength"))
         self._check(length, f"{field}.minLength", f"minLength {schema.get('minLength')}")
         pattern = schema.get("pattern")
@@ -215,7 +218,7 @@ class _Cost:
             raise too_costly(field, what, self.budget)
 
 
-def check_schema_cost(schema: Any, dialect: str, field: str, budget: int, resolve) -> None:
+def check_schema_cost(schema: Any, dialect: str, field: str, budget: int, resolve: Callable[[Any], Any]) -> None:
     """400 naming the keyword when the smallest value `schema` allows is over `budget` characters."""
     if isinstance(schema, dict):
         _Cost(schema, dialect, budget, resolve).size(schema, field)

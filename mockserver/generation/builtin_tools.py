@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
-from ..errors import invalid_argument
+from ..errors import ApiError, invalid_argument
 from . import file_search, grounding, tools_code
 from .tokens import count_text
 
@@ -44,21 +44,21 @@ SCRIPT_KINDS = ("googleSearch", "urlContext", "codeExecution", "googleMaps")
 class ToolPlan:
     """The built-in tools a valid request turns on."""
     search: bool = False
-    retrieval: dict | None = None        # googleSearchRetrieval (Gemini 1.5): its dynamicRetrievalConfig
+    retrieval: dict[str, Any] | None = None   # googleSearchRetrieval (Gemini 1.5): its dynamicRetrievalConfig
     urls: bool = False
     code: bool = False
     maps: bool = False
     widget: bool = False
     circulate: bool = False              # return toolCall / toolResponse parts (grounding.py)
     names: list[str] = field(default_factory=list)
-    file_search: list[tuple[dict, str]] = field(default_factory=list)   # each fileSearch tool and its field
+    file_search: list[tuple[dict[str, Any], str]] = field(default_factory=list)   # each fileSearch tool and its field
 
     def __bool__(self) -> bool:
         return bool(self.search or self.retrieval is not None or self.urls or self.code or self.maps
                     or self.file_search)
 
 
-def _supported(model: dict) -> tuple[str, ...]:
+def _supported(model: dict[str, Any]) -> tuple[str, ...]:
     listed = (model.get("emulator") or {}).get("builtInTools")
     tools = tuple(listed) if listed is not None else DEFAULT_BUILT_IN
     # The legacy retrieval tool is the Gemini 1.5 one; 2.0 and later refuse it
@@ -69,7 +69,7 @@ def _supported(model: dict) -> tuple[str, ...]:
     return tools
 
 
-def _unsupported(name: str, where: str):
+def _unsupported(name: str, where: str) -> ApiError:
     if name == "googleSearchRetrieval":
         return invalid_argument("google_search_retrieval is not supported. Please use google_search tool instead.",
                                 where)
@@ -78,7 +78,7 @@ def _unsupported(name: str, where: str):
     return invalid_argument(f"{BUILT_IN_TOOLS[name]} ({where}) is not supported by this model.", where)
 
 
-def plan_tools(model: dict, tools: Any, tool_config: Any, *, functions: bool, json_output: bool,
+def plan_tools(model: dict[str, Any], tools: Any, tool_config: Any, *, functions: bool, json_output: bool,
                field: str = "tools") -> ToolPlan:
     """Check the built-in tools of a request against the model; raise the documented 400s."""
     plan = ToolPlan()
@@ -134,7 +134,7 @@ def plan_tools(model: dict, tools: Any, tool_config: Any, *, functions: bool, js
 # Scripted results (a rule's "tools" field)
 
 
-def _object(value: Any, where: str) -> dict:
+def _object(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise invalid_argument(f"{where} must be a JSON object.", where)
     return value
@@ -148,14 +148,14 @@ def _text(value: Any, where: str, *, required: bool = False) -> str | None:
     return value
 
 
-def _only(data: dict, allowed: tuple, where: str) -> None:
+def _only(data: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
     for key in data:
         if key not in allowed:
             raise invalid_argument(f"Unknown field '{where}.{key}': expected one of {', '.join(allowed)}.",
                                    f"{where}.{key}")
 
 
-def _sources(value: Any, where: str, fields: tuple, required: tuple) -> list[dict]:
+def _sources(value: Any, where: str, fields: tuple[str, ...], required: tuple[str, ...]) -> list[dict[str, Any]]:
     if not isinstance(value, list):
         raise invalid_argument(f"{where} must be a list of objects.", where)
     out = []
@@ -168,15 +168,15 @@ def _sources(value: Any, where: str, fields: tuple, required: tuple) -> list[dic
     return out
 
 
-def check_script(value: Any, where: str = "tools") -> dict:
+def check_script(value: Any, where: str = "tools") -> dict[str, Any]:
     """A rule's scripted tool results, checked and copied (see the module doc)."""
     script = _object(value, where)
     _only(script, SCRIPT_KINDS, where)
-    out: dict = {}
+    out: dict[str, Any] = {}
     if script.get("googleSearch") is not None:
         search = _object(script["googleSearch"], f"{where}.googleSearch")
         _only(search, ("queries", "sources"), f"{where}.googleSearch")
-        entry: dict = {}
+        entry: dict[str, Any] = {}
         if search.get("queries") is not None:
             queries = search["queries"]
             if not isinstance(queries, list) or not all(isinstance(q, str) and q for q in queries):
@@ -210,17 +210,21 @@ class ToolRun:
     """What the tools found for one request (the same for every candidate)."""
     plan: ToolPlan
     search: grounding.Search | None = None
-    urls: list[dict] | None = None
-    places: list[dict] | None = None
-    code: dict | None = None
+    urls: list[dict[str, Any]] | None = None
+    places: list[dict[str, Any]] | None = None
+    code: dict[str, Any] | None = None
     maps_queries: list[str] = field(default_factory=list)
     tool_use_tokens: int = 0
     retrieved: list[file_search.Retrieved] | None = None   # what fileSearch found (None: no fileSearch tool)
     keep_text: bool = False                                 # a scripted answer: grounded, not rewritten
 
 
-def run_tools(plan: ToolPlan, digest: bytes, prompt: str, hints: list[str], script: dict | None,
-              retrieve: Any = None) -> ToolRun:
+# (fileSearch tool, its field, query) -> the chunks found in the caller's stores
+Retrieve = Callable[[dict[str, Any], str, str], list[file_search.Retrieved]]
+
+
+def run_tools(plan: ToolPlan, digest: bytes, prompt: str, hints: list[str], script: dict[str, Any] | None,
+              retrieve: Retrieve | None = None) -> ToolRun:
     """Run the request's built-in tools once: deterministic from the digest, or as a rule scripted them.
     `retrieve(tool, field, query)`: the File Search retrieval of the caller's stores (inference.py)."""
     script = script or {}
@@ -249,7 +253,7 @@ def run_tools(plan: ToolPlan, digest: bytes, prompt: str, hints: list[str], scri
     return run
 
 
-def apply(run: ToolRun, candidate: dict, digest: bytes) -> int:
+def apply(run: ToolRun, candidate: dict[str, Any], digest: bytes) -> int:
     """Add the tools' results to one candidate; returns the answer tokens its new parts hold.
 
     A candidate that calls a function gets no grounding and no code run (the model has not answered from
@@ -284,7 +288,7 @@ def apply(run: ToolRun, candidate: dict, digest: bytes) -> int:
     return added
 
 
-def add_usage(usage: dict, tool_use_tokens: int) -> None:
+def add_usage(usage: dict[str, Any], tool_use_tokens: int) -> None:
     """toolUsePromptTokenCount: what the tools brought into the prompt (search results, fetched pages)."""
     if tool_use_tokens <= 0:
         return

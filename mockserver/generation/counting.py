@@ -11,7 +11,7 @@ import binascii
 import json
 import re
 from dataclasses import dataclass, field as dataclass_field
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import orjson
 
@@ -20,6 +20,9 @@ from . import media
 from .media import MAX_AUDIO_SECONDS, MODALITIES, TEXT, MediaInfo
 from .tokens import count_text
 
+if TYPE_CHECKING:
+    from .gemini3 import MediaTokens
+
 ResolveFile = Callable[[str], MediaInfo]
 
 # Part fields whose canonical JSON is counted as text.
@@ -27,7 +30,7 @@ _JSON_PART_FIELDS = ("functionCall", "functionResponse", "executableCode", "code
                      "toolResponse")
 
 
-def canonical_json(value) -> str:
+def canonical_json(value: object) -> str:
     """The one JSON spelling used for hashing and for counting structured values: the stdlib's
     `json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)`, character for character (the
     hashes that seed every answer depend on it). orjson writes the same text faster, except where
@@ -67,7 +70,7 @@ class Counts:
             result.add(modality, tokens)
         return result
 
-    def details(self) -> list[dict]:
+    def details(self) -> list[dict[str, Any]]:
         """`[{"modality", "tokenCount"}]` in a fixed modality order, without empty modalities."""
         return [{"modality": m, "tokenCount": self.by_modality[m]} for m in MODALITIES if self.by_modality.get(m)]
 
@@ -93,8 +96,8 @@ def _no_file(uri: str) -> MediaInfo:
     raise invalid_argument(f"File {uri} is not available here.", None)
 
 
-def count_part(part: dict, counts: Counts, field: str, resolve_file: ResolveFile | None,
-               media_tokens=None) -> None:
+def count_part(part: dict[str, Any], counts: Counts, field: str, resolve_file: ResolveFile | None,
+               media_tokens: MediaTokens | None = None) -> None:
     """Add one part's tokens to `counts`; 400 naming `field...` for undecodable or unsupported data.
     `media_tokens(part, field, info)`: the model's own count of a media part (gemini3.media_tokens)."""
     text = part.get("text")
@@ -122,14 +125,14 @@ def count_part(part: dict, counts: Counts, field: str, resolve_file: ResolveFile
             counts.add(TEXT, count_text(canonical_json(value)))
 
 
-def count_content(content: dict | None, counts: Counts, field: str, resolve_file: ResolveFile | None,
-                  media_tokens=None) -> None:
+def count_content(content: dict[str, Any] | None, counts: Counts, field: str, resolve_file: ResolveFile | None,
+                  media_tokens: MediaTokens | None = None) -> None:
     for j, part in enumerate((content or {}).get("parts") or ()):
         count_part(part, counts, f"{field}.parts[{j}]", resolve_file, media_tokens)
 
 
-def count_content_list(contents: Iterable[dict] | None, counts: Counts, field: str,
-                       resolve_file: ResolveFile | None, media_tokens=None) -> None:
+def count_content_list(contents: Iterable[dict[str, Any]] | None, counts: Counts, field: str,
+                       resolve_file: ResolveFile | None, media_tokens: MediaTokens | None = None) -> None:
     for i, content in enumerate(contents or ()):
         count_content(content, counts, f"{field}[{i}]", resolve_file, media_tokens)
 
@@ -137,7 +140,7 @@ def count_content_list(contents: Iterable[dict] | None, counts: Counts, field: s
 _TOOL_TOKENS: dict[str, int] = {}  # canonical JSON of a tool -> its tokens (the same tools come back often)
 
 
-def count_tools(tools: Iterable[dict] | None, counts: Counts) -> None:
+def count_tools(tools: Iterable[dict[str, Any]] | None, counts: Counts) -> None:
     for tool in tools or ():
         key = canonical_json(tool)
         tokens = _TOOL_TOKENS.get(key)
@@ -148,7 +151,7 @@ def count_tools(tools: Iterable[dict] | None, counts: Counts) -> None:
         counts.add(TEXT, tokens)
 
 
-def part_tokens(part: dict) -> int:
+def part_tokens(part: dict[str, Any]) -> int:
     """Tokens of one part of the model's answer: its text, or the canonical JSON of its function call."""
     if "functionCall" in part:
         return count_text(canonical_json(part["functionCall"]))
@@ -167,8 +170,8 @@ def check_audio_limit(counts: Counts, field: str = "contents") -> None:
             f"prompt is 9.5 hours ({int(MAX_AUDIO_SECONDS)} seconds).", field)
 
 
-def count_contents(contents: Iterable[dict] | None, system_instruction: dict | None = None,
-                   tools: Iterable[dict] | None = None, *, resolve_file: ResolveFile | None,
+def count_contents(contents: Iterable[dict[str, Any]] | None, system_instruction: dict[str, Any] | None = None,
+                   tools: Iterable[dict[str, Any]] | None = None, *, resolve_file: ResolveFile | None,
                    field: str = "contents", check_limit: bool = True) -> Counts:
     """Tokens of `contents` (+ system instruction + tools) per modality. See the module docstring."""
     counts = Counts()

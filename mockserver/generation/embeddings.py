@@ -55,7 +55,7 @@ def _component(model_key: bytes, kind: bytes, item: str, dimensions: int) -> int
     return int.from_bytes(spread, "little")
 
 
-def check_dimensionality(model: dict, output_dimensionality, field: str = "outputDimensionality") -> int:
+def check_dimensionality(model: dict[str, Any], output_dimensionality: Any, field: str = "outputDimensionality") -> int:
     """The vector size for this request: the model's, or a valid `outputDimensionality` (1..model's)."""
     full = int((model.get("emulator") or {}).get("embeddingDimensions") or 0)
     if output_dimensionality is None:
@@ -71,7 +71,7 @@ def check_dimensionality(model: dict, output_dimensionality, field: str = "outpu
     return wanted
 
 
-def embed_text(model: dict, text: str, task_type: str | None = None, title: str | None = None,
+def embed_text(model: dict[str, Any], text: str, task_type: str | None = None, title: str | None = None,
                output_dimensionality: int | None = None) -> list[float]:
     """The embedding of `text` (see the module docstring); 400 for a bad task type or dimensionality."""
     full = int((model.get("emulator") or {}).get("embeddingDimensions") or 0)
@@ -134,7 +134,7 @@ def _embedding_text(content: Any, field: str) -> str:
     return " ".join(texts)
 
 
-def _embed_one(model: dict, request: dict, prefix: str) -> dict:
+def _embed_one(model: dict[str, Any], request: dict[str, Any], prefix: str) -> dict[str, Any]:
     text = _embedding_text(request.get("content"), f"{prefix}content")
     task = request.get("taskType") or "TASK_TYPE_UNSPECIFIED"
     if task not in TASK_TYPES:
@@ -151,7 +151,7 @@ def _embed_one(model: dict, request: dict, prefix: str) -> dict:
     return {"values": embed_text(model, text, task, title, size)}
 
 
-def _check_embedding_model(model: dict, method: str) -> None:
+def _check_embedding_model(model: dict[str, Any], method: str) -> None:
     # The catalog lists only "embedContent" for embedding models; batchEmbedContents works wherever it does.
     check_method(model, "embedContent")
     if not (model.get("emulator") or {}).get("embeddingDimensions"):
@@ -161,20 +161,20 @@ def _check_embedding_model(model: dict, method: str) -> None:
                        "methods.")
 
 
-def embed_content(model: dict, request: dict) -> dict:
+def embed_content(model: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
     """An EmbedContentResponse: {"embedding": {"values": [...]}}."""
     _check_embedding_model(model, "embedContent")
     return {"embedding": _embed_one(model, request, "")}
 
 
-def _same_model(name: Any, model: dict) -> bool:
+def _same_model(name: Any, model: dict[str, Any]) -> bool:
     if not isinstance(name, str):
         return False
     wanted = model_name(model)
     return name == wanted or f"models/{name}" == wanted
 
 
-def batch_embed_contents(model: dict, request: dict) -> dict:
+def batch_embed_contents(model: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
     """A BatchEmbedContentsResponse: {"embeddings": [{"values"}...]}, at most 100 requests.
 
     Every request must repeat the URL's model (as the SDKs do).

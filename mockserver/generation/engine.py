@@ -72,8 +72,8 @@ _SPLIT_NAME_RE = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 # Token counting shared by generateContent and countTokens
 
 
-def _prompt_counts(request: dict, cached: dict | None, resolve_file: ResolveFile | None,
-                   model: dict | None = None) -> tuple[Counts, Counts]:
+def _prompt_counts(request: dict[str, Any], cached: dict[str, Any] | None, resolve_file: ResolveFile | None,
+                   model: dict[str, Any] | None = None) -> tuple[Counts, Counts]:
     """(tokens of the cached prefix, tokens of the whole prompt including that prefix)."""
     media_tokens = gemini3.media_tokens(model, request) if model else None
     cached_counts = Counts()
@@ -103,7 +103,7 @@ def _prompt_counts(request: dict, cached: dict | None, resolve_file: ResolveFile
 _PRESENTATION_ONLY = ("maxOutputTokens", "stopSequences", "candidateCount")
 
 
-def _digest(seed: int, model: dict, request: dict, cached: dict | None) -> bytes:
+def _digest(seed: int, model: dict[str, Any], request: dict[str, Any], cached: dict[str, Any] | None) -> bytes:
     body = {key: value for key, value in request.items() if key not in ("cachedContent", "model")}
     config = body.get("generationConfig")
     if isinstance(config, dict):
@@ -138,24 +138,26 @@ def _digest_media(contents: Any) -> Any:
         new_parts = []
         for part in parts if isinstance(parts, list) else ():
             inline = part.get("inlineData") if isinstance(part, dict) else None
-            data = inline.get("data") if isinstance(inline, dict) else None
-            if isinstance(data, str) and len(data) > _BIG_DATA:
-                digest = hashlib.blake2b(data.encode("ascii", "replace"), digest_size=16).hexdigest()
-                part = dict(part, inlineData=dict(inline, data=f"blake2b:{digest}"))
-                changed = True
+            if isinstance(inline, dict):
+                data = inline.get("data")
+                if isinstance(data, str) and len(data) > _BIG_DATA:
+                    digest = hashlib.blake2b(data.encode("ascii", "replace"), digest_size=16).hexdigest()
+                    part = dict(part, inlineData=dict(inline, data=f"blake2b:{digest}"))
+                    changed = True
             new_parts.append(part)
         out.append(dict(content, parts=new_parts) if isinstance(parts, list) else content)
     return out if changed else contents
 
 
-def _latest_user_turn(contents: list) -> dict | None:
+def _latest_user_turn(contents: list[dict[str, Any]]) -> dict[str, Any] | None:
+    content: dict[str, Any]
     for content in reversed(contents):
         if (content or {}).get("role") in (None, "", *USER_ROLES):
             return content
     return None
 
 
-def _prompt_words(contents: list) -> tuple[str, list[str], bool]:
+def _prompt_words(contents: list[Any]) -> tuple[str, list[str], bool]:
     """(text of the latest user turn, its keywords, whether that turn answers a function call)."""
     turn = _latest_user_turn(contents)
     if turn is None:
@@ -191,7 +193,7 @@ def _leaf_strings(value: Any, limit: int = 20) -> list[str]:
     return found
 
 
-def _function_words(decl: dict) -> frozenset[str]:
+def _function_words(decl: dict[str, Any]) -> frozenset[str]:
     return _words_of(decl["name"], str(decl.get("description") or ""))
 
 
@@ -208,7 +210,7 @@ def _stem(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
-def _choose_function(plan: Plan, prompt: str, answered: bool, rng: random.Random) -> dict | None:
+def _choose_function(plan: Plan, prompt: str, answered: bool, rng: random.Random) -> dict[str, Any] | None:
     if plan.mode == "NONE" or not plan.declarations:
         return None
     if plan.mode in ("AUTO", "VALIDATED") and answered:
@@ -234,9 +236,9 @@ def _choose_function(plan: Plan, prompt: str, answered: bool, rng: random.Random
     return None
 
 
-def _function_args(plan: Plan, decl: dict, rng: random.Random, hints: list[str]) -> dict:
-    limits = {"budget": plan.output_chars or None, "field": (plan.declaration_fields or {}).get(decl["name"]),
-              "tally": plan.values_made}
+def _function_args(plan: Plan, decl: dict[str, Any], rng: random.Random, hints: list[str]) -> dict[str, Any]:
+    limits: dict[str, Any] = {"budget": plan.output_chars or None,
+                              "field": (plan.declaration_fields or {}).get(decl["name"]), "tally": plan.values_made}
     if decl.get("parametersJsonSchema") is not None:
         value = structured.value_for_schema(decl["parametersJsonSchema"], rng, dialect=structured.JSON_SCHEMA,
                                             hints=hints, **limits)
@@ -248,7 +250,7 @@ def _function_args(plan: Plan, decl: dict, rng: random.Random, hints: list[str])
     return value if isinstance(value, dict) else {}
 
 
-def _no_parameters(schema: dict) -> bool:
+def _no_parameters(schema: dict[str, Any]) -> bool:
     """`parameters: {"type": "OBJECT"}` with no properties: a function that takes no arguments."""
     return (str(schema.get("type") or "").upper() == "OBJECT" and not schema.get("properties")
             and not schema.get("anyOf") and not schema.get("required"))
@@ -269,7 +271,7 @@ def _structured_text(plan: Plan, rng: random.Random, hints: list[str], cut_token
     is made, so a schema that asks for a huge value costs what the client sees (a prefix of the whole)."""
     if plan.mime == "text/x.enum":
         return str(rng.choice(plan.schema["enum"]))
-    if plan.schema is not None:
+    if plan.schema is not None and plan.dialect is not None:   # set together (validation.py)
         # The generator stops at `stop` characters by its own count, which is at least half the JSON it made
         # (budget.OutputMeter), while a cut of `cut_tokens` tokens keeps at most CHARS_PER_TOKEN characters
         # a token in the ordinary case; the check below covers the rest by making the whole value.
@@ -278,7 +280,7 @@ def _structured_text(plan: Plan, rng: random.Random, hints: list[str], cut_token
         value = structured.value_for_schema(plan.schema, rng, dialect=plan.dialect, hints=hints,
                                             budget=plan.output_chars or None, field=plan.schema_field,
                                             stop=stop, tally=plan.values_made)
-        if stop is not None:
+        if stop is not None and cut_tokens is not None:
             text = json.dumps(value, ensure_ascii=False)
             if len(truncate_text(text, cut_tokens)) <= stop // 2:
                 return text
@@ -314,7 +316,7 @@ def _cut(text: str, tokens: int, plan: Plan, budget: int | None) -> tuple[str, i
 
 
 def _candidate(index: int, plan: Plan, digest: bytes, prompt: str, hints: list[str], answered: bool,
-               safety: list[dict]) -> tuple[dict, int, int]:
+               safety: list[dict[str, Any]]) -> tuple[dict[str, Any], int, int]:
     """One candidate, its candidatesTokenCount and its thoughtsTokenCount."""
     rng = random.Random(int.from_bytes(digest[:8], "little") + index * 0x9E3779B97F4A7C15)
     thoughts = _thought_tokens(plan, rng)
@@ -322,7 +324,7 @@ def _candidate(index: int, plan: Plan, digest: bytes, prompt: str, hints: list[s
     if budget is not None and thoughts:
         thoughts = min(thoughts, budget)
         budget -= thoughts
-    parts: list[dict] = []
+    parts: list[dict[str, Any]] = []
     if thoughts and plan.include_thoughts:
         # Its own generator, so showing the thoughts leaves the answer unchanged.
         thought_rng = random.Random(int.from_bytes(digest[8:16], "little") + index)
@@ -331,7 +333,7 @@ def _candidate(index: int, plan: Plan, digest: bytes, prompt: str, hints: list[s
 
     call = _choose_function(plan, prompt, answered, rng)
     if call is not None:
-        part = {"functionCall": {"name": call["name"], "args": _function_args(plan, call, rng, hints)}}
+        part: dict[str, Any] = {"functionCall": {"name": call["name"], "args": _function_args(plan, call, rng, hints)}}
         tokens = count_text(canonical_json(part["functionCall"]))
         if budget is not None and tokens > budget:
             answer, tokens, reason = None, 0, "MAX_TOKENS"
@@ -352,7 +354,7 @@ def _candidate(index: int, plan: Plan, digest: bytes, prompt: str, hints: list[s
         if thoughts or (call is not None and plan.sign_calls):
             answer["thoughtSignature"] = _signature(digest, index)
         parts.append(answer)
-    content: dict = {"role": "model"}
+    content: dict[str, Any] = {"role": "model"}
     if parts:
         content = {"parts": parts, "role": "model"}
     candidate = {"content": content, "finishReason": reason, "index": index, "safetyRatings": safety}
@@ -368,12 +370,12 @@ def _response_id(digest: bytes) -> str:
     return base64.urlsafe_b64encode(digest[8:25]).decode("ascii").rstrip("=")
 
 
-def _safety_ratings(extra: list[str]) -> list[dict]:
+def _safety_ratings(extra: list[str]) -> list[dict[str, Any]]:
     return [{"category": c, "probability": "NEGLIGIBLE"} for c in SAFETY_CATEGORIES + tuple(extra)]
 
 
-def _usage(prompt: Counts, cached: Counts, cached_tokens: int, candidates_tokens: int, thoughts: int) -> dict:
-    usage: dict = {"promptTokenCount": prompt.total}
+def _usage(prompt: Counts, cached: Counts, cached_tokens: int, candidates_tokens: int, thoughts: int) -> dict[str, Any]:
+    usage: dict[str, Any] = {"promptTokenCount": prompt.total}
     if candidates_tokens:
         usage["candidatesTokenCount"] = candidates_tokens
     usage["totalTokenCount"] = prompt.total + candidates_tokens + thoughts
@@ -388,7 +390,7 @@ def _usage(prompt: Counts, cached: Counts, cached_tokens: int, candidates_tokens
     return usage
 
 
-def _override_part(override: dict) -> dict:
+def _override_part(override: dict[str, Any]) -> dict[str, Any]:
     if "functionCall" in override:
         call = override["functionCall"] or {}
         return {"functionCall": {"name": call.get("name", ""), "args": call.get("args") or {}}}
@@ -397,9 +399,9 @@ def _override_part(override: dict) -> dict:
     return {"text": str(override.get("text", ""))}
 
 
-def generate_content(model: dict, request: dict, *, seed: int, resolve_file: ResolveFile | None,
-                     cached: dict | None = None, override: dict | None = None,
-                     implicit_cached_tokens: int = 0, retrieve=None) -> dict:
+def generate_content(model: dict[str, Any], request: dict[str, Any], *, seed: int, resolve_file: ResolveFile | None,
+                     cached: dict[str, Any] | None = None, override: dict[str, Any] | None = None,
+                     implicit_cached_tokens: int = 0, retrieve: builtin_tools.Retrieve | None = None) -> dict[str, Any]:
     """A GenerateContentResponse (camelCase JSON) for a normalised GenerateContentRequest.
 
     `cached`: an explicit cache's {"contents", "systemInstruction", "tools", "toolConfig"}, used as the
@@ -416,7 +418,7 @@ def generate_content(model: dict, request: dict, *, seed: int, resolve_file: Res
                                          functions=bool(plan.declarations),
                                          json_output=plan.mime == "application/json" or plan.schema is not None)
     tool_script = (override or {}).get("tools")   # a rule's scripted tool results (builtin_tools.py)
-    if tool_script is not None:
+    if tool_script is not None and override is not None:
         override = {key: value for key, value in override.items() if key != "tools"} or None
     extra_safety = check_safety(request.get("safetySettings"))
     cached_counts, prompt_counts = _prompt_counts(request, cached, resolve_file, model)
@@ -436,9 +438,9 @@ def generate_content(model: dict, request: dict, *, seed: int, resolve_file: Res
     if override is None and media_output.wants_media(model, request):   # images, speech (media_output.py)
         media_output.check(model, request)
         for index in range(plan.candidate_count):
-            candidate, tokens = media_output.candidate(model, request, digest, index, prompt, hints, safety)
+            candidate, by_modality = media_output.candidate(model, request, digest, index, prompt, hints, safety)
             candidates.append(candidate)
-            for modality, count in tokens.items():
+            for modality, count in by_modality.items():
                 media_tokens[modality] = media_tokens.get(modality, 0) + count
         candidates_tokens = sum(media_tokens.values())
     elif override is not None:
@@ -483,8 +485,8 @@ def generate_content(model: dict, request: dict, *, seed: int, resolve_file: Res
 # countTokens
 
 
-def count_tokens(model: dict, request: dict, *, resolve_file: ResolveFile | None,
-                 cached: dict | None = None) -> dict:
+def count_tokens(model: dict[str, Any], request: dict[str, Any], *, resolve_file: ResolveFile | None,
+                 cached: dict[str, Any] | None = None) -> dict[str, Any]:
     """A CountTokensResponse for `{"contents"}` or `{"generateContentRequest"}`.
 
     With a generateContentRequest, its system instruction and tools count too. With `cached`, the cached
@@ -507,7 +509,7 @@ def count_tokens(model: dict, request: dict, *, resolve_file: ResolveFile | None
     if body.get("systemInstruction") is not None:
         check_parts((body["systemInstruction"] or {}).get("parts"), "systemInstruction")
     cached_counts, total = _prompt_counts(body, cached, resolve_file, model)
-    response: dict = {"totalTokens": total.total}
+    response: dict[str, Any] = {"totalTokens": total.total}
     if cached_counts.total:
         response["cachedContentTokenCount"] = cached_counts.total
     response["promptTokensDetails"] = total.details()

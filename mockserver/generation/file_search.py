@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..errors import invalid_argument
+from ..errors import ApiError, invalid_argument
 from . import grounding
 from .tokens import count_text
 
@@ -67,7 +67,7 @@ def check_chunking(config: Any, where: str = "chunkingConfig") -> tuple[int, int
     return size, overlap
 
 
-def _count(data: dict, keys: tuple[str, str], where: str, default: int) -> int:
+def _count(data: dict[str, Any], keys: tuple[str, str], where: str, default: int) -> int:
     value = data.get(keys[0], data.get(keys[1]))
     if value is None:
         return default
@@ -95,7 +95,7 @@ def chunk_text(text: str, size: int, overlap: int) -> list[str]:
 
 # -- custom metadata and its filter ---------------------------------------------------------------------
 
-def check_custom_metadata(items: Any, where: str = "customMetadata", limit: int = 20) -> list[dict]:
+def check_custom_metadata(items: Any, where: str = "customMetadata", limit: int = 20) -> list[dict[str, Any]]:
     """customMetadata entries (`key` and one of stringValue, stringListValue, numericValue), checked."""
     if items is None:
         return []
@@ -132,19 +132,20 @@ def _camel(name: str) -> str:
 
 
 _TOKEN = re.compile(r'\s*(?:(\()|(\))|("(?:[^"\\]|\\.)*")|(<=|>=|!=|=|<|>|:)|(-?\d+(?:\.\d+)?)\b|([A-Za-z_][\w.]*))')
-Filter = Callable[[dict], bool]
+Filter = Callable[[dict[str, Any]], bool]
 
 
 def parse_filter(text: str | None, where: str) -> Filter | None:
     """A metadataFilter as a predicate over {key: value} (None: no filter); a 400 naming `where` if invalid."""
     if text is None or not text.strip():
         return None
-    tokens, pos = [], 0
+    tokens: list[tuple[int, str]] = []
+    pos = 0
     while pos < len(text):
         if text[pos:].strip() == "":
             break
         match = _TOKEN.match(text, pos)
-        if not match or match.end() == pos:
+        if not match or match.end() == pos or match.lastindex is None:
             raise _bad_filter(where, f"unexpected text at position {pos}: {text[pos:pos + 20]!r}")
         kind = match.lastindex
         value = match.group(kind)
@@ -157,7 +158,7 @@ def parse_filter(text: str | None, where: str) -> Filter | None:
     return predicate
 
 
-def _bad_filter(where: str, why: str):
+def _bad_filter(where: str, why: str) -> ApiError:
     return invalid_argument(f"Invalid metadata filter: {why}.", where)
 
 
@@ -217,7 +218,7 @@ def _unquote(text: str) -> str:
 
 
 def _compare(key: str, op: str, wanted: Any) -> Filter:
-    def test(meta: dict) -> bool:
+    def test(meta: dict[str, Any]) -> bool:
         if key not in meta:
             return False
         have = meta[key]
@@ -225,14 +226,15 @@ def _compare(key: str, op: str, wanted: Any) -> Filter:
             return (wanted in have) if op in ("=", ":") else (wanted not in have) if op == "!=" else False
         if isinstance(wanted, float) != isinstance(have, float):
             return op == "!="
-        return {"=": have == wanted, ":": have == wanted, "!=": have != wanted, "<": have < wanted,
-                "<=": have <= wanted, ">": have > wanted, ">=": have >= wanted}[op]
+        outcome: bool = {"=": have == wanted, ":": have == wanted, "!=": have != wanted, "<": have < wanted,
+                         "<=": have <= wanted, ">": have > wanted, ">=": have >= wanted}[op]
+        return outcome
     return test
 
 
-def metadata_values(custom_metadata: list[dict]) -> dict:
+def metadata_values(custom_metadata: list[dict[str, Any]]) -> dict[str, Any]:
     """{key: str | float | list[str]} of customMetadata entries, as filters compare them."""
-    values: dict = {}
+    values: dict[str, Any] = {}
     for item in custom_metadata:
         if "numericValue" in item:
             values[item["key"]] = float(item["numericValue"])
@@ -253,16 +255,16 @@ class Retrieved:
     store: str
     document: str
     score: float
-    custom_metadata: list[dict] = field(default_factory=list)
+    custom_metadata: list[dict[str, Any]] = field(default_factory=list)
 
-    def grounding_chunk(self) -> dict:
-        context: dict = {"title": self.title, "text": self.text, "fileSearchStore": self.store}
+    def grounding_chunk(self) -> dict[str, Any]:
+        context: dict[str, Any] = {"title": self.title, "text": self.text, "fileSearchStore": self.store}
         if self.custom_metadata:
             context["customMetadata"] = self.custom_metadata
         return {"retrievedContext": context}
 
 
-def ranking_model(model: dict) -> dict:
+def ranking_model(model: dict[str, Any]) -> dict[str, Any]:
     """The embedding model as ranking uses it: its name (which keys its vectors), RANK_DIMENSIONS wide."""
     full = int((model.get("emulator") or {}).get("embeddingDimensions") or 0)
     return {"name": model.get("name", ""), "emulator": {"embeddingDimensions": min(full, RANK_DIMENSIONS)}}
@@ -300,10 +302,10 @@ def answer(retrieved: list[Retrieved]) -> str:
     return " ".join(sentences)
 
 
-def metadata(retrieved: list[Retrieved], text: str | None, part_index: int) -> dict:
+def metadata(retrieved: list[Retrieved], text: str | None, part_index: int) -> dict[str, Any]:
     """groundingMetadata: every retrieved chunk, and a support for each chunk opening the answer quotes."""
-    out: dict = {"groundingChunks": [item.grounding_chunk() for item in retrieved]}
-    supports = []
+    out: dict[str, Any] = {"groundingChunks": [item.grounding_chunk() for item in retrieved]}
+    supports: list[dict[str, Any]] = []
     for index, item in enumerate(retrieved):
         if text is None:
             break
@@ -320,7 +322,7 @@ def metadata(retrieved: list[Retrieved], text: str | None, part_index: int) -> d
     return out
 
 
-def ground(parts: list[dict], retrieved: list[Retrieved], rewrite: bool) -> tuple[dict | None, int]:
+def ground(parts: list[dict[str, Any]], retrieved: list[Retrieved], rewrite: bool) -> tuple[dict[str, Any] | None, int]:
     """Ground one candidate's answer in what was retrieved: with `rewrite` its text becomes the answer drawn
     from the chunks. Returns (groundingMetadata, change in the answer's tokens)."""
     index = next((i for i, part in enumerate(parts) if isinstance(part.get("text"), str) and not part.get("thought")),

@@ -19,7 +19,7 @@ Sources (read 2026-12-05):
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from ..errors import invalid_argument
 from .media import DOCUMENT, DOCUMENT_TOKENS_PER_PAGE, IMAGE, MediaInfo
@@ -33,14 +33,14 @@ DEFAULT_IMAGE, DEFAULT_PAGE = "MEDIA_RESOLUTION_HIGH", "MEDIA_RESOLUTION_MEDIUM"
 DUMMY_SIGNATURES = ("skip_thought_signature_validator", "context_engineering_is_the_way_to_go")
 
 # (part, where, what the file or bytes hold) -> the part's tokens
-MediaTokens = Callable[[dict, str, MediaInfo], int]
+MediaTokens = Callable[[dict[str, Any], str, MediaInfo], int]
 
 
-def is_gemini3(model: dict) -> bool:
+def is_gemini3(model: dict[str, Any]) -> bool:
     return bool((model.get("emulator") or {}).get("thoughtSignatures"))
 
 
-def check_thinking_level(model: dict, level: str, field: str) -> str:
+def check_thinking_level(model: dict[str, Any], level: str, field: str) -> str:
     """The level (upper case) if the model takes it; else the 400 naming the field."""
     facts = model.get("emulator") or {}
     levels = [str(x).upper() for x in facts.get("thinkingLevels") or ()]
@@ -53,14 +53,14 @@ def check_thinking_level(model: dict, level: str, field: str) -> str:
     return level
 
 
-def default_thinking_level(model: dict) -> str | None:
+def default_thinking_level(model: dict[str, Any]) -> str | None:
     level = (model.get("emulator") or {}).get("defaultThinkingLevel")
     return str(level).upper() if level else None
 
 
 # -- thought signatures ---------------------------------------------------------------------------------
 
-def check_signatures(model: dict, contents: list) -> None:
+def check_signatures(model: dict[str, Any], contents: list[Any]) -> None:
     """The documented replay rule: every step of the current turn keeps its first call's signature."""
     facts = model.get("emulator") or {}
     if not facts.get("thoughtSignatures") or facts.get("enforceThoughtSignatures") is False:
@@ -91,7 +91,7 @@ def check_signatures(model: dict, contents: list) -> None:
 
 # -- media resolution -----------------------------------------------------------------------------------
 
-def _level(value, field: str, *, ultra: bool) -> str | None:
+def _level(value: object, field: str, *, ultra: bool) -> str | None:
     if value in (None, "", "MEDIA_RESOLUTION_UNSPECIFIED"):
         return None
     level = str(value).upper()
@@ -101,15 +101,17 @@ def _level(value, field: str, *, ultra: bool) -> str | None:
     return level
 
 
-def media_tokens(model: dict, request: dict) -> MediaTokens | None:
+def media_tokens(model: dict[str, Any], request: dict[str, Any]) -> MediaTokens | None:
     """How a Gemini 3 model counts images and PDF pages (None for the other models: their own rule)."""
     if not is_gemini3(model):
         return None
-    config = request.get("generationConfig") if isinstance(request.get("generationConfig"), dict) else {}
+    config = request.get("generationConfig")
+    if not isinstance(config, dict):
+        config = {}
     overall = _level(config.get("mediaResolution") or config.get("media_resolution"),
                      "generationConfig.mediaResolution", ultra=False)
 
-    def tokens(part: dict, where: str, info: MediaInfo) -> int:
+    def tokens(part: dict[str, Any], where: str, info: MediaInfo) -> int:
         own = part.get("mediaResolution") or part.get("media_resolution")
         field = f"{where}.mediaResolution"
         if own is not None and not isinstance(own, dict):

@@ -46,7 +46,7 @@ _QUERY_WORD_RE = re.compile(r"\w+(?:['’]\w+)*")
 # Request checks
 
 
-def check_dynamic_retrieval(config: Any, where: str) -> dict:
+def check_dynamic_retrieval(config: Any, where: str) -> dict[str, Any]:
     """googleSearchRetrieval.dynamicRetrievalConfig -> {"dynamic": bool, "threshold": float}."""
     if config is None:
         return {"dynamic": False, "threshold": DEFAULT_DYNAMIC_THRESHOLD}
@@ -72,7 +72,7 @@ def check_lat_lng(lat_lng: Any, where: str) -> None:
             raise invalid_argument(f"{where}.{key} must be a number from {-bound} to {bound}.", f"{where}.{key}")
 
 
-def check_url_script(spec: Any, where: str) -> dict:
+def check_url_script(spec: Any, where: str) -> dict[str, Any]:
     """A scripted URL fetch: a status name, or {"status"?, "content"?}."""
     if isinstance(spec, str):
         spec = {"status": spec}
@@ -98,7 +98,7 @@ def check_url_script(spec: Any, where: str) -> dict:
 @dataclass
 class Search:
     queries: list[str]
-    sources: list[dict]          # {"uri", "title", "snippet"?}
+    sources: list[dict[str, Any]]   # {"uri", "title", "snippet"?}
     tokens: int                  # what the results add to the prompt
     score: float | None = None   # googleSearchRetrieval's dynamic retrieval score
 
@@ -118,7 +118,8 @@ def search_queries(prompt: str, hints: list[str]) -> list[str]:
     return out[:3] or ([" ".join(hints[:3]).lower()] if hints else [])
 
 
-def search(retrieval: dict | None, rng: random.Random, prompt: str, hints: list[str], script: dict | None) -> Search:
+def search(retrieval: dict[str, Any] | None, rng: random.Random, prompt: str, hints: list[str],
+           script: dict[str, Any] | None) -> Search:
     """What a Google Search returns for the prompt: 2 to 4 sources, or what a rule scripted."""
     score = None
     if retrieval is not None:
@@ -141,7 +142,7 @@ def _domain(uri: str) -> str:
     return host.removeprefix("www.") or uri
 
 
-def places(rng: random.Random, hints: list[str], script: dict | None) -> list[dict]:
+def places(rng: random.Random, hints: list[str], script: dict[str, Any] | None) -> list[dict[str, Any]]:
     """What Google Maps finds: 2 or 3 places, or the scripted ones (each with uri and placeId)."""
     if script is not None:
         found = script.get("places") or []
@@ -159,7 +160,7 @@ def places(rng: random.Random, hints: list[str], script: dict | None) -> list[di
     return out
 
 
-def fetch_urls(prompt: str, script: dict | None) -> tuple[list[dict], int]:
+def fetch_urls(prompt: str, script: dict[str, Any] | None) -> tuple[list[dict[str, Any]], int]:
     """urlMetadata for the URLs in the prompt (at most 20), and the tokens their content adds."""
     script = script or {}
     urls: list[str] = []
@@ -197,7 +198,7 @@ def _sentences(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _cite(sentence: str, chunks: list[dict], k: int) -> list[int]:
+def _cite(sentence: str, chunks: list[dict[str, Any]], k: int) -> list[int]:
     """The chunks whose title or snippet share most words with the sentence (at most 2), else one in turn."""
     words = set(_WORD_RE.findall(sentence.lower()))
     scored = []
@@ -211,9 +212,9 @@ def _cite(sentence: str, chunks: list[dict], k: int) -> list[int]:
     return [k % len(chunks)]
 
 
-def segment(text: str, part_index: int, start: int, end: int) -> dict:
+def segment(text: str, part_index: int, start: int, end: int) -> dict[str, Any]:
     """A grounding support's Segment for text[start:end]: indices in UTF-8 bytes, zeros left out."""
-    out: dict = {}
+    out: dict[str, Any] = {}
     if part_index:
         out["partIndex"] = part_index
     byte_start = len(text[:start].encode("utf-8"))
@@ -224,7 +225,7 @@ def segment(text: str, part_index: int, start: int, end: int) -> dict:
     return out
 
 
-def _supports(text: str, part_index: int, chunks: list[dict]) -> list[dict]:
+def _supports(text: str, part_index: int, chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     supports = []
     for k, (start, end) in enumerate(_sentences(text)):
         supports.append({"segment": segment(text, part_index, start, end),
@@ -232,7 +233,7 @@ def _supports(text: str, part_index: int, chunks: list[dict]) -> list[dict]:
     return supports
 
 
-def _entry_point(queries: list[str]) -> dict:
+def _entry_point(queries: list[str]) -> dict[str, Any]:
     """searchEntryPoint.renderedContent: the HTML of the search suggestion chips the app must show."""
     chips = "".join(f'<a class="chip" href="https://www.google.com/search?q={quote_plus(q)}">{html.escape(q)}</a>'
                     for q in queries)
@@ -243,12 +244,12 @@ def _entry_point(queries: list[str]) -> dict:
         f'<div class="container"><div class="carousel">{chips}</div></div>')}
 
 
-def metadata(search: Search | None, found_places: list[dict] | None, parts: list[dict], index: int | None,
-             widget: bool, digest: bytes) -> dict:
+def metadata(search: Search | None, found_places: list[dict[str, Any]] | None, parts: list[dict[str, Any]],
+             index: int | None, widget: bool, digest: bytes) -> dict[str, Any]:
     """The candidate's groundingMetadata for what the tools found and the answer text in parts[index]."""
-    out: dict = {}
-    chunks: list[dict] = []     # for citing: title and snippet
-    wire_chunks: list[dict] = []
+    out: dict[str, Any] = {}
+    chunks: list[dict[str, Any]] = []   # for citing: title and snippet
+    wire_chunks: list[dict[str, Any]] = []
     if search is not None:
         if search.queries:
             out["searchEntryPoint"] = _entry_point(search.queries)
@@ -294,15 +295,16 @@ def _thought_signature(digest: bytes, n: int) -> str:
     return base64.b64encode(hashlib.blake2b(digest + b"tool-signature" + bytes([n]), digest_size=48).digest()).decode()
 
 
-def circulation_parts(search: Search | None, found_places: list[dict] | None, urls: list[dict] | None,
-                      widget_token: str | None, prompt_query: list[str], digest: bytes) -> list[dict]:
+def circulation_parts(search: Search | None, found_places: list[dict[str, Any]] | None,
+                      urls: list[dict[str, Any]] | None, widget_token: str | None, prompt_query: list[str],
+                      digest: bytes) -> list[dict[str, Any]]:
     """The toolCall / toolResponse pairs of the server-side tools that ran."""
-    calls: list[tuple[str, dict, dict]] = []
+    calls: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
     if search is not None and search.queries:
         calls.append(("GOOGLE_SEARCH_WEB", {"queries": search.queries},
                       {"search_suggestions": _entry_point(search.queries)["renderedContent"]}))
     if found_places:
-        response: dict = {"places": [{"title": p["title"], "uri": p["uri"], "placeId": p["placeId"]}
+        response: dict[str, Any] = {"places": [{"title": p["title"], "uri": p["uri"], "placeId": p["placeId"]}
                                      for p in found_places]}
         if widget_token:
             response["google_maps_widget_context_token"] = widget_token

@@ -19,6 +19,7 @@ import hashlib
 import random
 import struct
 import zlib
+from typing import Any
 
 from ..errors import invalid_argument
 
@@ -38,12 +39,12 @@ TABLES = {"gemini-2.5": GEMINI_25_TABLE, "gemini-3": GEMINI_3_TABLE_1K}
 GRID = 8   # tiles per side
 
 
-def image_facts(model: dict) -> dict:
+def image_facts(model: dict[str, Any]) -> dict[str, Any]:
     """The model's `emulator.imageOutput` facts ({} when it draws no images)."""
     return (model.get("emulator") or {}).get("imageOutput") or {}
 
 
-def resolve_size(model: dict, image_config: dict | None) -> tuple[int, int, int]:
+def resolve_size(model: dict[str, Any], image_config: dict[str, Any] | None) -> tuple[int, int, int]:
     """(width, height, output tokens) for `generationConfig.imageConfig`; 400 naming the field otherwise."""
     facts = image_facts(model)
     config = image_config or {}
@@ -90,6 +91,6 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
 
-def image_part(width: int, height: int, seed: bytes) -> dict:
+def image_part(width: int, height: int, seed: bytes) -> dict[str, Any]:
     """An `inlineData` part holding a PNG, as image models answer."""
     return {"inlineData": {"mimeType": "image/png", "data": base64.b64encode(png(width, height, seed)).decode()}}

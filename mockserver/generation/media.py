@@ -94,27 +94,35 @@ def check_mime(mime_type: str | None, field: str | None = None) -> str:
     return modality
 
 
-def describe_media(data: bytes | str | os.PathLike, mime_type: str, *, field: str | None = None) -> MediaInfo:
+def describe_media(data: bytes | str | os.PathLike[str], mime_type: str, *, field: str | None = None) -> MediaInfo:
     """The prompt cost of raw bytes or of a file on disk (read in pieces, never whole for big media)."""
     modality = check_mime(mime_type, field)
-    is_bytes = isinstance(data, (bytes, bytearray, memoryview))
     if modality == IMAGE:
         return MediaInfo(mime_type, IMAGE, IMAGE_TOKENS)
     if modality == AUDIO:
         seconds = audio.duration_seconds(data, mime_type, field=field)
         return MediaInfo(mime_type, AUDIO, audio_tokens(seconds), seconds)
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return _describe_bytes(bytes(data), mime_type, modality)
     if modality == VIDEO:
-        seconds = _mp4_seconds_bytes(bytes(data)) if is_bytes else _mp4_seconds_path(data)
-        return MediaInfo(mime_type, VIDEO, video_tokens(seconds), video_seconds=seconds or 0.0)
+        video_seconds = _mp4_seconds_path(data)
+        return MediaInfo(mime_type, VIDEO, video_tokens(video_seconds), video_seconds=video_seconds or 0.0)
     if modality == DOCUMENT:
-        pages = _pdf_pages_bytes(bytes(data)) if is_bytes else _pdf_pages_path(data)
-        return MediaInfo(mime_type, DOCUMENT, DOCUMENT_TOKENS_PER_PAGE * max(1, pages))
-    if is_bytes:
-        return MediaInfo(mime_type, TEXT, count_text(bytes(data).decode("utf-8", "replace")))
+        return MediaInfo(mime_type, DOCUMENT, DOCUMENT_TOKENS_PER_PAGE * max(1, _pdf_pages_path(data)))
     return MediaInfo(mime_type, TEXT, _count_text_file(data))
 
 
-def _count_text_file(path) -> int:
+def _describe_bytes(data: bytes, mime_type: str, modality: str) -> MediaInfo:
+    """describe_media of raw bytes (a video, a PDF or text)."""
+    if modality == VIDEO:
+        seconds = _mp4_seconds_bytes(data)
+        return MediaInfo(mime_type, VIDEO, video_tokens(seconds), video_seconds=seconds or 0.0)
+    if modality == DOCUMENT:
+        return MediaInfo(mime_type, DOCUMENT, DOCUMENT_TOKENS_PER_PAGE * max(1, _pdf_pages_bytes(data)))
+    return MediaInfo(mime_type, TEXT, count_text(data.decode("utf-8", "replace")))
+
+
+def _count_text_file(path: str | os.PathLike[str]) -> int:
     """count_text of a whole file, read 1 MiB at a time and cut only where a word meets whitespace."""
     total = 0
     carry = ""
@@ -154,7 +162,7 @@ def _pdf_pages_bytes(data: bytes) -> int:
     return max(counts) if counts else 1
 
 
-def _pdf_pages_path(path) -> int:
+def _pdf_pages_path(path: str | os.PathLike[str]) -> int:
     pages = 0
     best_count = 0
     tail = b""
@@ -193,7 +201,7 @@ def _mp4_seconds_bytes(data: bytes) -> float | None:
     return _mvhd_seconds(data[pos + 4:pos + 40])
 
 
-def _mp4_seconds_path(path) -> float | None:
+def _mp4_seconds_path(path: str | os.PathLike[str]) -> float | None:
     """Walk the top-level boxes to `moov` (often at the end of the file) and read its `mvhd`."""
     try:
         with open(os.fspath(path), "rb") as handle:

@@ -7,6 +7,7 @@ with text and an image, TTS models with audio, every other model with text (this
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from . import images, speech
 from .text import compose
@@ -14,7 +15,7 @@ from .text import compose
 CAPTION_TOKENS = (8, 30)   # the short text image models put beside a picture
 
 
-def output_modalities(model: dict, request: dict) -> frozenset[str]:
+def output_modalities(model: dict[str, Any], request: dict[str, Any]) -> frozenset[str]:
     """The modalities the answer holds: {"TEXT"} for a plain text answer."""
     config = request.get("generationConfig") or {}
     requested = config.get("responseModalities") if isinstance(config, dict) else None
@@ -24,11 +25,11 @@ def output_modalities(model: dict, request: dict) -> frozenset[str]:
     return frozenset(produced)
 
 
-def wants_media(model: dict, request: dict) -> bool:
+def wants_media(model: dict[str, Any], request: dict[str, Any]) -> bool:
     return bool(output_modalities(model, request) & {"IMAGE", "AUDIO"})
 
 
-def check(model: dict, request: dict) -> None:
+def check(model: dict[str, Any], request: dict[str, Any]) -> None:
     """The image size and voices are valid (400 naming the field otherwise), before any work starts."""
     config = request.get("generationConfig") or {}
     modalities = output_modalities(model, request)
@@ -38,13 +39,13 @@ def check(model: dict, request: dict) -> None:
         speech.voices_for(config.get("speechConfig"))
 
 
-def candidate(model: dict, request: dict, digest: bytes, index: int, prompt: str, hints: list[str],
-              safety: list[dict]) -> tuple[dict, dict[str, int]]:
+def candidate(model: dict[str, Any], request: dict[str, Any], digest: bytes, index: int, prompt: str, hints: list[str],
+              safety: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, int]]:
     """One candidate with media parts, and its output tokens per modality."""
     config = request.get("generationConfig") or {}
     modalities = output_modalities(model, request)
     seed = digest + bytes([index])
-    parts: list[dict] = []
+    parts: list[dict[str, Any]] = []
     tokens: dict[str, int] = {}
     if "AUDIO" in modalities:
         part, tokens["AUDIO"] = speech.speech_part(prompt, speech.voices_for(config.get("speechConfig")), seed)
@@ -60,6 +61,6 @@ def candidate(model: dict, request: dict, digest: bytes, index: int, prompt: str
     return {"content": content, "finishReason": "STOP", "index": index, "safetyRatings": safety}, tokens
 
 
-def details(tokens: dict[str, int]) -> list[dict]:
+def details(tokens: dict[str, int]) -> list[dict[str, Any]]:
     """`candidatesTokensDetails`: one entry per output modality."""
     return [{"modality": modality, "tokenCount": count} for modality, count in sorted(tokens.items()) if count]

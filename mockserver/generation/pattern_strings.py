@@ -4,12 +4,13 @@ random generator, bounded in length.
 from __future__ import annotations
 
 import random
+from typing import Any, Iterable
 
 
 try:  # Python 3.11+
-    from re import _constants as _sre_c
+    from re import _constants as _sre_c  # type: ignore[attr-defined]  # no stub for the private module
 except ImportError:  # pragma: no cover - Python 3.10
-    import sre_constants as _sre_c  # type: ignore[no-redef]
+    import sre_constants as _sre_c
 
 
 # -- strings from regular expressions ---------------------------------------------------------------
@@ -32,7 +33,7 @@ _MAX_REPEAT_EXTRA = 3
 PATTERN_SLACK = 4096
 
 
-def _op(name: str):
+def _op(name: str) -> int | None:
     return getattr(_sre_c, name, None)
 
 
@@ -55,7 +56,7 @@ def _category_match(char: str, name: str) -> bool:
     }.get(name, False)
 
 
-def _in_set(char: str, items: list) -> bool:
+def _in_set(char: str, items: list[tuple[int, Any]]) -> bool:
     code = ord(char)
     for op, arg in items:
         if op == _LITERAL and code == arg:
@@ -67,7 +68,7 @@ def _in_set(char: str, items: list) -> bool:
     return False
 
 
-def _pick_from_set(items: list, rng: random.Random) -> str:
+def _pick_from_set(items: list[tuple[int, Any]], rng: random.Random) -> str:
     if items and items[0][0] == _NEGATE:
         allowed = [c for c in _ALPHABET if not _in_set(c, items[1:])]
         return rng.choice(allowed) if allowed else "~"
@@ -83,7 +84,8 @@ def _pick_from_set(items: list, rng: random.Random) -> str:
     return rng.choice(_LETTERS)
 
 
-def emit(parsed, rng: random.Random, out: list[str], groups: dict[int, str], room: list[int]) -> None:
+def emit(parsed: Iterable[tuple[int, Any]], rng: random.Random, out: list[str], groups: dict[int, str],
+         room: list[int]) -> None:
     """Append a string matching `parsed` to `out`; ValueError once more than `room[0]` steps were taken."""
     for op, arg in parsed:
         room[0] -= 1

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 import random
-from typing import Any
+from typing import Any, Iterator
 
-from ..errors import invalid_argument
+from ..errors import ApiError, invalid_argument
 from . import budget as cost
 
 from .structured import JSON_SCHEMA, OPENAPI_TYPES, _Generator, _int
@@ -31,7 +31,7 @@ def _proto_path(field: str) -> str:
     return "".join(out)
 
 
-def _schema_error(field: str, problem: str):
+def _schema_error(field: str, problem: str) -> ApiError:
     return invalid_argument(f"* GenerateContentRequest.{_proto_path(field)}: {problem}\n", field)
 
 
@@ -105,7 +105,7 @@ def check_json_schema(schema: Any, field: str) -> None:
     _CHECKED_JSON_SCHEMAS[marker] = None
 
 
-def _refs(node: Any):
+def _refs(node: Any) -> Iterator[str]:
     if isinstance(node, dict):
         for key, value in node.items():
             if key == "$ref" and isinstance(value, str):

@@ -17,6 +17,7 @@ import hashlib
 import math
 import re
 import struct
+from typing import Any
 
 from ..errors import invalid_argument
 from .media import audio_tokens
@@ -42,7 +43,7 @@ _BY_LOWER = {name.lower(): name for name in VOICES}
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 
 
-def _voice_name(voice_config, field: str) -> str:
+def _voice_name(voice_config: object, field: str) -> str:
     if voice_config is None:
         return DEFAULT_VOICE
     if not isinstance(voice_config, dict):
@@ -58,7 +59,7 @@ def _voice_name(voice_config, field: str) -> str:
     return voice
 
 
-def voices_for(speech_config) -> dict[str | None, str]:
+def voices_for(speech_config: object) -> dict[str | None, str]:
     """{speaker name (None for a single voice): voice name}; 400 naming the field when invalid."""
     field = "generationConfig.speechConfig"
     if speech_config is None:
@@ -122,7 +123,7 @@ def pcm(text: str, voices: dict[str | None, str], seed: bytes) -> bytes:
     return b"".join(out)
 
 
-def speech_part(text: str, voices: dict[str | None, str], seed: bytes) -> tuple[dict, int]:
+def speech_part(text: str, voices: dict[str | None, str], seed: bytes) -> tuple[dict[str, Any], int]:
     """(the `inlineData` part, its output tokens at 32 a second)."""
     samples = pcm(text, voices, seed)
     seconds = len(samples) / 2 / SAMPLE_RATE

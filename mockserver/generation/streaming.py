@@ -1,6 +1,8 @@
 """streamGenerateContent: one finished answer cut into the chunks a stream delivers."""
 from __future__ import annotations
 
+from typing import Any
+
 from .counting import part_tokens
 from .tokens import split_text
 
@@ -34,7 +36,7 @@ def _cuts(pieces: list[str], chunks: int) -> list[int]:
     return cuts
 
 
-def stream_chunks(response: dict) -> list[dict]:
+def stream_chunks(response: dict[str, Any]) -> list[dict[str, Any]]:
     """The same answer as a list of streamGenerateContent chunks.
 
     Text is cut at token boundaries into at least 3 chunks when it has 3 tokens or more (their texts join
@@ -46,7 +48,7 @@ def stream_chunks(response: dict) -> list[dict]:
     plans = []  # per candidate: its steps, each a list of (delta part, answer tokens in it)
     for candidate in response.get("candidates") or ():
         parts = (candidate.get("content") or {}).get("parts") or []
-        steps: list[list[tuple[dict, int]]] = [[(p, 0)] for p in parts if p.get("thought")]
+        steps: list[list[tuple[dict[str, Any], int]]] = [[(p, 0)] for p in parts if p.get("thought")]
         for part in parts:
             if part.get("thought"):
                 continue
@@ -80,7 +82,7 @@ def stream_chunks(response: dict) -> list[dict]:
             if not items and not last:
                 continue
             parts = [part for part, _ in items]
-            entry: dict = {"content": {"parts": parts, "role": "model"} if parts else {"role": "model"}}
+            entry: dict[str, Any] = {"content": {"parts": parts, "role": "model"} if parts else {"role": "model"}}
             if last:
                 entry["finishReason"] = candidate.get("finishReason", "STOP")
             entry["index"] = candidate.get("index", 0)

@@ -27,8 +27,10 @@ import json
 import math
 import random
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any, Iterator, Literal, overload
 from urllib.parse import unquote
+
+import regex
 
 from .. import safe_regex
 from ..errors import invalid_argument
@@ -36,11 +38,14 @@ from . import budget as cost
 from .text import ADJECTIVES, NOUNS, pseudo_words
 
 try:  # Python 3.11+
-    from re import _parser as _sre_parse
+    from re import _parser as _sre_parse  # type: ignore[attr-defined]  # no stub for the private module
 except ImportError:  # pragma: no cover - Python 3.10
-    import sre_parse as _sre_parse  # type: ignore[no-redef]
+    import sre_parse as _sre_parse
 
 from .pattern_strings import PATTERN_SLACK, emit
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
 
 
 OPENAPI = "openapi"
@@ -100,7 +105,7 @@ class _Generator:
         self.dialect = dialect
         self.hints = hints
         self.meter = meter
-        self._validator = None
+        self._validator: Validator | None = None
 
     # -- schema plumbing ---------------------------------------------------------------------------
 
@@ -139,17 +144,17 @@ class _Generator:
                 raise invalid_argument(f"The schema's $ref {ref!r} does not resolve.", None)
         return node
 
-    def _type(self, schema: dict, depth: int) -> str:
+    def _type(self, schema: dict[str, Any], depth: int) -> str:
         """The one type to produce: string/number/integer/boolean/array/object/null (lower case)."""
         rng = self.rng
         if self.dialect == OPENAPI:
-            declared = str(schema.get("type") or "").lower()
-            if declared in ("", "type_unspecified"):
-                declared = _infer_type(schema)
-            if schema.get("nullable") is True and declared != "null":
+            named = str(schema.get("type") or "").lower()
+            if named in ("", "type_unspecified"):
+                named = _infer_type(schema)
+            if schema.get("nullable") is True and named != "null":
                 if rng.random() < (0.6 if depth >= SOFT_DEPTH else 0.1):
                     return "null"
-            return declared
+            return named
         declared = schema.get("type")
         if isinstance(declared, list):
             options = [t for t in declared if isinstance(t, str)]
@@ -208,7 +213,7 @@ class _Generator:
             return None
         return self.string_value(schema, key)
 
-    def enum_value(self, schema: dict, enum: list) -> Any:
+    def enum_value(self, schema: dict[str, Any], enum: list[Any]) -> Any:
         choice = self.rng.choice(enum)
         declared = str(schema.get("type") or "").lower() if self.dialect == OPENAPI else None
         if declared in ("integer", "number") and isinstance(choice, str):
@@ -219,7 +224,7 @@ class _Generator:
             return None
         return choice
 
-    def branch_value(self, schema: dict, combinator: str, branches: list, depth: int, key: str) -> Any:
+    def branch_value(self, schema: dict[str, Any], combinator: str, branches: list[Any], depth: int, key: str) -> Any:
         base = {k: v for k, v in schema.items() if k not in ("anyOf", "oneOf")}
         order = list(range(len(branches)))
         self.rng.shuffle(order)
@@ -237,7 +242,7 @@ class _Generator:
                 return value
         return value
 
-    def _exactly_one(self, branches: list, value: Any) -> bool:
+    def _exactly_one(self, branches: list[Any], value: Any) -> bool:
         """oneOf: the value must match exactly one branch (checked with the jsonschema library)."""
         if self._validator is None:
             root = self.root if isinstance(self.root, dict) else {}
@@ -248,9 +253,11 @@ class _Generator:
                 matches += 1
         return matches == 1
 
-    def object_value(self, schema: dict, depth: int) -> dict:
+    def object_value(self, schema: dict[str, Any], depth: int) -> dict[str, Any]:
         rng = self.rng
-        properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        properties = schema.get("properties")
+        if not isinstance(properties, dict):
+            properties = {}
         required = [name for name in (schema.get("required") or []) if isinstance(name, str)]
         required_set = set(required)
         if self.dialect == OPENAPI:
@@ -313,7 +320,7 @@ class _Generator:
             result[name] = self.value(additional if isinstance(additional, dict) else True, depth + 1, name)
         return result
 
-    def array_value(self, schema: dict, depth: int, key: str) -> list:
+    def array_value(self, schema: dict[str, Any], depth: int, key: str) -> list[Any]:
         rng = self.rng
         items = schema.get("items")
         prefix = schema.get("prefixItems")
@@ -333,7 +340,7 @@ class _Generator:
         if maximum is not None:
             length = min(length, max(maximum, minimum))
         unique = schema.get("uniqueItems") is True
-        result: list = []
+        result: list[Any] = []
         seen: set[str] = set()
         attempts = 0
         while len(result) < length and attempts < length * 8 + 8 and not self.meter.cut:
@@ -349,7 +356,7 @@ class _Generator:
             result.append(value)
         return result
 
-    def number_value(self, schema: dict, *, integer: bool) -> int | float:
+    def number_value(self, schema: dict[str, Any], *, integer: bool) -> int | float:
         rng = self.rng
         low = _num(schema.get("minimum"))
         high = _num(schema.get("maximum"))
@@ -358,17 +365,15 @@ class _Generator:
         exclusive_max = schema.get("exclusiveMaximum")
         if exclusive_min is True:
             low_open = True
-        elif _num(exclusive_min) is not None and (low is None or _num(exclusive_min) >= low):
-            low, low_open = _num(exclusive_min), True
+        elif (bound := _num(exclusive_min)) is not None and (low is None or bound >= low):
+            low, low_open = bound, True
         if exclusive_max is True:
             high_open = True
-        elif _num(exclusive_max) is not None and (high is None or _num(exclusive_max) <= high):
-            high, high_open = _num(exclusive_max), True
-        if low is None and high is None:
-            low, high = 0.0, 100.0
-        elif low is None:
-            low = high - 100.0
-        elif high is None:
+        elif (bound := _num(exclusive_max)) is not None and (high is None or bound <= high):
+            high, high_open = bound, True
+        if low is None:
+            low = 0.0 if high is None else high - 100.0
+        if high is None:
             high = low + 100.0
         multiple = _num(schema.get("multipleOf"))
         if integer:
@@ -405,7 +410,7 @@ class _Generator:
 
     # -- strings -----------------------------------------------------------------------------------
 
-    def string_value(self, schema: dict, key: str) -> str:
+    def string_value(self, schema: dict[str, Any], key: str) -> str:
         min_length = max(0, _int(schema.get("minLength"), 0) or 0)
         max_length = _int(schema.get("maxLength"))
         pattern = schema.get("pattern")
@@ -419,7 +424,7 @@ class _Generator:
             text = self.free_string(key, schema)
         return _fit_length(text, min_length, max_length, self.rng)
 
-    def free_string(self, key: str, schema: dict) -> str:
+    def free_string(self, key: str, schema: dict[str, Any]) -> str:
         rng = self.rng
         lowered = key.lower()
         hint_key = any(word in lowered for word in _HINT_KEYS)
@@ -436,6 +441,11 @@ class _Generator:
         if lowered == "id" or lowered.endswith(("_id", "Id")):
             return f"{rng.choice(NOUNS)}-{rng.randint(100, 999)}"
         return pseudo_words(rng, rng.randint(1, 4))
+
+    @overload
+    def format_string(self, fmt: Literal["email", "uri", "date"]) -> str: ...
+    @overload
+    def format_string(self, fmt: str) -> str | None: ...
 
     def format_string(self, fmt: str) -> str | None:
         rng = self.rng
@@ -475,8 +485,8 @@ class _Generator:
         try:
             re.compile(python_pattern)
             parsed = _sre_parse.parse(python_pattern)
-            compiled = safe_regex.regex.compile(python_pattern)   # matched with a time budget
-        except (re.error, safe_regex.regex.error, RecursionError, OverflowError, ValueError):
+            compiled = regex.compile(python_pattern)   # matched with a time budget
+        except (re.error, regex.error, RecursionError, OverflowError, ValueError):
             return None
         room = 8 * max(min_length, cost.pattern_min_length(python_pattern)) + PATTERN_SLACK
         best = None
@@ -496,16 +506,17 @@ class _Generator:
         return best
 
 
-def _bounded_validator(root: dict, field: str | None):
+def _bounded_validator(root: dict[str, Any], field: str | None) -> Validator:
     """A jsonschema validator for `root` whose `pattern` keyword matches with a time budget."""
     from jsonschema.exceptions import ValidationError
     from jsonschema.validators import extend, validator_for
 
-    def pattern(validator, expected, instance, schema):
+    def pattern(validator: Validator, expected: Any, instance: Any,
+                schema: dict[str, Any]) -> Iterator[ValidationError]:
         if validator.is_type(instance, "string") and isinstance(expected, str):
             try:
-                compiled = safe_regex.regex.compile(expected)
-            except (safe_regex.regex.error, RecursionError, OverflowError, ValueError):
+                compiled = regex.compile(expected)
+            except (regex.error, RecursionError, OverflowError, ValueError):
                 return
             if not safe_regex.search(compiled, instance, f"{field or 'schema'} pattern"):
                 yield ValidationError(f"{instance!r} does not match {expected!r}")
@@ -537,7 +548,7 @@ def _fit_length(text: str, min_length: int, max_length: int | None, rng: random.
     return text
 
 
-def _infer_type(schema: dict) -> str:
+def _infer_type(schema: dict[str, Any]) -> str:
     if "properties" in schema or "additionalProperties" in schema or "required" in schema:
         return "object"
     if "items" in schema or "prefixItems" in schema:

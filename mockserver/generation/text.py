@@ -9,6 +9,8 @@ from __future__ import annotations
 import random
 import re
 
+from typing import Literal
+
 from .tokens import count_text
 
 ADJECTIVES = (
@@ -36,7 +38,7 @@ CONNECTORS = ("In short", "For example", "As a result", "In practice", "Overall"
               "In most cases", "At the same time", "Still")
 
 # Sentence shapes: A adjective, N noun, V verb, D adverb, P preposition, C connector.
-_SHAPES = (
+_SHAPE_TEXTS = (
     "The A N V the N P a A N.",
     "a A N D V the N.",
     "C, the N V a A N P the N.",
@@ -45,13 +47,13 @@ _SHAPES = (
     "C, every A N V the N.",
     "When the N V the N, a A N V P the N.",
 )
-_KEYWORD_SHAPES = (
+_KEYWORD_SHAPE_TEXTS = (
     "Regarding K, the A N V the N P a A N.",
     "Here is a short note about K: the N D V a A N.",
     "When it comes to K, a A N V the N.",
     "K is a A N that V the N P the N.",
 )
-_THOUGHT_SHAPES = (
+_THOUGHT_SHAPE_TEXTS = (
     "I am considering how the N V the A N.",
     "I need to check whether the N V a N P the N.",
     "Next, I will outline the A N and the N.",
@@ -100,9 +102,14 @@ _SLOTS = {"A": ADJECTIVES, "N": NOUNS, "V": VERBS, "D": ADVERBS, "P": PREPOSITIO
 _WORD_TOKENS = {word: count_text(word) for pool in _SLOTS.values() for word in pool}
 
 
-def _parse(shape: str) -> tuple:
+# A shape's word: (pool, tail) for a slot ("K" for the keywords), (None, literal) for fixed text.
+_Item = tuple[tuple[str, ...] | Literal["K"] | None, str]
+_Shape = tuple[tuple[_Item, ...], int]   # the items and the tokens of the fixed text
+
+
+def _parse(shape: str) -> _Shape:
     """A shape as ((pool, tail) | (None, literal)) items plus the tokens of its fixed text, parsed once."""
-    items = []
+    items: list[_Item] = []
     fixed_tokens = 0
     for token in shape.split(" "):
         head, tail = token[:1], token[1:]
@@ -115,12 +122,12 @@ def _parse(shape: str) -> tuple:
     return tuple(items), fixed_tokens
 
 
-_SHAPES = tuple(_parse(s) for s in _SHAPES)
-_KEYWORD_SHAPES = tuple(_parse(s) for s in _KEYWORD_SHAPES)
-_THOUGHT_SHAPES = tuple(_parse(s) for s in _THOUGHT_SHAPES)
+_SHAPES = tuple(_parse(s) for s in _SHAPE_TEXTS)
+_KEYWORD_SHAPES = tuple(_parse(s) for s in _KEYWORD_SHAPE_TEXTS)
+_THOUGHT_SHAPES = tuple(_parse(s) for s in _THOUGHT_SHAPE_TEXTS)
 
 
-def _fill(shape: tuple, rng: random.Random, keyword_text: str = "", keyword_tokens: int = 0) -> tuple[str, int]:
+def _fill(shape: _Shape, rng: random.Random, keyword_text: str = "", keyword_tokens: int = 0) -> tuple[str, int]:
     """One sentence from a parsed shape, and its token count."""
     items, tokens = shape
     choice = rng.choice
@@ -151,7 +158,7 @@ def sentence(rng: random.Random) -> str:
 _BANK_BITS = 12
 
 
-def _bank(shapes: tuple) -> tuple[tuple[str, int], ...]:
+def _bank(shapes: tuple[_Shape, ...]) -> tuple[tuple[str, int], ...]:
     rng = random.Random(0x5EED)
     return tuple(_fill(rng.choice(shapes), rng) for _ in range(1 << _BANK_BITS))
 

@@ -13,7 +13,7 @@ import json
 import operator
 import random
 import re
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import invalid_argument
 from .counting import part_tokens
@@ -22,12 +22,13 @@ OUTCOMES = ("OUTCOME_OK", "OUTCOME_FAILED", "OUTCOME_DEADLINE_EXCEEDED")
 # A minus needs spaces around it, so that dates (2024-06-14) and ranges are not taken for subtractions.
 _EXPRESSION_RE = re.compile(
     r"\(?\s*-?\d+(?:\.\d+)?(?:(?:\s*(?:\*\*|//|[+*/%])\s*|\s+-\s+)\(?\s*-?\d+(?:\.\d+)?(?:\s*\))?)+")
-_OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-              ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
+_OPERATORS: dict[type[ast.operator], Callable[[float, float], float]] = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
 _MAX_OPERAND = 10 ** 12
 
 
-def check_script(value: Any, where: str) -> dict:
+def check_script(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise invalid_argument(f"{where} must be a JSON object.", where)
     for key in value:
@@ -71,7 +72,7 @@ def _arithmetic(prompt: str) -> tuple[str, str] | None:
     return None
 
 
-def program(rng: random.Random, prompt: str, hints: list[str], script: dict | None) -> dict:
+def program(rng: random.Random, prompt: str, hints: list[str], script: dict[str, Any] | None) -> dict[str, Any]:
     """{"code", "output", "outcome"}: what the model writes and what running it prints."""
     if script is not None:
         return dict(script)
@@ -87,11 +88,11 @@ def program(rng: random.Random, prompt: str, hints: list[str], script: dict | No
     return {"code": code, "output": f"{len(words)} words, {letters} letters\n", "outcome": "OUTCOME_OK"}
 
 
-def insert_parts(parts: list[dict], run: dict) -> int:
+def insert_parts(parts: list[dict[str, Any]], run: dict[str, Any]) -> int:
     """Put the code and its result before the answer text (after any thought summary); returns their
     tokens. The thought signature moves to the first answer part, where the real API puts it."""
-    code_part: dict = {"executableCode": {"language": "PYTHON", "code": run["code"]}}
-    result: dict = {"outcome": run["outcome"]}
+    code_part: dict[str, Any] = {"executableCode": {"language": "PYTHON", "code": run["code"]}}
+    result: dict[str, Any] = {"outcome": run["outcome"]}
     if run["output"]:
         result["output"] = run["output"]
     result_part = {"codeExecutionResult": result}

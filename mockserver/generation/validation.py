@@ -50,17 +50,17 @@ class Plan:
     sign_calls: bool = False                 # Gemini 3: a thoughtSignature on every function call
     include_thoughts: bool = False
     mode: str = "NONE"
-    declarations: tuple = ()
-    declaration_fields: dict | None = None   # function name -> the field of its parameter schema
+    declarations: tuple[dict[str, Any], ...] = ()
+    declaration_fields: dict[str, str] | None = None   # function name -> the field of its parameter schema
     allowed: tuple[str, ...] | None = None
     values_made: list[int] = dataclass_field(default_factory=lambda: [0])   # structured values, all candidates (budget.py)
 
 
-def model_name(model: dict) -> str:
+def model_name(model: dict[str, Any]) -> str:
     return str(model.get("name") or "models/unknown")
 
 
-def model_version(model: dict) -> str:
+def model_version(model: dict[str, Any]) -> str:
     facts = model.get("emulator") or {}
     if facts.get("modelVersion"):
         return str(facts["modelVersion"])
@@ -68,7 +68,7 @@ def model_version(model: dict) -> str:
     return name.split("/", 1)[1] if "/" in name else name
 
 
-def check_method(model: dict, method: str) -> None:
+def check_method(model: dict[str, Any], method: str) -> None:
     methods = model.get("supportedGenerationMethods")
     if methods is not None and method not in methods:
         raise ApiError(404, "NOT_FOUND",
@@ -77,7 +77,7 @@ def check_method(model: dict, method: str) -> None:
                        "methods.")
 
 
-def check_contents(contents: Any, field: str = "contents", *, required: bool = True) -> list:
+def check_contents(contents: Any, field: str = "contents", *, required: bool = True) -> list[Any]:
     if contents is None or contents == []:
         if required:
             raise invalid_argument("* GenerateContentRequest.contents: contents is not specified\n", field)
@@ -121,7 +121,7 @@ def _snake(name: str) -> str:
     return re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), name)
 
 
-def _check_number(config: dict, key: str, low: float | None, high: float | None, *, integer: bool = False,
+def _check_number(config: dict[str, Any], key: str, low: float | None, high: float | None, *, integer: bool = False,
                   message: Callable[[], str] | None = None) -> Any:
     """The number at `key` (None when absent); a 400 when it is not a number or out of [low, high]
     (`message()` then says why; built only on failure, as this runs on every generation)."""
@@ -143,7 +143,7 @@ def _check_number(config: dict, key: str, low: float | None, high: float | None,
     return number
 
 
-def _check_generation_config(model: dict, config: Any, plan: Plan) -> None:
+def _check_generation_config(model: dict[str, Any], config: Any, plan: Plan) -> None:
     if config is None:
         config = {}
     if not isinstance(config, dict):
@@ -196,7 +196,7 @@ def _check_generation_config(model: dict, config: Any, plan: Plan) -> None:
     _check_thinking(model, config.get("thinkingConfig"), plan)
 
 
-def _check_output_format(config: dict, plan: Plan) -> None:
+def _check_output_format(config: dict[str, Any], plan: Plan) -> None:
     mime = config.get("responseMimeType")
     if mime is not None:
         mime = str(mime).strip().lower()
@@ -234,7 +234,7 @@ def _check_output_format(config: dict, plan: Plan) -> None:
                                    "generationConfig.responseSchema")
 
 
-def _check_thinking(model: dict, thinking: Any, plan: Plan) -> None:
+def _check_thinking(model: dict[str, Any], thinking: Any, plan: Plan) -> None:
     facts = model.get("emulator") or {}
     field = "generationConfig.thinkingConfig"
     can_think = bool(model.get("thinking"))
@@ -289,8 +289,8 @@ def _check_thinking(model: dict, thinking: Any, plan: Plan) -> None:
         plan.thinking_budget = budget
 
 
-def _check_tools(model: dict, tools: Any, tool_config: Any, plan: Plan, field: str = "tools") -> None:
-    declarations: list[dict] = []
+def _check_tools(model: dict[str, Any], tools: Any, tool_config: Any, plan: Plan, field: str = "tools") -> None:
+    declarations: list[dict[str, Any]] = []
     fields: dict[str, str] = {}
     seen: set[str] = set()
     if tools is not None and not isinstance(tools, list):
@@ -378,7 +378,7 @@ def check_safety(settings: Any) -> list[str]:
     return extra
 
 
-def plan_request(model: dict, request: dict, cached: dict | None) -> Plan:
+def plan_request(model: dict[str, Any], request: dict[str, Any], cached: dict[str, Any] | None) -> Plan:
     """Check a GenerateContentRequest (and its explicit cache's tools) and say what it asks for."""
     if not isinstance(request, dict):
         raise invalid_argument("The request body must be a JSON object.", None)
