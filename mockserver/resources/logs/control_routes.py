@@ -32,14 +32,19 @@ async def get_logging(ctx: ControlContext) -> Response:
     return json_response(_logs(ctx).logging(ctx.params["project"]))
 
 
+def _only_field(body: dict[str, Any], name: str, unknown: str, missing: str) -> Any:
+    """The value of `body`'s one field `name`; another field, or none, is a 400 naming it."""
+    others = [k for k in body if k != name]
+    if others:
+        raise invalid_argument(f"Unknown field '{others[0]}': {unknown}", others[0])
+    if name not in body:
+        raise invalid_argument(missing, name)
+    return body[name]
+
+
 async def patch_logging(ctx: ControlContext) -> Response:
-    body = await ctx.json()
-    unknown = [k for k in body if k != "enabled"]
-    if unknown:
-        raise invalid_argument(f"Unknown field '{unknown[0]}': logging takes only enabled.", unknown[0])
-    if "enabled" not in body:
-        raise invalid_argument("Give enabled: true or false.", "enabled")
-    return json_response(_logs(ctx).set_logging(ctx.params["project"], body["enabled"]))
+    enabled = _only_field(await ctx.json(), "enabled", "logging takes only enabled.", "Give enabled: true or false.")
+    return json_response(_logs(ctx).set_logging(ctx.params["project"], enabled))
 
 
 async def list_logs(ctx: ControlContext) -> Response:
@@ -82,13 +87,8 @@ async def dataset_logs(ctx: ControlContext) -> Response:
 def _change(method: Callable[[Logs, str, str, Any], dict[str, Any]]) -> ControlHandler:
     """addLogs / removeLogs: `{"logs": [...]}` into `Logs.add_logs` or `Logs.remove_logs`."""
     async def handler(ctx: ControlContext) -> Response:
-        body = await ctx.json()
-        unknown = [k for k in body if k != "logs"]
-        if unknown:
-            raise invalid_argument(f"Unknown field '{unknown[0]}': give logs.", unknown[0])
-        if "logs" not in body:
-            raise invalid_argument("logs is required: the names of the logs.", "logs")
-        return json_response(method(_logs(ctx), ctx.params["project"], ctx.params["dataset"], body["logs"]))
+        logs = _only_field(await ctx.json(), "logs", "give logs.", "logs is required: the names of the logs.")
+        return json_response(method(_logs(ctx), ctx.params["project"], ctx.params["dataset"], logs))
     return handler
 
 
