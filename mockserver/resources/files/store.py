@@ -470,11 +470,7 @@ class FileStore:
         """Turn a complete upload into a File (JSON). The upload must be claimed (busy) by the caller;
         it is released here."""
         try:
-            if upload.declared is not None and upload.received != upload.declared:
-                raise upload_error(invalid_argument(
-                    f"The upload was finalized after {upload.received} bytes, but {upload.declared} were "
-                    f"declared; send the rest from offset {upload.received}.", "X-Goog-Upload-Command"),
-                    "active", upload.received)
+            _check_complete(upload)
             project = upload.project
             file_id = parse_name(upload.name) if upload.name else self._new_file_id(project)
             mime = resolve_mime(upload.mime_type, upload.chunk_mime, upload.path,
@@ -499,11 +495,7 @@ class FileStore:
         its answer is the final JSON. The upload must be claimed (busy) by the caller; it is released here."""
         assert upload.finish is not None, "only an upload to another resource has a finish"
         try:
-            if upload.declared is not None and upload.received != upload.declared:
-                raise upload_error(invalid_argument(
-                    f"The upload was finalized after {upload.received} bytes, but {upload.declared} were "
-                    f"declared; send the rest from offset {upload.received}.", "X-Goog-Upload-Command"),
-                    "active", upload.received)
+            _check_complete(upload)
             upload.mime_type = resolve_mime(upload.mime_type, upload.chunk_mime, upload.path,
                                             upload.file_hint or upload.display_name)
             try:
@@ -578,3 +570,12 @@ class FileStore:
 
 def register(store: Store) -> None:
     store.register("files", FileStore(store))
+
+
+def _check_complete(upload: Upload) -> None:
+    """A finalize before every declared byte came is refused; the upload stays open at its offset."""
+    if upload.declared is not None and upload.received != upload.declared:
+        raise upload_error(invalid_argument(
+            f"The upload was finalized after {upload.received} bytes, but {upload.declared} were "
+            f"declared; send the rest from offset {upload.received}.", "X-Goog-Upload-Command"),
+            "active", upload.received)
