@@ -4,7 +4,8 @@ retrieval a `fileSearch` tool runs.
 Backend (`FileSearchStores`, no HTTP): per project, stores, documents and operations. A document's bytes
 live on disk under `store.project_dir(project)/file_search/`; it is STATE_PENDING until
 `fileSearch.processingSeconds` after it was added, then STATE_ACTIVE, or STATE_FAILED when no text could
-be read from it (the emulator indexes text documents only). Its operation (`.../upload/operations/{id}` for
+be read from it (the emulator indexes text documents, and PDFs by their text layer: no OCR, no Office
+formats). Its operation (`.../upload/operations/{id}` for
 uploads, `.../operations/{id}` for importFile) is done at that same moment. States (`DocumentRecord.timeline`,
 `OperationRecord.timeline`) and the store's counters are computed from the clock when read; nothing runs in
 the background.
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pypdf
 from starlette.responses import Response
 
 from ..auth import Identity
@@ -50,6 +52,9 @@ PENDING, ACTIVE, FAILED = "STATE_PENDING", "STATE_ACTIVE", "STATE_FAILED"
 DEFAULT_EMBEDDING_MODEL = "models/gemini-embedding-001"
 MAX_DISPLAY_NAME = 512
 MAX_UPLOAD_BYTES = 104857600        # the v1beta method list: uploadToFileSearchStore maxSize
+# The pages of a PDF read for its text: the limit the Gemini API's document understanding states for PDFs
+# (ai.google.dev, "Document understanding": up to 1,000 pages); it also bounds the work of one upload.
+MAX_PDF_PAGES = 1000
 SUFFIX_LENGTH = 12
 TYPE_PREFIX = "type.googleapis.com/google.ai.generativelanguage.v1beta."
 # application/* types whose bytes are text (besides text/*)
@@ -134,7 +139,12 @@ def _is_text(mime: str) -> bool:
 
 
 def extract_text(path: Path, mime: str) -> tuple[str | None, str | None]:
-    """(text, None), or (None, why not): text types and any UTF-8 bytes are read; other formats are not."""
+    """(text, None), or (None, why not): PDFs by their text layer, text types and any UTF-8 bytes as they
+    are; other formats are not read."""
+    with path.open("rb") as head:
+        is_pdf = head.read(5) == b"%PDF-"
+    if is_pdf or mime.split(";")[0].strip().lower() == "application/pdf":
+        return _pdf_text(path)
     data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")
@@ -144,6 +154,20 @@ def extract_text(path: Path, mime: str) -> tuple[str | None, str | None]:
         return text, None
     return None, (f"The emulator indexes text documents only; no text could be read from this {mime} "
                   f"document.")
+
+
+def _pdf_text(path: Path) -> tuple[str | None, str | None]:
+    """The text of a PDF's first MAX_PDF_PAGES pages, page after page (a blank line between them)."""
+    try:
+        reader = pypdf.PdfReader(path)
+        pages = [page.extract_text() or "" for page in reader.pages[:MAX_PDF_PAGES]]
+    except Exception as error:   # a damaged PDF fails in many ways (pypdf's own errors, and KeyError, ValueError...)
+        return None, f"The PDF could not be read ({type(error).__name__}: {str(error)[:200]})."
+    text = "\n\n".join(page.strip() for page in pages if page.strip())
+    if not text:
+        return None, ("The PDF has no text layer (scanned pages or images only); the emulator does no OCR, so "
+                      "nothing could be indexed.")
+    return text, None
 
 
 def check_display_name(value: Any, where: str) -> str:

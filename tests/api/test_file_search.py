@@ -10,6 +10,7 @@ import pytest
 from google.genai import errors, types
 
 from support import assert_envelope, validate_response
+from support.documents import pdf
 
 MODEL = "gemini-3-flash-preview"
 CLAUDIUS = ("Robert Graves wrote the novel I, Claudius in 1934. The book tells the life of the Roman emperor "
@@ -207,6 +208,36 @@ def test_a_document_without_text_fails(client, http):
     doc = client.file_search_stores.documents.list(parent=store).page[0]
     assert doc.state == types.DocumentState.STATE_FAILED
     client.file_search_stores.documents.delete(name=doc.name)   # a failed document has no chunks
+
+
+def test_a_pdf_is_indexed_by_its_text(client):
+    """A PDF's text layer is chunked and searched, page after page; the answer cites it."""
+    store = _store(client)
+    document = pdf("Robert Graves wrote the novel I, Claudius in 1934.",
+                   "Bananas are yellow tropical fruit, rich in potassium.")
+    operation = client.file_search_stores.upload_to_file_search_store(
+        file=io.BytesIO(document), file_search_store_name=store,
+        config={"display_name": "notes.pdf", "mime_type": "application/pdf"})
+    assert operation.done and operation.error is None
+    doc = client.file_search_stores.documents.list(parent=store).page[0]
+    assert doc.state == types.DocumentState.STATE_ACTIVE and doc.mime_type == "application/pdf"
+    response = _ask(client, [store], "Which fruit is rich in potassium?", top_k=1)
+    context = response.candidates[0].grounding_metadata.grounding_chunks[0].retrieved_context
+    assert context.title == "notes.pdf"
+    assert "potassium" in context.text and "Claudius" in context.text   # both pages, one chunk
+
+
+@pytest.mark.parametrize("document, reason", [
+    (pdf(None, None), "no text layer"),                              # scanned pages: no OCR
+    (b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n", "could not be read"),   # damaged
+])
+def test_a_pdf_without_readable_text_fails_saying_why(client, document, reason):
+    store = _store(client)
+    operation = client.file_search_stores.upload_to_file_search_store(
+        file=io.BytesIO(document), file_search_store_name=store, config={"mime_type": "application/pdf"})
+    assert operation.done and operation.error["code"] == 3 and reason in operation.error["message"]
+    doc = client.file_search_stores.documents.list(parent=store).page[0]
+    assert doc.state == types.DocumentState.STATE_FAILED
 
 
 def test_import_file_from_the_files_api(client, http, gemini_mock):
