@@ -23,6 +23,7 @@ import re
 import traceback
 from typing import TYPE_CHECKING, Any
 
+from starlette.types import Message
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..errors import ApiError
@@ -137,34 +138,96 @@ async def _serve(ws: WebSocket, store: Store, record: _Record) -> None:
     record.project = identity.project if identity else None
     session: LiveSession | None = None
     pacing: dict[str, Any] = {"latency": 0.0, "cut": None}
-    while True:
-        frame = await ws.receive()
-        if frame["type"] == "websocket.disconnect":
-            raise WebSocketDisconnect(frame.get("code", 1000))
-        data: str | bytes = frame["text"] if frame.get("text") is not None else frame.get("bytes") or b""
-        kind, body = protocol.read_message(data, version)
-        record.note("client", kind, body, len(data))
-        if session is None:
-            if kind != "setup":
-                raise ApiError(400, "INVALID_ARGUMENT",
-                               f"The first message of a Live session must be setup; got {kind}.")
-            if identity is None:
-                token = store.auth_tokens.start_session(
-                    credential, resuming=bool((body.get("sessionResumption") or {}).get("handle")))
-                identity = token.identity
-                record.project = identity.project
-                session = LiveSession(store, identity.project, version, identity=identity,
-                                      constraints=store.auth_tokens.constraints(token))
+    turn: _Turn | None = None   # a paced answer being sent while the next client message is read
+    try:
+        while True:
+            frame = await _next_frame(ws, turn)
+            if frame["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(frame.get("code", 1000))
+            data: str | bytes = frame["text"] if frame.get("text") is not None else frame.get("bytes") or b""
+            kind, body = protocol.read_message(data, version)
+            record.note("client", kind, body, len(data))
+            if session is None:
+                if kind != "setup":
+                    raise ApiError(400, "INVALID_ARGUMENT",
+                                   f"The first message of a Live session must be setup; got {kind}.")
+                if identity is None:
+                    token = store.auth_tokens.start_session(
+                        credential, resuming=bool((body.get("sessionResumption") or {}).get("handle")))
+                    identity = token.identity
+                    record.project = identity.project
+                    session = LiveSession(store, identity.project, version, identity=identity,
+                                          constraints=store.auth_tokens.constraints(token))
+                else:
+                    session = LiveSession(store, identity.project, version, identity=identity)
+                record.model = str(body.get("model") or "")[:JOURNAL_PATH_CHARS] or None
+                await _faults(store, identity, record, pacing)
+                pacing["pace"] = pace_for(store.config, record.model)
+            if turn is not None:
+                if session.interrupts(kind, body) and await turn.stop():
+                    pace = pacing.get("pace")
+                    if pace is not None:
+                        pace.started = False
+                    for message in session.interrupt(turn.delivered):
+                        await _send(ws, message, record, pacing)
+                else:
+                    await turn.task   # the answer goes out whole before this message is taken
+                turn = None
+            heavy = len(data) >= HEAVY_BODY_BYTES
+            messages = await off_loop(heavy, session.handle, kind, body)
+            if pacing.get("pace") is not None or pacing["latency"]:   # delivery takes time: it may be interrupted
+                turn = _Turn(ws, messages, record, pacing)
             else:
-                session = LiveSession(store, identity.project, version, identity=identity)
-            record.model = str(body.get("model") or "")[:JOURNAL_PATH_CHARS] or None
-            await _faults(store, identity, record, pacing)
-            pacing["pace"] = pace_for(store.config, record.model)
-        heavy = len(data) >= HEAVY_BODY_BYTES
-        for message in await off_loop(heavy, session.handle, kind, body):
+                for message in messages:
+                    await _send(ws, message, record, pacing)
+            if session.model is not None:
+                record.model = session.model["name"].removeprefix("models/")
+    finally:   # the session ended (a close, an error): an answer still being sent stops
+        if turn is not None:
+            turn.task.cancel()
+
+
+class _Turn:
+    """The sending of a paced answer, in a task of its own so that the next client message can be read
+    meanwhile; `delivered` counts the modelTurn messages sent so far."""
+
+    def __init__(self, ws: WebSocket, messages: list[dict[str, Any]], record: _Record,
+                 pacing: dict[str, Any]) -> None:
+        self.delivered = 0
+        self.task = asyncio.create_task(self._send_all(ws, messages, record, pacing))
+
+    async def _send_all(self, ws: WebSocket, messages: list[dict[str, Any]], record: _Record,
+                        pacing: dict[str, Any]) -> None:
+        for message in messages:
             await _send(ws, message, record, pacing)
-        if session.model is not None:
-            record.model = session.model["name"].removeprefix("models/")
+            if (message.get("serverContent") or {}).get("modelTurn"):
+                self.delivered += 1
+
+    async def stop(self) -> bool:
+        """Stop sending; True when the answer was still being sent (it is then interrupted)."""
+        if self.task.done():
+            self.task.result()   # a stream cut or a send error surfaces here
+            return False
+        self.task.cancel()
+        try:
+            await self.task
+        except asyncio.CancelledError:
+            pass
+        return True
+
+
+async def _next_frame(ws: WebSocket, turn: _Turn | None) -> Message:
+    """The next client frame; while a turn is being sent, its failure (a stream cut) ends the wait."""
+    if turn is None or turn.task.done():
+        if turn is not None:
+            turn.task.result()
+        return await ws.receive()
+    receiving = asyncio.create_task(ws.receive())
+    await asyncio.wait({receiving, turn.task}, return_when=asyncio.FIRST_COMPLETED)
+    if turn.task.done() and turn.task.exception() is not None and not receiving.done():
+        receiving.cancel()
+        turn.task.result()
+    return await receiving
 
 
 async def _faults(store: Store, identity: Identity, record: _Record, pacing: dict[str, Any]) -> None:

@@ -23,6 +23,11 @@ What the session does, following the Live API pages (ai.google.dev/gemini-api/do
   enabled and the turn had audio (a deterministic transcript: the emulator does not recognise speech).
 * A function call is a `toolCall` (each call with an `id`); the client's `toolResponse` continues the
   turn. New input while calls are pending cancels them (`toolCallCancellation`).
+* Interruption: when answers are paced (pacing.py), a turn takes time to deliver, and new user input
+  meanwhile (`clientContent`; `realtimeInput` audio, video or text, or `activityStart` with manual
+  activity detection) interrupts it: the endpoint stops sending, the conversation keeps only what was
+  sent (`interrupt`), and the turn ends with `interrupted`, then `turnComplete` (no `generationComplete`,
+  as the SDKs' LiveServerContent documents). Unpaced answers are sent whole before the next input is read.
 * `sessionResumption` in the setup: a `sessionResumptionUpdate` with a new handle after `setupComplete`
   and after every turn; a later setup with that handle resumes the conversation (within
   RESUMPTION_SECONDS, on the same project). `contextWindowCompression` is accepted; with it the session
@@ -64,6 +69,16 @@ AUDIO_CHUNK_SECONDS = 0.5
 TEXT_PIECES_PER_CHUNK = 12
 # generationConfig fields that shape the voice, not the words: left out of the engine's request.
 SPEECH_ONLY = ("responseModalities", "speechConfig", "mediaResolution", "enableAffectiveDialog")
+
+
+@dataclass
+class _Speaking:
+    """A model turn as it is delivered: its text, the text each of its modelTurn messages carries (in order),
+    the engine's answer, and where the turn sits in the conversation."""
+    text: str
+    pieces: list[str]
+    response: dict[str, Any]
+    at: int
 
 
 class SessionEnded(Exception):
@@ -157,6 +172,7 @@ class LiveSession:
     pending_calls: dict[str, Any] = field(default_factory=dict)
     warned: bool = False
     turns: int = 0
+    speaking: _Speaking | None = None   # the model turn last answered, as its messages carry it
 
     def __post_init__(self) -> None:
         self.started = self.store.now()
@@ -228,6 +244,36 @@ class LiveSession:
         assert self.model is not None, "only a session set up saves its state"
         handle = self.store.live_resumptions.save(self.project, self.model["name"], self.history)
         return [{"sessionResumptionUpdate": {"newHandle": handle, "resumable": True}}]
+
+    def interrupts(self, kind: str, body: dict[str, Any]) -> bool:
+        """Whether this client message interrupts a model turn being delivered: new user input."""
+        if kind == "clientContent":
+            return True
+        if kind != "realtimeInput":
+            return False
+        if self.manual_activity:
+            return "activityStart" in body
+        return any(body.get(key) for key in ("audio", "video", "text", "mediaChunks"))
+
+    def interrupt(self, delivered: int) -> list[dict[str, Any]]:
+        """The last answer was cut after its first `delivered` modelTurn messages: the conversation keeps
+        what was said, and the turn ends (`interrupted`, then `turnComplete` counting what was said)."""
+        turn, self.speaking = self.speaking, None
+        if turn is None:
+            return []
+        said = "".join(turn.pieces[:delivered])
+        if said:
+            self.history[turn.at] = {"role": "model", "parts": [{"text": said}]}
+        else:
+            del self.history[turn.at]
+        if self.modality == "AUDIO":
+            seconds = min(delivered * AUDIO_CHUNK_SECONDS, _speaking_seconds(turn.text))
+            answer = {"modality": "AUDIO", "tokenCount": audio_tokens(seconds) if delivered else 0}
+        else:
+            answer = {"modality": "TEXT", "tokenCount": count_text(said)}
+        return [{"serverContent": {"interrupted": True}},
+                {"serverContent": {"turnComplete": True}, "usageMetadata": _usage(turn.response, answer)},
+                *self._resumption_update()]
 
     # -- input -------------------------------------------------------------------------------------
     def _cancel_calls(self) -> list[dict[str, Any]]:
@@ -340,12 +386,15 @@ class LiveSession:
         text = "".join(part.get("text", "") for part in parts if not part.get("thought"))
         self.history.append({"role": "model", "parts": [{"text": text}]})
         if self.modality == "AUDIO":
-            out += self._spoken(text)
+            spoken, pieces = self._spoken(text)
+            out += spoken
             seconds = _speaking_seconds(text)
             answer = {"modality": "AUDIO", "tokenCount": audio_tokens(seconds)}
         else:
-            out += [{"serverContent": {"modelTurn": {"parts": [{"text": piece}]}}} for piece in _pieces(text)]
+            pieces = _pieces(text)
+            out += [{"serverContent": {"modelTurn": {"parts": [{"text": piece}]}}} for piece in pieces]
             answer = {"modality": "TEXT", "tokenCount": count_text(text)}
+        self.speaking = _Speaking(text, pieces, response, len(self.history) - 1)
         out.append({"serverContent": {"generationComplete": True}})
         out.append({"serverContent": {"turnComplete": True}, "usageMetadata": _usage(response, answer)})
         return out + self._resumption_update()
@@ -360,7 +409,8 @@ class LiveSession:
         self.history.append({"role": "model", "parts": [{"functionCall": item} for item in wire]})
         return [{"toolCall": {"functionCalls": wire}}]
 
-    def _spoken(self, text: str) -> list[dict[str, Any]]:
+    def _spoken(self, text: str) -> tuple[list[dict[str, Any]], list[str]]:
+        """The audio messages of `text`, and the words each audio chunk says."""
         pcm = protocol.speech_pcm(_speaking_seconds(text))
         step = int(protocol.OUTPUT_RATE * AUDIO_CHUNK_SECONDS) * 2
         chunks = [pcm[i:i + step] for i in range(0, len(pcm), step)] or [b""]
@@ -372,7 +422,7 @@ class LiveSession:
                 {"inlineData": {"mimeType": protocol.OUTPUT_MIME, "data": protocol.b64(chunk)}}]}}})
             if transcribe and index < len(words):
                 out.append({"serverContent": {"outputTranscription": {"text": words[index]}}})
-        return out
+        return out, words
 
     def _heard(self, seconds: float) -> str:
         """The input transcription of a turn's audio: words drawn from the audio's own digest."""

@@ -253,3 +253,75 @@ def test_faults_close_or_drop_the_session(gemini_mock):
         code, _ = closed(ws)
     assert code == 1011
     assert not gemini_mock.store.internal_errors
+
+
+# -- interruption (paced answers take time to deliver) -------------------------------------------------
+
+def _paced(gemini_mock) -> None:
+    """Answers spoken slowly: a long model turn takes seconds, so the next input lands in the middle."""
+    gemini_mock.configure({"stream": {"tokensPerSecond": 40.0, "firstTokenSeconds": 0.05}})
+
+
+def _long_prompt() -> list[dict]:
+    return [{"role": "user", "parts": [{"text": "Tell me a long story about the sea, the ships and the harbour."}]}]
+
+
+def test_new_input_interrupts_a_paced_answer(gemini_mock, text_model):
+    _paced(gemini_mock)
+    with open_session(gemini_mock, {"model": text_model, "generationConfig": {"responseModalities": ["TEXT"]}}) as ws:
+        ws.send(json.dumps({"clientContent": {"turns": _long_prompt(), "turnComplete": True}}))
+        first = receive(ws)
+        assert first["serverContent"]["modelTurn"]["parts"][0]["text"]
+        ws.send(json.dumps({"realtimeInput": {"text": "Stop, what time is it?"}}))
+        messages = until_turn_complete(ws)
+        kinds = [next(iter(m.get("serverContent", {"other": 1}))) for m in messages]
+        # the cut turn: some text, then interrupted, then turnComplete (no generationComplete)
+        cut = kinds.index("interrupted")
+        assert kinds[cut + 1] == "turnComplete" and "generationComplete" not in kinds[:cut + 1]
+        said = first["serverContent"]["modelTurn"]["parts"][0]["text"] + "".join(
+            m["serverContent"]["modelTurn"]["parts"][0]["text"] for m in messages[:cut] if "modelTurn" in m.get(
+                "serverContent", {}))
+        full = expected_text(gemini_mock, text_model, _long_prompt())
+        assert full.startswith(said) and len(said) < len(full)
+        usage = messages[cut + 1]["usageMetadata"]
+        assert usage["responseTokensDetails"] == [{"modality": "TEXT", "tokenCount": usage["responseTokenCount"]}]
+        # the next answer is to a conversation holding only what was said
+        answer = until_turn_complete(ws)
+        text = "".join(m["serverContent"]["modelTurn"]["parts"][0]["text"] for m in answer
+                       if "modelTurn" in m.get("serverContent", {}))
+        assert text == expected_text(gemini_mock, text_model, [
+            *_long_prompt(), {"role": "model", "parts": [{"text": said}]},
+            {"role": "user", "parts": [{"text": "Stop, what time is it?"}]}])
+        assert "interrupted" not in [next(iter(m.get("serverContent", {"x": 1}))) for m in answer]
+
+
+def test_audio_barge_in_interrupts_the_spoken_answer(gemini_mock):
+    _paced(gemini_mock)
+    with open_session(gemini_mock, {"model": AUDIO_MODEL, "outputAudioTranscription": {}}) as ws:
+        ws.send(json.dumps({"clientContent": {"turns": _long_prompt(), "turnComplete": True}}))
+        assert "modelTurn" in receive(ws)["serverContent"]
+        pcm = base64.b64encode(b"\x00\x01" * 1600).decode()
+        ws.send(json.dumps({"realtimeInput": {"audio": {"mimeType": "audio/pcm;rate=16000", "data": pcm}}}))
+        messages = until_turn_complete(ws)
+        assert {"serverContent": {"interrupted": True}} in messages
+        usage = messages[-1]["usageMetadata"]
+        assert usage["responseTokensDetails"][0]["modality"] == "AUDIO"
+        assert 0 < usage["responseTokenCount"] < audio_tokens(60)
+
+
+def test_an_unpaced_answer_or_input_that_is_not_speech_is_never_interrupted(gemini_mock, text_model):
+    """Without a pace an answer goes out whole before the next message is read; input that is not new user
+    speech (here `audioStreamEnd`) lets a paced answer finish."""
+    with open_session(gemini_mock, {"model": text_model, "generationConfig": {"responseModalities": ["TEXT"]}}) as ws:
+        ws.send(json.dumps({"clientContent": {"turns": _long_prompt(), "turnComplete": True}}))
+        ws.send(json.dumps({"realtimeInput": {"text": "and then?"}}))
+        for _ in range(2):
+            kinds = [next(iter(m.get("serverContent", {"x": 1}))) for m in until_turn_complete(ws)]
+            assert "interrupted" not in kinds and "generationComplete" in kinds
+    _paced(gemini_mock)
+    with open_session(gemini_mock, {"model": text_model, "generationConfig": {"responseModalities": ["TEXT"]}}) as ws:
+        ws.send(json.dumps({"clientContent": {"turns": _long_prompt(), "turnComplete": True}}))
+        receive(ws)
+        ws.send(json.dumps({"realtimeInput": {"audioStreamEnd": True}}))
+        kinds = [next(iter(m.get("serverContent", {"x": 1}))) for m in until_turn_complete(ws)]
+        assert "interrupted" not in kinds and "generationComplete" in kinds

@@ -191,7 +191,8 @@ def test_a_stalled_body_is_still_a_408(live, answered_directly):
 def test_a_latency_fault_waits_then_answers_in_a_task(live, answered_directly):
     """The dispatcher's coroutine waits (the fault's sleep): uvicorn's cycle resumes it, in the context
     where it set the call record, so the journal and quotas see the call as usual."""
-    live.store.faults.add({"kind": "latency", "match": {"model": "gemini-2.5-flash-lite"}, "latencyMs": 300, "times": 1})
+    live.store.faults.add({"kind": "latency", "match": {"model": "gemini-2.5-flash-lite"}, "latencyMs": 300,
+                           "times": 1})
     before = len(live.store.journal.entries())
     sock, reader = _connect(live)
     with sock:
