@@ -33,7 +33,7 @@ from ..pacing import pace_for, tokens_in
 from ..rules import build_error
 from . import protocol
 from .session import LiveSession, SessionEnded
-from .tokens import PREFIX
+from .tokens import PREFIX, Token
 
 if TYPE_CHECKING:
     from ..auth import Identity
@@ -137,6 +137,7 @@ async def _serve(ws: WebSocket, store: Store, record: _Record) -> None:
     identity = None if constrained else store.keys.identify(credential)   # constrained: the token's, at setup
     record.project = identity.project if identity else None
     session: LiveSession | None = None
+    token: Token | None = None   # the ephemeral token of a constrained session
     pacing: dict[str, Any] = {"latency": 0.0, "cut": None}
     turn: _Turn | None = None   # a paced answer being sent while the next client message is read
     try:
@@ -163,6 +164,8 @@ async def _serve(ws: WebSocket, store: Store, record: _Record) -> None:
                 record.model = str(body.get("model") or "")[:JOURNAL_PATH_CHARS] or None
                 await _faults(store, identity, record, pacing)
                 pacing["pace"] = pace_for(store.config, record.model)
+            elif token is not None:
+                store.auth_tokens.check_message(token)
             if turn is not None:
                 if session.interrupts(kind, body) and await turn.stop():
                     pace = pacing.get("pace")

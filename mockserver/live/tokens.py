@@ -6,7 +6,8 @@ answer is an AuthToken whose `name` is the token) and the ephemeral tokens page
 (ai.google.dev/gemini-api/docs/ephemeral-tokens): a token starts at most `uses` sessions (default 1; 0 =
 no limit; resuming a session does not count), no new session after `newSessionExpireTime` (default one
 minute from creation) nor after `expireTime` (default 30 minutes), and only on the constrained endpoint
-(BidiGenerateContentConstrained). A `bidiGenerateContentSetup` locks the session's setup to it: without a
+(BidiGenerateContentConstrained). A session it opened takes no message after `expireTime`: the next one
+closes it (1008). A `bidiGenerateContentSetup` locks the session's setup to it: without a
 field mask every field it sets, with one the fields the mask names. Times are the emulator clock's.
 
 Token names are bearer credentials, so they are random (secrets), not derived from the seed.
@@ -25,7 +26,7 @@ from ..errors import ApiError, invalid_argument
 from ..http import Context, json_response
 from ..routing import route
 from ..schema import normalize
-from ..wire import parse_time
+from ..wire import format_time, parse_time
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -109,6 +110,14 @@ class AuthTokens:
                     raise _refused()
                 token.used += 1
             return token
+
+    def check_message(self, token: Token) -> None:
+        """A message in a session the token opened: refused (401, so the session closes 1008) once the
+        token's `expireTime` has passed. AuthToken.expireTime (google-genai types): "messages in
+        BidiGenerateContent sessions will be rejected" after it."""
+        if self._store.now() >= token.expire:
+            raise ApiError(401, "UNAUTHENTICATED", f"The ephemeral token expired at {format_time(token.expire)}: "
+                                                   "messages in sessions it opened are rejected.")
 
     def constraints(self, token: Token) -> dict[str, Any] | None:
         if token.setup is None:

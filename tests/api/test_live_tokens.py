@@ -76,6 +76,24 @@ def test_expiry_follows_the_emulator_clock(gemini_mock, alpha):
     assert code == 1008
 
 
+def test_a_session_takes_no_message_after_its_token_expires(gemini_mock, alpha, text_model):
+    """AuthToken.expireTime: messages in sessions the token opened are rejected after it (1008); the
+    session lives on until then, past newSessionExpireTime."""
+    now = gemini_mock.now()
+    token = alpha.auth_tokens.create(config={"uses": 1, "expire_time": now + dt.timedelta(minutes=10)}).name
+    with connect(constrained_url(gemini_mock, token)) as ws:
+        ws.send(json.dumps({"setup": {"model": text_model, "generationConfig": {"responseModalities": ["TEXT"]}}}))
+        assert receive(ws) == {"setupComplete": {}}
+        gemini_mock.advance(5 * 60)              # past newSessionExpireTime (1 minute), before expireTime
+        assert say(ws, "Hello")[-1]["serverContent"]["turnComplete"]
+        gemini_mock.advance(5 * 60)              # expireTime reached
+        ws.send(json.dumps({"realtimeInput": {"text": "Still there?"}}))
+        code, reason = closed(ws)
+    assert code == 1008 and "expired" in reason
+    assert last_session(gemini_mock)["live"]["closeCode"] == 1008
+    assert not gemini_mock.store.internal_errors
+
+
 def test_api_key_refused_on_constrained_endpoint_and_token_on_the_other(gemini_mock, alpha):
     url = ws_url(gemini_mock, version="v1alpha", method=CONSTRAINED)      # ?key=<an API key>
     code, reason = refused(gemini_mock, url, {"model": AUDIO_MODEL})
