@@ -59,8 +59,14 @@ class Pricing:
         for modality, tokens in prompt_by.items():
             uncached = max(0, tokens - cached_by.get(modality, 0))
             cost += uncached * _rate(prices, "input", modality)
-        output = int(metadata.get("candidatesTokenCount") or 0) + int(metadata.get("thoughtsTokenCount") or 0)
-        cost += output * float(prices.get("output", 0.0))
+        candidates = int(metadata.get("candidatesTokenCount") or 0)
+        thoughts = int(metadata.get("thoughtsTokenCount") or 0)
+        if "outputAudio" in prices:   # spoken output (the Live API's audio models) has a price of its own
+            for modality, tokens in _by_modality(metadata.get("candidatesTokensDetails"), candidates).items():
+                cost += tokens * _rate(prices, "output", modality)
+            cost += thoughts * float(prices.get("output", 0.0))
+        else:
+            cost += (candidates + thoughts) * float(prices.get("output", 0.0))
         if batch:
             cost *= self.batch_factor
         # Cache hits cost the same in a batch as outside one (seed 002, Batch API: "the cached tokens are

@@ -19,7 +19,8 @@ What the session does, following the Live API pages (ai.google.dev/gemini-api/do
   spoken answer's transcript) is the one generateContent gives for the same prompt. TEXT: `modelTurn`
   text parts streamed in pieces. AUDIO: `modelTurn` inlineData parts of 24 kHz PCM, as long as the text
   takes to say (SPOKEN_TOKENS_PER_SECOND), with `outputTranscription` pieces when enabled. Then
-  `generationComplete`, then `turnComplete` with `usageMetadata`. `inputTranscription` comes first when
+  `generationComplete`, then `turnComplete` with `usageMetadata` (charged in the usage ledger: input
+  tokens, and output tokens at the model's audio price when spoken). `inputTranscription` comes first when
   enabled and the turn had audio (a deterministic transcript: the emulator does not recognise speech).
 * A function call is a `toolCall` (each call with an `id`); the client's `toolResponse` continues the
   turn. New input while calls are pending cancels them (`toolCallCancellation`).
@@ -271,9 +272,23 @@ class LiveSession:
             answer = {"modality": "AUDIO", "tokenCount": audio_tokens(seconds) if delivered else 0}
         else:
             answer = {"modality": "TEXT", "tokenCount": count_text(said)}
+        usage = self._charged(_usage(turn.response, answer))
         return [{"serverContent": {"interrupted": True}},
-                {"serverContent": {"turnComplete": True}, "usageMetadata": _usage(turn.response, answer)},
+                {"serverContent": {"turnComplete": True}, "usageMetadata": usage},
                 *self._resumption_update()]
+
+    def _charged(self, usage: dict[str, Any]) -> dict[str, Any]:
+        """`usage` (a turn's usageMetadata), charged in the usage ledger as an interactive call's tokens:
+        the whole conversation as input on every turn, as the Live API bills it. No request is counted:
+        the Live API is limited by sessions, not requests."""
+        if self.identity is not None and self.model is not None:
+            ledger = self.store.usage
+            ledger.charge(ledger.entry(self.identity, self.model, {
+                "promptTokenCount": usage["promptTokenCount"], "promptTokensDetails": usage["promptTokensDetails"],
+                "candidatesTokenCount": usage["responseTokenCount"],
+                "candidatesTokensDetails": usage["responseTokensDetails"],
+                "thoughtsTokenCount": usage.get("thoughtsTokenCount", 0)}, batch=False))
+        return usage
 
     # -- input -------------------------------------------------------------------------------------
     def _cancel_calls(self) -> list[dict[str, Any]]:
@@ -396,7 +411,7 @@ class LiveSession:
             answer = {"modality": "TEXT", "tokenCount": count_text(text)}
         self.speaking = _Speaking(text, pieces, response, len(self.history) - 1)
         out.append({"serverContent": {"generationComplete": True}})
-        out.append({"serverContent": {"turnComplete": True}, "usageMetadata": _usage(response, answer)})
+        out.append({"serverContent": {"turnComplete": True}, "usageMetadata": self._charged(_usage(response, answer))})
         return out + self._resumption_update()
 
     def _tool_call(self, calls: list[dict[str, Any]], response: dict[str, Any]) -> list[dict[str, Any]]:

@@ -325,3 +325,22 @@ def test_an_unpaced_answer_or_input_that_is_not_speech_is_never_interrupted(gemi
         ws.send(json.dumps({"realtimeInput": {"audioStreamEnd": True}}))
         kinds = [next(iter(m.get("serverContent", {"x": 1}))) for m in until_turn_complete(ws)]
         assert "interrupted" not in kinds and "generationComplete" in kinds
+
+
+def test_live_turns_are_charged_in_the_usage_ledger(gemini_mock):
+    """Each turn's tokens go to the ledger: the conversation as input, the spoken answer as audio output at
+    the native-audio model's own price and its thinking at the text output price (fixtures/pricing.json);
+    no request is counted."""
+    with open_session(gemini_mock, {"model": AUDIO_MODEL}) as ws:
+        first = say(ws, "hello")[-1]["usageMetadata"]
+        second = say(ws, "and again")[-1]["usageMetadata"]
+    assert second["promptTokenCount"] > first["promptTokenCount"]      # the whole conversation, each turn
+    row = next(m for m in gemini_mock.store.usage.report(gemini_mock.project)["models"] if m["model"] == AUDIO_MODEL)
+    assert row["inputTokens"] == first["promptTokenCount"] + second["promptTokenCount"]
+    said = [u["responseTokenCount"] + u.get("thoughtsTokenCount", 0) for u in (first, second)]
+    assert row["outputTokens"] == sum(said)           # output includes thinking, as for generateContent
+    assert row["requests"] == 0
+    assert [d["modality"] for d in first["responseTokensDetails"]] == ["AUDIO"]
+    expected = sum(u["promptTokenCount"] * 0.5 + u["responseTokenCount"] * 12.0 + u.get("thoughtsTokenCount", 0) * 2.0
+                   for u in (first, second)) / 1e6
+    assert row["paidTierCostUsd"] == pytest.approx(expected, abs=1e-9)
