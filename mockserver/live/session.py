@@ -387,6 +387,7 @@ class LiveSession:
     # -- output ------------------------------------------------------------------------------------
     def _answer(self, audio_seconds: float) -> list[dict[str, Any]]:
         self.turns += 1
+        self.speaking = None   # set again below when this answer is a spoken or written turn
         request = {**self.request, "contents": self.history}
         override = self.store.rules.answer_for(self.identity, self.model, request, LIVE_METHOD)
         response = engine.generate_content(self._engine_model, request, seed=self.store.seed,
