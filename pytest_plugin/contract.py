@@ -27,7 +27,8 @@ __all__ = ["assert_valid", "assert_valid_stream", "assert_request_valid", "error
 
 def errors(payload: Any, message: str, version: str = "v1beta") -> list[str]:
     """Every way `payload` deviates from the `message` answer schema; empty when it conforms."""
-    return response_errors(version, message, payload)
+    problems: list[str] = response_errors(version, message, payload)
+    return problems
 
 
 def assert_valid(payload: Any, message: str, version: str = "v1beta") -> Any:
@@ -46,9 +47,8 @@ def assert_valid(payload: Any, message: str, version: str = "v1beta") -> Any:
 def stream_events(body: str | bytes) -> list[Any]:
     """The JSON events of a server-sent-events body (`data: <json>` lines), or of a JSON array body."""
     text = body.decode("utf-8") if isinstance(body, bytes) else body
-    if text.lstrip().startswith("["):
-        return json.loads(text)
-    return sse_events(text)
+    events: list[Any] = json.loads(text) if text.lstrip().startswith("[") else sse_events(text)
+    return events
 
 
 def assert_valid_stream(body: str | bytes, message: str = "GenerateContentResponse",
@@ -66,21 +66,24 @@ def assert_valid_stream(body: str | bytes, message: str = "GenerateContentRespon
     return events
 
 
-def assert_request_valid(body: Any, message: str, version: str = "v1beta") -> dict:
+def assert_request_valid(body: Any, message: str, version: str = "v1beta") -> dict[str, Any]:
     """Fail unless the emulator would accept `body` as a `message` request; returns it normalised
     (camelCase names)."""
     __tracebackhide__ = True
     try:
-        return normalize(version, message, body)
+        normalized: dict[str, Any] = normalize(version, message, body)
+        return normalized
     except ApiError as error:
         raise AssertionError(f"{version} {message} request is not valid: {error.message}") from None
 
 
-def schema(message: str, version: str = "v1beta") -> dict:
+def schema(message: str, version: str = "v1beta") -> dict[str, Any]:
     """The self-contained JSON Schema (draft 2020-12) of a `message` answer."""
-    return json_schema(version, message)
+    found: dict[str, Any] = json_schema(version, message)
+    return found
 
 
 def messages(version: str = "v1beta") -> set[str]:
     """The message names a version's schema knows."""
-    return known_messages(version)
+    names: set[str] = known_messages(version)
+    return names

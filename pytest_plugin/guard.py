@@ -58,7 +58,7 @@ def blocking() -> bool:
     return bool(_policies) and _policies[-1]
 
 
-def check(host, where: str | None = None) -> None:
+def check(host: str | bytes | None, where: str | None = None) -> None:
     """Raise RealGeminiApiBlocked if the guard is on and `host` is a real Gemini host."""
     if blocking() and is_real_host(host):
         if isinstance(host, bytes):
@@ -76,21 +76,21 @@ def _patch(owner: Any, name: str, make: Callable[[Any], Any]) -> None:
 
 # -- one patcher per library ------------------------------------------------------------------------
 
-def _url_of(request) -> str:
+def _url_of(request: Any) -> str:
     url = request.url
     target = url.target.decode("ascii", "replace") if isinstance(url.target, bytes) else str(url.target)
     return f"{url.scheme.decode()}://{url.host.decode()}{target}"
 
 
-def _httpcore(module) -> None:
-    def sync(original):
-        def handle_request(self, request):
+def _httpcore(module: Any) -> None:
+    def sync(original: Any) -> Any:
+        def handle_request(self: Any, request: Any) -> Any:
             check(request.url.host, _url_of(request))
             return original(self, request)
         return handle_request
 
-    def asynchronous(original):
-        async def handle_async_request(self, request):
+    def asynchronous(original: Any) -> Any:
+        async def handle_async_request(self: Any, request: Any) -> Any:
             check(request.url.host, _url_of(request))
             return await original(self, request)
         return handle_async_request
@@ -99,11 +99,11 @@ def _httpcore(module) -> None:
     _patch(module.AsyncConnectionPool, "handle_async_request", asynchronous)
 
 
-def _urllib3(module) -> None:
+def _urllib3(module: Any) -> None:
     from urllib.parse import urlsplit
 
-    def make(original):
-        def urlopen(self, method, url, *args, **kwargs):
+    def make(original: Any) -> Any:
+        def urlopen(self: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
             target = urlsplit(url).hostname if "://" in str(url) else None
             check(target or self.host, f"{self.scheme}://{target or self.host}")
             return original(self, method, url, *args, **kwargs)
@@ -112,9 +112,9 @@ def _urllib3(module) -> None:
     _patch(module.HTTPConnectionPool, "urlopen", make)
 
 
-def _aiohttp(module) -> None:
-    def make(original):
-        async def connect(self, req, *args, **kwargs):
+def _aiohttp(module: Any) -> None:
+    def make(original: Any) -> Any:
+        async def connect(self: Any, req: Any, *args: Any, **kwargs: Any) -> Any:
             check(req.url.host, str(req.url.with_query(None)))
             return await original(self, req, *args, **kwargs)
         return connect
@@ -122,9 +122,9 @@ def _aiohttp(module) -> None:
     _patch(module.BaseConnector, "connect", make)
 
 
-def _websockets(module) -> None:
-    def make(original):
-        async def open_tcp_connection(self):
+def _websockets(module: Any) -> None:
+    def make(original: Any) -> Any:
+        async def open_tcp_connection(self: Any) -> Any:
             check(self.ws_uri.host, f"{'wss' if self.ws_uri.secure else 'ws'}://{self.ws_uri.host}"
                                     f"{self.ws_uri.resource_name.split('?')[0]}")
             return await original(self)
@@ -134,8 +134,8 @@ def _websockets(module) -> None:
 
 
 def _sockets() -> None:
-    def make(original):
-        def getaddrinfo(host, *args, **kwargs):
+    def make(original: Any) -> Any:
+        def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
             check(host)
             return original(host, *args, **kwargs)
         return getaddrinfo

@@ -24,7 +24,7 @@ import hashlib
 import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Generator, Iterator
 
 import pytest
 
@@ -33,6 +33,18 @@ from .retired import RETIRED_MODES, RetiredCalls
 from .session import ENV_BASE_URL, ENV_CLEARED, ENV_KEYS
 
 if TYPE_CHECKING:   # the server (and the whole emulator) is imported only when a test asks for it
+    from google import genai
+
+    from gemini_mockserver.auth import Identity
+    from gemini_mockserver.resources.batches import Batches
+    from gemini_mockserver.resources.caches import ContextCaches
+    from gemini_mockserver.resources.corpora import Corpora
+    from gemini_mockserver.resources.files import FileStore
+    from gemini_mockserver.resources.permissions import Permissions
+    from gemini_mockserver.resources.tuned_models import TunedModels
+    from gemini_mockserver.rules import Rules as RuleBackend
+    from gemini_mockserver.store import Store
+
     from .server import LiveServer
 
 MARKER = "gemini"
@@ -91,14 +103,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 def _retired_mode(config: pytest.Config) -> str:
-    mode = config.getoption("--gemini-mock-retired-models", None) or config.getini("gemini_mock_retired_models")
+    mode: str = config.getoption("--gemini-mock-retired-models", None) or config.getini("gemini_mock_retired_models")
     if mode not in RETIRED_MODES:
         raise pytest.UsageError(f"gemini_mock_retired_models takes {' or '.join(RETIRED_MODES)}, not {mode!r}")
     return mode
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item):
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     """After the test body: a RetiredModelWarning per retired model it called (see retired.py)."""
     try:
         return (yield)
@@ -130,16 +142,18 @@ class Rules:
         self._mock = mock
 
     @property
-    def _backend(self):
+    def _backend(self) -> RuleBackend:
         return self._mock.store.rules
 
-    def add(self, rule: dict | None = None, **fields: Any) -> dict:
-        """Add a rule (a dict, or its fields as keywords: match=, respond=, latencyMs=, times=)."""
+    def add(self, rule: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+        """Add a rule (a dict[str, Any], or its fields as keywords: match=, respond=, latencyMs=, times=)."""
         rule = dict(rule or {}, **fields)
         rule["match"] = dict(rule.get("match") or {}, project=self._mock.project)
-        return self._backend.add(rule)
+        added: dict[str, Any] = self._backend.add(rule)
+        return added
 
-    def _respond(self, respond: dict, model, prompt, method, times, latency_ms) -> dict:
+    def _respond(self, respond: dict[str, Any], model: str | None, prompt: str | None, method: str | None,
+                 times: int | None, latency_ms: int) -> dict[str, Any]:
         match = {k: v for k, v in (("model", model), ("prompt", prompt), ("method", method)) if v is not None}
         rule: dict[str, Any] = {"match": match, "respond": respond, "times": times}
         if latency_ms:
@@ -147,25 +161,25 @@ class Rules:
         return self.add(rule)
 
     def reply(self, text: str, *, model: str | None = None, prompt: str | None = None,
-              method: str | None = None, times: int | None = None, latency_ms: int = 0) -> dict:
+              method: str | None = None, times: int | None = None, latency_ms: int = 0) -> dict[str, Any]:
         """Answer matching requests with `text`."""
         return self._respond({"text": text}, model, prompt, method, times, latency_ms)
 
-    def function_call(self, name: str, args: dict | None = None, *, model: str | None = None,
+    def function_call(self, name: str, args: dict[str, Any] | None = None, *, model: str | None = None,
                       prompt: str | None = None, method: str | None = None, times: int | None = None,
-                      latency_ms: int = 0) -> dict:
+                      latency_ms: int = 0) -> dict[str, Any]:
         """Answer matching requests with a call of function `name`."""
         return self._respond({"functionCall": {"name": name, "args": args or {}}}, model, prompt, method,
                              times, latency_ms)
 
     def json(self, value: Any, *, model: str | None = None, prompt: str | None = None,
-             method: str | None = None, times: int | None = None, latency_ms: int = 0) -> dict:
+             method: str | None = None, times: int | None = None, latency_ms: int = 0) -> dict[str, Any]:
         """Answer matching requests with `value` as JSON text."""
         return self._respond({"json": value}, model, prompt, method, times, latency_ms)
 
     def error(self, code: int, message: str | None = None, *, status: str | None = None,
               model: str | None = None, prompt: str | None = None, method: str | None = None,
-              times: int | None = None, latency_ms: int = 0) -> dict:
+              times: int | None = None, latency_ms: int = 0) -> dict[str, Any]:
         """Answer matching requests with the error envelope of HTTP `code`."""
         error: dict[str, Any] = {"code": code}
         if status:
@@ -174,10 +188,10 @@ class Rules:
             error["message"] = message
         return self._respond({"error": error}, model, prompt, method, times, latency_ms)
 
-    def tool_results(self, *, google_search: dict | None = None, url_context: dict | None = None,
-                     code_execution: dict | None = None, google_maps: dict | None = None,
+    def tool_results(self, *, google_search: dict[str, Any] | None = None, url_context: dict[str, Any] | None = None,
+                     code_execution: dict[str, Any] | None = None, google_maps: dict[str, Any] | None = None,
                      model: str | None = None, prompt: str | None = None, method: str | None = None,
-                     times: int | None = None) -> dict:
+                     times: int | None = None) -> dict[str, Any]:
         """Script what the request's built-in tools find; the answer is still generated, grounded on them:
 
             gemini_mock.rules.tool_results(google_search={"sources": [{"uri": "https://a.example/",
@@ -192,7 +206,7 @@ class Rules:
         match = {k: v for k, v in (("model", model), ("prompt", prompt), ("method", method)) if v is not None}
         return self.add({"match": match, "tools": tools, "times": times})
 
-    def list(self) -> list[dict]:
+    def list(self) -> list[dict[str, Any]]:
         """This test's rules."""
         return [r for r in self._backend.list() if _project_of(r) == self._mock.project]
 
@@ -204,14 +218,14 @@ class Rules:
         for rule in self.list():
             self._backend.delete(rule["id"])
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self.list())
 
     def __len__(self) -> int:
         return len(self.list())
 
 
-def _project_of(item: dict) -> str | None:
+def _project_of(item: dict[str, Any]) -> str | None:
     return (item.get("match") or {}).get("project")
 
 
@@ -223,31 +237,34 @@ class GeminiMock:
 
     def __init__(self, server: "LiveServer", api_key: str) -> None:
         self.server = server
-        self.store = server.store
+        store = server.store
+        assert store is not None   # the emulator's app always has one; GeminiMock needs the emulator
+        self.store: Store = store
         self.base_url = server.base_url
         self.api_key = api_key
         self.rules = Rules(self)
         self.strict = False   # True: a request no rule or cassette matched fails the test (verify.py)
-        self._clients: list = []
-        self._async_clients: list = []
+        self._clients: list[genai.Client] = []
+        self._async_clients: list[Any] = []   # google.genai.client.AsyncClient
         self._lock = threading.Lock()
 
     # -- who -----------------------------------------------------------------------------------------
     @property
-    def identity(self):
+    def identity(self) -> Identity:
         """The test key's identity: `.project`, `.email`, `.groups`, `.tier`."""
         return self.store.keys.identify(self.api_key)
 
     @property
     def project(self) -> str:
-        return self.identity.project
+        project: str = self.identity.project
+        return project
 
     def other_key(self, name: str) -> str:
         """Another API key, hence another project: for isolation and sharing tests."""
         return f"{self.api_key}-{name}"
 
     # -- clients -------------------------------------------------------------------------------------
-    def client(self, api_key: str | None = None, **http_options):
+    def client(self, api_key: str | None = None, **http_options: Any) -> genai.Client:
         """A google-genai Client pointed at the emulator, with the test's key unless given another.
 
         `http_options` are HttpOptions fields (`api_version="v1beta"`, `headers=...`, ...); without
@@ -263,7 +280,7 @@ class GeminiMock:
             self._clients.append(client)
         return client
 
-    def async_client(self, api_key: str | None = None, **http_options):
+    def async_client(self, api_key: str | None = None, **http_options: Any) -> Any:
         """The asyncio side of `client()` (`client.aio`)."""
         aio = self.client(api_key, **http_options).aio
         with self._lock:
@@ -285,7 +302,7 @@ class GeminiMock:
 
     # -- state ---------------------------------------------------------------------------------------
     @property
-    def requests(self) -> list[dict]:
+    def requests(self) -> list[dict[str, Any]]:
         """The journal of this test's requests (those made with its key), oldest first: dicts as
         GET /_mock/requests/{id} answers them, with `.request_json`, `.response_json` and `.events`."""
         from gemini_mockserver.journal import render
@@ -294,29 +311,29 @@ class GeminiMock:
 
     def find_requests(self, *, model: str | None = None, method: str | None = None,
                       http_method: str | None = None, path: str | None = None, status: int | None = None,
-                      body: Any = None) -> list[dict]:
+                      body: Any = None) -> list[dict[str, Any]]:
         """This test's requests matching a predicate (verify.py says what each argument matches)."""
         predicate = dict(model=model, method=method, http_method=http_method, path=path, status=status, body=body)
         return [entry for entry in self.requests if verify.matches(entry, **predicate)]
 
     def verify(self, times: int | None = None, *, model: str | None = None, method: str | None = None,
                http_method: str | None = None, path: str | None = None, status: int | None = None,
-               body: Any = None) -> list[dict]:
+               body: Any = None) -> list[dict[str, Any]]:
         """Assert that exactly `times` of this test's requests (at least one when None) match the
         predicate, as WireMock's verify does; returns them. Fails listing the requests that were made."""
         predicate = dict(model=model, method=method, http_method=http_method, path=path, status=status, body=body)
         return verify.verify(self.requests, times, predicate)
 
-    def unmatched_requests(self) -> list[dict]:
+    def unmatched_requests(self) -> list[dict[str, Any]]:
         """This test's requests that ran a model with no rule answering (or that no cassette matched)."""
         return verify.unmatched(self.requests)
 
-    def interactions(self) -> list[dict]:
+    def interactions(self) -> list[dict[str, Any]]:
         """This test's stored interactions as GET /interactions/{id} answers them (timeline included)."""
         from gemini_mockserver.resources.interactions.backend import view
         return [view(self.store, record, timeline=True) for record in self.store.interactions.all(self.project)]
 
-    def webhook_deliveries(self) -> list[dict]:
+    def webhook_deliveries(self) -> list[dict[str, Any]]:
         """This test's webhook deliveries: event, message id, attempts, each attempt's status, and body."""
         from gemini_mockserver.resources.interactions.webhooks import describe
         return [d for d in describe(self.store) if d["project"] == self.project]
@@ -325,39 +342,41 @@ class GeminiMock:
         """Move the project of `api_key` (the test's key by default) to `tier` ("free", "tier1", "tier2",
         "tier3") at once, as PATCH /_mock/tier does: enabling billing or a promotion; returns the project."""
         identity = self.store.keys.identify(api_key or self.api_key)
-        return self.store.tiers.set(identity.project, tier)["project"]
+        project: str = self.store.tiers.set(identity.project, tier)["project"]
+        return project
 
-    def configure(self, changes: dict) -> dict:
+    def configure(self, changes: dict[str, Any]) -> dict[str, Any]:
         """Deep-merge `changes` into the server's config (as PATCH /_mock/config); returns the config."""
-        return self.store.config.patch(changes)
+        config: dict[str, Any] = self.store.config.patch(changes)
+        return config
 
     @property
-    def files(self):
+    def files(self) -> FileStore:
         return self.store.files
 
     @property
-    def batches(self):
+    def batches(self) -> Batches:
         return self.store.batches
 
     @property
-    def caches(self):
+    def caches(self) -> ContextCaches:
         return self.store.caches
 
     @property
-    def tuned_models(self):
+    def tuned_models(self) -> TunedModels:
         return self.store.tuned_models
 
     @property
-    def permissions(self):
+    def permissions(self) -> Permissions:
         return self.store.permissions
 
     @property
-    def corpora(self):
+    def corpora(self) -> Corpora:
         return self.store.corpora
 
     # -- seeding without HTTP ------------------------------------------------------------------------
     def upload_file(self, data: bytes | str | Path, mime_type: str | None = None, *,
-                    display_name: str | None = None, name: str | None = None) -> dict:
+                    display_name: str | None = None, name: str | None = None) -> dict[str, Any]:
         """Store a file in the test's project as an upload would; returns the File resource.
 
         `data` is the bytes, or a path to read them from (its name is the default display name)."""
@@ -376,18 +395,20 @@ class GeminiMock:
             metadata["mimeType"] = mime_type
         if name:
             metadata["name"] = name
-        return files.store_bytes(identity, metadata, part, size=len(data),
-                                 sha256_hex=hashlib.sha256(data).hexdigest(), mime_type=mime_type,
-                                 base_url=self.base_url)
+        stored: dict[str, Any] = files.store_bytes(identity, metadata, part, size=len(data),
+                                                   sha256_hex=hashlib.sha256(data).hexdigest(),
+                                                   mime_type=mime_type, base_url=self.base_url)
+        return stored
 
-    def create_cache(self, body: dict, version: str = "v1beta") -> dict:
+    def create_cache(self, body: dict[str, Any], version: str = "v1beta") -> dict[str, Any]:
         """A cachedContent of the test's project (body as `cachedContents.create` takes it)."""
         from gemini_mockserver.schema import normalize
-        return self.store.caches.create(self.identity, normalize(version, "CachedContent", body),
-                                        version=version)
+        cache: dict[str, Any] = self.store.caches.create(
+            self.identity, normalize(version, "CachedContent", body), version=version)
+        return cache
 
-    def create_batch(self, model: str, requests: list[dict] | None = None, *, file_name: str | None = None,
-                     display_name: str | None = None, embed: bool = False, version: str = "v1beta") -> dict:
+    def create_batch(self, model: str, requests: list[dict[str, Any]] | None = None, *, file_name: str | None = None,
+                     display_name: str | None = None, embed: bool = False, version: str = "v1beta") -> dict[str, Any]:
         """A batch job of the test's project, from inline requests or an uploaded JSONL file.
 
         Each inline request is a GenerateContentRequest (or `{"request": ..., "metadata": ...}`)."""
@@ -402,25 +423,29 @@ class GeminiMock:
         if display_name:
             batch["displayName"] = display_name
         model = model if model.startswith(("models/", "tunedModels/")) else f"models/{model}"
-        return self.store.batches.create(self.identity, model, {"batch": batch},
-                                         kind="embed" if embed else "generate", version=version)
+        created: dict[str, Any] = self.store.batches.create(self.identity, model, {"batch": batch},
+                                                            kind="embed" if embed else "generate", version=version)
+        return created
 
-    def create_tuned_model(self, body: dict, tuned_model_id: str | None = None, version: str = "v1beta") -> dict:
+    def create_tuned_model(self, body: dict[str, Any], tuned_model_id: str | None = None,
+                           version: str = "v1beta") -> dict[str, Any]:
         """A tuned model of the test's project; returns the create operation."""
         from gemini_mockserver.schema import normalize
-        return self.store.tuned_models.create(self.identity, normalize(version, "TunedModel", body),
-                                              tuned_model_id, version)
+        operation: dict[str, Any] = self.store.tuned_models.create(
+            self.identity, normalize(version, "TunedModel", body), tuned_model_id, version)
+        return operation
 
-    def share(self, resource: str, email: str, role: str = "READER", grantee_type: str = "USER") -> dict:
+    def share(self, resource: str, email: str, role: str = "READER", grantee_type: str = "USER") -> dict[str, Any]:
         """Grant `email` a role on one of the test's tuned models or corpora; returns the Permission."""
-        return self.store.permissions.create(self.identity, resource,
-                                             {"granteeType": grantee_type, "emailAddress": email, "role": role})
+        permission: dict[str, Any] = self.store.permissions.create(
+            self.identity, resource, {"granteeType": grantee_type, "emailAddress": email, "role": role})
+        return permission
 
     # -- scripted faults -----------------------------------------------------------------------------
     def fail_next(self, code: int | None = None, message: str | None = None, *, status: str | None = None,
                   times: int | None = 1, kind: str = "status", path: str | None = None,
                   method: str | None = None, model: str | None = None, latency_ms: int | None = None,
-                  after_chunks: int | None = None, retry_delay: str | None = None) -> dict:
+                  after_chunks: int | None = None, retry_delay: str | None = None) -> dict[str, Any]:
         """Make the next `times` matching requests of this test fail (`times=None`: all of them).
 
         kind "status" (the default): answer the error envelope of `code` (503 unless given), as the
@@ -436,16 +461,17 @@ class GeminiMock:
                 fault[key] = value
         match = {k: v for k, v in (("path", path), ("method", method), ("model", model)) if v is not None}
         fault["match"] = dict(match, project=self.project)
-        return self.store.faults.add(fault)
+        stored: dict[str, Any] = self.store.faults.add(fault)
+        return stored
 
     @property
-    def faults(self) -> list[dict]:
+    def faults(self) -> list[dict[str, Any]]:
         """This test's faults that still have uses left."""
         return [f for f in self.store.faults.list() if _project_of(f) == self.project
                 and (f.get("times") is None or f.get("hits", 0) < f["times"])]
 
     def register_url(self, url: str, mime_type: str | None = None, *, duration_seconds: float | None = None,
-                     pages: int | None = None, text: str | None = None) -> dict:
+                     pages: int | None = None, text: str | None = None) -> dict[str, Any]:
         """What a `fileData.fileUri` URL holds for this test's project (the emulator fetches nothing): its
         type (a YouTube URL defaults to video), playing time, PDF pages or text. Returns the registration
         (as `POST /_mock/urls` answers it)."""
@@ -454,7 +480,8 @@ class GeminiMock:
                            ("text", text)):
             if value is not None:
                 item[key] = value
-        return self.store.urls.add(item)
+        registration: dict[str, Any] = self.store.urls.add(item)
+        return registration
 
     # -- time ----------------------------------------------------------------------------------------
     def advance(self, seconds: float | timedelta) -> datetime:
@@ -462,20 +489,23 @@ class GeminiMock:
         if isinstance(seconds, timedelta):
             seconds = seconds.total_seconds()
         self.store.clock.advance(seconds)
-        return self.store.clock.now_dt()
+        now: datetime = self.store.clock.now_dt()
+        return now
 
     def set_time(self, when: datetime) -> datetime:
         """Jump the emulator's clock to `when` (a naive datetime is taken as UTC); time flows on."""
         if when.tzinfo is None:
             when = when.replace(tzinfo=timezone.utc)
         self.store.clock.set(when.timestamp())
-        return self.store.clock.now_dt()
+        now: datetime = self.store.clock.now_dt()
+        return now
 
     def now(self) -> datetime:
-        return self.store.clock.now_dt()
+        now: datetime = self.store.clock.now_dt()
+        return now
 
 
-def _aclose_quietly(aio) -> None:
+def _aclose_quietly(aio: Any) -> None:
     """Close an async client's pools from a synchronous teardown (best effort: pools of loops that
     are gone are left to the garbage collector, as the SDK itself does)."""
     try:
@@ -537,10 +567,10 @@ def test_key(nodeid: str) -> str:
     return "test-" + hashlib.blake2b(nodeid.encode(), digest_size=6).hexdigest()
 
 
-test_key.__test__ = False  # not a test, whatever its name says
+test_key.__test__ = False  # type: ignore[attr-defined]  # pytest reads it: not a test, whatever its name says
 
 
-def _apply_marker(mock: GeminiMock, marker) -> None:
+def _apply_marker(mock: GeminiMock, marker: pytest.Mark) -> None:
     options = dict(marker.kwargs)
     unknown = set(options) - {"seed", "config", "rules", "strict"}
     if unknown or marker.args:
@@ -562,6 +592,7 @@ def gemini_mock(gemini_server: "LiveServer", request: pytest.FixtureRequest,
     """The emulator for one test: its own key and project, clients, time travel, rules, faults, and
     the environment pointed at the emulator so code that builds `genai.Client()` itself reaches it."""
     store = gemini_server.store
+    assert store is not None   # gemini_server serves the emulator's own app
     occupancy: _Occupancy = getattr(gemini_server, "occupancy", None) or _Occupancy()
     alone = occupancy.enter()
     mock = None
@@ -595,7 +626,7 @@ def gemini_mock(gemini_server: "LiveServer", request: pytest.FixtureRequest,
         pytest.fail("the emulator answered 500 INTERNAL:\n" + "\n".join(errors), pytrace=False)
 
 
-def _forget_scripts(store, project: str) -> None:
+def _forget_scripts(store: Store, project: str) -> None:
     for backend in (store.rules, store.faults):
         for item in list(backend.list()):
             if _project_of(item) == project and "id" in item:

@@ -14,6 +14,14 @@ from __future__ import annotations
 
 import threading
 import warnings
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pytest
+
+    from gemini_mockserver.resources.lifecycle import RetiredUse
+
+    from .server import LiveServer
 
 RETIRED_MODES = ("serve", "refuse")
 
@@ -29,17 +37,17 @@ class RetiredCalls:
         self._messages: dict[str, str] = {}
         self._lock = threading.Lock()
 
-    def __call__(self, use) -> None:   # a lifecycle listener (gemini_mockserver.resources.lifecycle)
+    def __call__(self, use: RetiredUse) -> None:   # a lifecycle listener (gemini_mockserver.resources.lifecycle)
         with self._lock:
             self._messages.setdefault(use.model, use.message())
 
-    def attach(self, server) -> None:
+    def attach(self, server: LiveServer) -> None:
         store = getattr(server, "store", None)
         lifecycle = store.models.lifecycle if store is not None else None
         if lifecycle is not None and self not in lifecycle.listeners:
             lifecycle.listeners.append(self)
 
-    def warn(self, item=None) -> None:
+    def warn(self, item: pytest.Item | None = None) -> None:
         """Warn once per retired model called since the last time, at the test's own location."""
         with self._lock:
             messages, self._messages = list(self._messages.values()), {}

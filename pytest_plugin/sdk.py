@@ -21,16 +21,17 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import Any
 
 _lock = threading.Lock()
-_saved: dict[str, object] = {}
-_contexts: dict[tuple, object] = {}
-_pools: dict[tuple, object] = {}
+_saved: dict[str, Any] = {}
+_contexts: dict[tuple[Any, ...], Any] = {}
+_pools: dict[tuple[Any, ...], Any] = {}
 # client_args a caller may give and still share the pool (anything else: the SDK's usual way)
 _POOL_SAFE_ARGS = frozenset({"verify", "timeout", "follow_redirects", "headers", "cookies", "params", "trust_env"})
 
 
-def _shared_transport(client_cls, ctx):
+def _shared_transport(client_cls: Any, ctx: Any) -> Any:
     """A transport on the process-wide pool for clients of `client_cls`'s library (httpx or httpx2)."""
     import importlib
     for name in ("httpx2", "httpx"):
@@ -43,12 +44,13 @@ def _shared_transport(client_cls, ctx):
     else:
         return None
     key = (name, id(ctx))
-    pool = _pools.get(key)
+    pool: Any = _pools.get(key)   # an HTTPTransport of the library found above
     if pool is None:
         pool = _pools[key] = lib.HTTPTransport(verify=ctx)
 
-    class SharedTransport(lib.BaseTransport):
-        def handle_request(self, request):
+    # the base is httpx's or httpx2's, found at run time, so mypy cannot know it
+    class SharedTransport(lib.BaseTransport):   # type: ignore[misc,name-defined]
+        def handle_request(self, request: Any) -> Any:
             return pool.handle_request(request)
 
         def close(self) -> None:   # the pool outlives the client; uninstall() closes it
@@ -57,18 +59,18 @@ def _shared_transport(client_cls, ctx):
     return SharedTransport()
 
 
-def _plain_http(options) -> bool:
+def _plain_http(options: Any) -> bool:
     url = getattr(options, "base_url", None) or ""
     return isinstance(url, str) and url[:7].lower() == "http://"
 
 
-def _env_key(*extra) -> tuple:
+def _env_key(*extra: Any) -> tuple[Any, ...]:
     return (os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"), *extra)
 
 
-def _with_arg(options, key: str, value):
+def _with_arg(options: Any, key: str, value: Any) -> Any:
     """A copy of `options` whose client_args / async_client_args carry `key` (unless already set)."""
-    update = {}
+    update: dict[str, Any] = {}
     for field in ("client_args", "async_client_args"):
         args = getattr(options, field, None) or {}
         if not args.get(key):
@@ -76,7 +78,7 @@ def _with_arg(options, key: str, value):
     return options.model_copy(update=update) if update else options
 
 
-def _given(options, key: str) -> bool:
+def _given(options: Any, key: str) -> bool:
     return bool((getattr(options, "client_args", None) or {}).get(key)
                 or (getattr(options, "async_client_args", None) or {}).get(key))
 
@@ -94,11 +96,11 @@ def install() -> bool:
         cls = getattr(_api_client, "BaseApiClient", None)
         httpx_ctx = getattr(cls, "__dict__", {}).get("_ensure_httpx_ssl_ctx")
         ws_ctx = getattr(cls, "__dict__", {}).get("_ensure_websocket_ssl_ctx")
-        if not isinstance(httpx_ctx, staticmethod) or not isinstance(ws_ctx, staticmethod):
+        if cls is None or not isinstance(httpx_ctx, staticmethod) or not isinstance(ws_ctx, staticmethod):
             return False
         original_httpx, original_ws = httpx_ctx.__func__, ws_ctx.__func__
 
-        def shared(kind: str, *classes):
+        def shared(kind: str, *classes: Any) -> Any:
             key = (kind, *_env_key(*classes))
             ctx = _contexts.get(key)
             if ctx is None:
@@ -109,7 +111,8 @@ def install() -> bool:
                 _contexts[key] = ctx
             return ctx
 
-        def ensure_httpx_ssl_ctx(options, vertexai=False, client_cls=None, async_client_cls=None):
+        def ensure_httpx_ssl_ctx(options: Any, vertexai: bool = False, client_cls: Any = None,
+                                 async_client_cls: Any = None) -> Any:
             fast = not vertexai and _plain_http(options) and not _given(options, "verify")
             if fast:
                 options = _with_arg(options, "verify", shared("httpx", client_cls, async_client_cls))
@@ -124,7 +127,7 @@ def install() -> bool:
                     client_args = {**client_args, "transport": transport}
             return client_args, async_args
 
-        def ensure_websocket_ssl_ctx(options, vertexai=False):
+        def ensure_websocket_ssl_ctx(options: Any, vertexai: bool = False) -> Any:
             if not vertexai and _plain_http(options) and not _given(options, "ssl"):
                 args = getattr(options, "async_client_args", None) or {}
                 options = options.model_copy(update={"async_client_args": {**args, "ssl": shared("ws")}})

@@ -11,11 +11,17 @@ import asyncio
 import socket
 import threading
 import time
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
 from gemini_mockserver.cli import base_url, bind
 from gemini_mockserver.store import Store
+
+if TYPE_CHECKING:
+    from gemini_mockserver.tls import TlsFiles
+
+    from .plugin import _Occupancy
 
 # Kept in a dict, not a module attribute: freezegun swaps every module attribute that is the real
 # `time.monotonic`, but it does not look inside containers.
@@ -47,7 +53,7 @@ class _ThreadServer(uvicorn.Server):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
 
-    def run(self, sockets=None) -> None:
+    def run(self, sockets: list[socket.socket] | None = None) -> None:
         loop = new_real_time_loop()
         try:
             loop.run_until_complete(self.serve(sockets=sockets))
@@ -57,7 +63,7 @@ class _ThreadServer(uvicorn.Server):
             finally:
                 loop.close()
 
-    async def startup(self, sockets=None) -> None:
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         await super().startup(sockets=sockets)
@@ -67,10 +73,12 @@ class _ThreadServer(uvicorn.Server):
         # uvicorn's own loop polls `should_exit` every 0.1 s; this one also wakes up on `wake()`.
         counter = 0
         should_exit = await self.on_tick(counter)
+        wake = self._wake
+        assert wake is not None   # set by startup(), which serve() runs first
         while not should_exit:
             counter = (counter + 1) % 864000
             try:
-                await asyncio.wait_for(self._wake.wait(), 0.1)
+                await asyncio.wait_for(wake.wait(), 0.1)
             except asyncio.TimeoutError:
                 pass
             should_exit = await self.on_tick(counter)
@@ -93,8 +101,10 @@ class LiveServer:
     WSS; otherwise the keyword arguments go to `gemini_mockserver.app.create_app`.
     """
 
-    def __init__(self, app=None, *, host: str = "127.0.0.1", sock: socket.socket | None = None,
-                 tls=None, **app_options) -> None:
+    occupancy: _Occupancy   # set by the gemini_server fixture (declared only: `hasattr` tells whether it is)
+
+    def __init__(self, app: Any = None, *, host: str = "127.0.0.1", sock: socket.socket | None = None,
+                 tls: TlsFiles | None = None, **app_options: Any) -> None:
         if app is None:
             from gemini_mockserver.app import create_app
             app = create_app(**app_options)
@@ -106,7 +116,7 @@ class LiveServer:
         self._sock = sock if sock is not None else bind(host, 0)
         self.base_url = base_url(self._sock)
         self.tls = tls   # gemini_mockserver.tls.TlsFiles: serve HTTPS and WSS with them
-        ssl_options = {}
+        ssl_options: dict[str, Any] = {}
         if tls is not None:
             self.base_url = "https://" + self.base_url.removeprefix("http://")
             ssl_options = {"ssl_certfile": str(tls.cert), "ssl_keyfile": str(tls.key)}
@@ -145,5 +155,5 @@ class LiveServer:
     def __enter__(self) -> "LiveServer":
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()

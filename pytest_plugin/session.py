@@ -16,7 +16,7 @@ import os
 import select
 import socket
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 from gemini_mockserver.cli import base_url, bind
 
@@ -70,7 +70,8 @@ class LazyServer:
     on the listening socket until the server takes it. Sessions that never call it pay only for a socket.
     """
 
-    def __init__(self, host: str = "127.0.0.1", *, on_start=None, **app_options) -> None:
+    def __init__(self, host: str = "127.0.0.1", *, on_start: Callable[[LiveServer], object] | None = None,
+                 **app_options: Any) -> None:
         self._on_start = on_start              # called with the LiveServer once it runs
         self._app_options = app_options        # for gemini_mockserver.app.create_app
         self._sock = bind(host, 0)

@@ -6,7 +6,7 @@
     @given(request=gst.generate_content_requests())
     def test_my_client_survives_anything(gemini_server, request): ...
 
-Every value drawn is a dict in the wire form (camelCase) that the recorded schema of its message
+Every value drawn is a dict[str, Any] in the wire form (camelCase) that the recorded schema of its message
 accepts (`contract.assert_request_valid` holds for it). They are valid in form, not always in sense:
 a drawn request may still be one the API refuses (a 4xx), as the real API would.
 
@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import json
 from functools import lru_cache
+from typing import Any, Literal, Sequence
 
 from hypothesis import strategies as st
 
@@ -33,6 +34,7 @@ ROLES = ("user", "model")
 TEXT_MIME_TYPES = ("text/plain", "text/csv", "text/markdown", "application/json")
 GENERATE_MODELS = ("gemini-2.5-flash", "gemini-2.5-flash-lite", "gemini-2.5-pro", "gemini-2.0-flash")
 _NAME = st.from_regex(r"[a-zA-Z_][a-zA-Z0-9_]{0,20}", fullmatch=True)
+_SURROGATES: tuple[Literal["Cs"]] = ("Cs",)
 _KEY = st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True)
 
 
@@ -45,7 +47,7 @@ def _enum(name: str, *, skip_unspecified: bool = True) -> st.SearchStrategy[str]
 @lru_cache(maxsize=None)
 def texts(min_size: int = 0, max_size: int = 200) -> st.SearchStrategy[str]:
     """Unicode text (any plane, no lone surrogates, which UTF-8 cannot carry)."""
-    return st.text(st.characters(blacklist_categories=("Cs",)), min_size=min_size, max_size=max_size)
+    return st.text(st.characters(blacklist_categories=_SURROGATES), min_size=min_size, max_size=max_size)
 
 
 @lru_cache(maxsize=None)
@@ -54,14 +56,14 @@ def model_names() -> st.SearchStrategy[str]:
 
 
 @st.composite
-def _inline_data(draw) -> dict:
+def _inline_data(draw: st.DrawFn) -> dict[str, Any]:
     data = draw(st.binary(max_size=64))
     mime = draw(st.sampled_from(TEXT_MIME_TYPES))
     return {"inlineData": {"mimeType": mime, "data": base64.b64encode(data).decode()}}
 
 
 @lru_cache(maxsize=None)
-def _json_values(max_leaves: int = 6) -> st.SearchStrategy:
+def _json_values(max_leaves: int = 6) -> st.SearchStrategy[Any]:
     scalars = st.none() | st.booleans() | st.integers(-10**6, 10**6) | texts(max_size=20) \
         | st.floats(allow_nan=False, allow_infinity=False, width=32)
     return st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
@@ -69,7 +71,7 @@ def _json_values(max_leaves: int = 6) -> st.SearchStrategy:
 
 
 @lru_cache(maxsize=None)
-def parts(media: bool = True) -> st.SearchStrategy[dict]:
+def parts(media: bool = True) -> st.SearchStrategy[dict[str, Any]]:
     """A Part: text (most often), small inline data, or a function call / response."""
     text = st.builds(lambda t: {"text": t}, texts(max_size=200))
     options = [text, text, text]
@@ -83,14 +85,14 @@ def parts(media: bool = True) -> st.SearchStrategy[dict]:
 
 
 @st.composite
-def contents(draw, role: str | None = None, max_parts: int = 3, media: bool = True) -> dict:
+def contents(draw: st.DrawFn, role: str | None = None, max_parts: int = 3, media: bool = True) -> dict[str, Any]:
     """A Content: a role and one to `max_parts` parts."""
     chosen = role or draw(st.sampled_from(ROLES))
     return {"role": chosen, "parts": draw(st.lists(parts(media=media), min_size=1, max_size=max_parts))}
 
 
 @st.composite
-def conversations(draw, max_turns: int = 4, media: bool = True) -> list[dict]:
+def conversations(draw: st.DrawFn, max_turns: int = 4, media: bool = True) -> list[dict[str, Any]]:
     """Alternating turns that start and end with the user (a prompt the model can answer)."""
     turns = draw(st.integers(0, max(0, max_turns - 1) // 2))
     out = []
@@ -102,15 +104,15 @@ def conversations(draw, max_turns: int = 4, media: bool = True) -> list[dict]:
 
 
 @lru_cache(maxsize=None)
-def system_instructions() -> st.SearchStrategy[dict]:
+def system_instructions() -> st.SearchStrategy[dict[str, Any]]:
     return st.builds(lambda t: {"parts": [{"text": t}]}, texts(min_size=1, max_size=120))
 
 
 @st.composite
-def _schemas(draw, depth: int = 2) -> dict:
+def _schemas(draw: st.DrawFn, depth: int = 2) -> dict[str, Any]:
     kind = draw(st.sampled_from(["STRING", "INTEGER", "NUMBER", "BOOLEAN", "ARRAY", "OBJECT"] if depth
                                 else ["STRING", "INTEGER", "NUMBER", "BOOLEAN"]))
-    schema: dict = {"type": kind}
+    schema: dict[str, Any] = {"type": kind}
     if kind == "STRING" and draw(st.booleans()):
         schema["enum"] = draw(st.lists(texts(min_size=1, max_size=10), min_size=1, max_size=4, unique=True))
     elif kind == "ARRAY":
@@ -124,14 +126,14 @@ def _schemas(draw, depth: int = 2) -> dict:
 
 
 @lru_cache(maxsize=None)
-def response_schemas() -> st.SearchStrategy[dict]:
+def response_schemas() -> st.SearchStrategy[dict[str, Any]]:
     """A responseSchema (the OpenAPI subset the API takes)."""
     return _schemas()
 
 
 @st.composite
-def generation_configs(draw, structured: bool = True) -> dict:
-    config: dict = {}
+def generation_configs(draw: st.DrawFn, structured: bool = True) -> dict[str, Any]:
+    config: dict[str, Any] = {}
     if draw(st.booleans()):
         config["temperature"] = draw(st.floats(0, 2, width=32))
     if draw(st.booleans()):
@@ -159,7 +161,7 @@ def generation_configs(draw, structured: bool = True) -> dict:
 
 
 @lru_cache(maxsize=None)
-def safety_settings() -> st.SearchStrategy[list[dict]]:
+def safety_settings() -> st.SearchStrategy[list[dict[str, Any]]]:
     setting = st.builds(lambda c, t: {"category": c, "threshold": t},
                         st.sampled_from(["HARM_CATEGORY_HARASSMENT", "HARM_CATEGORY_HATE_SPEECH",
                                          "HARM_CATEGORY_SEXUALLY_EXPLICIT", "HARM_CATEGORY_DANGEROUS_CONTENT"]),
@@ -168,8 +170,8 @@ def safety_settings() -> st.SearchStrategy[list[dict]]:
 
 
 @st.composite
-def function_declarations(draw) -> dict:
-    declaration = {"name": draw(_NAME), "description": draw(texts(max_size=60))}
+def function_declarations(draw: st.DrawFn) -> dict[str, Any]:
+    declaration: dict[str, Any] = {"name": draw(_NAME), "description": draw(texts(max_size=60))}
     if draw(st.booleans()):
         declaration["parameters"] = {"type": "OBJECT",   # the API wants at least one property
                                      "properties": draw(st.dictionaries(_KEY, _schemas(1), min_size=1, max_size=4))}
@@ -177,7 +179,7 @@ def function_declarations(draw) -> dict:
 
 
 @st.composite
-def tools(draw) -> list[dict]:
+def tools(draw: st.DrawFn) -> list[dict[str, Any]]:
     """One or two tools of function declarations (names unique across them, as the API wants)."""
     declarations = draw(st.lists(function_declarations(), min_size=1, max_size=4, unique_by=lambda d: d["name"]))
     cut = draw(st.integers(1, len(declarations)))
@@ -186,15 +188,15 @@ def tools(draw) -> list[dict]:
 
 
 @lru_cache(maxsize=None)
-def tool_configs() -> st.SearchStrategy[dict]:
+def tool_configs() -> st.SearchStrategy[dict[str, Any]]:
     return st.builds(lambda m: {"functionCallingConfig": {"mode": m}}, st.sampled_from(["AUTO", "ANY", "NONE"]))
 
 
 @st.composite
-def generate_content_requests(draw, *, max_turns: int = 4, media: bool = True, with_tools: bool = True,
-                              with_config: bool = True, with_system: bool = True) -> dict:
+def generate_content_requests(draw: st.DrawFn, *, max_turns: int = 4, media: bool = True, with_tools: bool = True,
+                              with_config: bool = True, with_system: bool = True) -> dict[str, Any]:
     """A GenerateContentRequest body (without `model`, which is in the path)."""
-    request: dict = {"contents": draw(conversations(max_turns=max_turns, media=media))}
+    request: dict[str, Any] = {"contents": draw(conversations(max_turns=max_turns, media=media))}
     if with_system and draw(st.booleans()):
         request["systemInstruction"] = draw(system_instructions())
     use_tools = with_tools and draw(st.booleans())
@@ -210,13 +212,13 @@ def generate_content_requests(draw, *, max_turns: int = 4, media: bool = True, w
 
 
 @lru_cache(maxsize=None)
-def count_tokens_requests() -> st.SearchStrategy[dict]:
+def count_tokens_requests() -> st.SearchStrategy[dict[str, Any]]:
     return st.builds(lambda c: {"contents": c}, conversations(max_turns=3))
 
 
 @st.composite
-def embed_content_requests(draw) -> dict:
-    request: dict = {"content": {"parts": draw(st.lists(st.builds(lambda t: {"text": t}, texts(min_size=1)),
+def embed_content_requests(draw: st.DrawFn) -> dict[str, Any]:
+    request: dict[str, Any] = {"content": {"parts": draw(st.lists(st.builds(lambda t: {"text": t}, texts(min_size=1)),
                                                         min_size=1, max_size=3))}}
     if draw(st.booleans()):
         request["taskType"] = draw(_enum("TaskType"))
@@ -226,9 +228,9 @@ def embed_content_requests(draw) -> dict:
 
 
 @st.composite
-def file_metadata(draw, mime_types=TEXT_MIME_TYPES) -> dict:
+def file_metadata(draw: st.DrawFn, mime_types: Sequence[str] = TEXT_MIME_TYPES) -> dict[str, Any]:
     """The `file` of an upload's metadata: displayName and mimeType, each maybe absent."""
-    meta: dict = {}
+    meta: dict[str, Any] = {}
     if draw(st.booleans()):
         meta["displayName"] = draw(texts(min_size=1, max_size=60))
     if draw(st.booleans()):
@@ -236,26 +238,26 @@ def file_metadata(draw, mime_types=TEXT_MIME_TYPES) -> dict:
     return meta
 
 
-def file_uploads(max_size: int = 4096) -> st.SearchStrategy[tuple[dict, bytes]]:
+def file_uploads(max_size: int = 4096) -> st.SearchStrategy[tuple[dict[str, Any], bytes]]:
     """(metadata with a text mimeType, the bytes) pairs for uploads."""
     return st.tuples(file_metadata().map(lambda m: {**m, "mimeType": m.get("mimeType", "text/plain")}),
                      texts(max_size=max_size).map(lambda t: t.encode("utf-8")))
 
 
 @st.composite
-def batch_requests(draw, max_requests: int = 5) -> dict:
+def batch_requests(draw: st.DrawFn, max_requests: int = 5) -> dict[str, Any]:
     """A BatchGenerateContentRequest body with inline requests (keys in `metadata.key`)."""
     count = draw(st.integers(1, max_requests))
     items = [{"request": draw(generate_content_requests(max_turns=2, with_tools=False)),
               "metadata": {"key": f"request-{i + 1}"}} for i in range(count)]
-    batch: dict = {"inputConfig": {"requests": {"requests": items}}}
+    batch: dict[str, Any] = {"inputConfig": {"requests": {"requests": items}}}
     if draw(st.booleans()):
         batch["displayName"] = draw(texts(min_size=1, max_size=40))
     return {"batch": batch}
 
 
 @st.composite
-def batch_jsonl(draw, max_requests: int = 5) -> str:
+def batch_jsonl(draw: st.DrawFn, max_requests: int = 5) -> str:
     """The JSONL input of a file batch: one `{"key", "request"}` line per request."""
     count = draw(st.integers(1, max_requests))
     lines = [json.dumps({"key": f"request-{i + 1}",

@@ -10,15 +10,19 @@ a `GeminiMock` like `gemini_mock`'s (clients, rules, faults, clock, journal), on
 """
 from __future__ import annotations
 
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import pytest
 
-from .plugin import ENV_BASE_URL, ENV_CLEARED, ENV_KEYS, GeminiMock, test_key
+from .plugin import GeminiMock, test_key
+from .session import ENV_BASE_URL, ENV_CLEARED, ENV_KEYS
+
+if TYPE_CHECKING:   # the server is imported only when a test asks for it
+    from .server import LiveServer
 
 
 @pytest.fixture(scope="session")
-def gemini_tls_server(tmp_path_factory: pytest.TempPathFactory):
+def gemini_tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The emulator served over TLS for the session (per xdist worker)."""
     from gemini_mockserver import tls
 
@@ -32,10 +36,11 @@ def gemini_tls_server(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture
-def gemini_mock_tls(gemini_tls_server, request: pytest.FixtureRequest,
+def gemini_mock_tls(gemini_tls_server: LiveServer, request: pytest.FixtureRequest,
                     monkeypatch: pytest.MonkeyPatch) -> Iterator[GeminiMock]:
     """The TLS emulator for one test, with the environment (and SSL_CERT_FILE) pointed at it."""
-    store = gemini_tls_server.store
+    store, tls = gemini_tls_server.store, gemini_tls_server.tls
+    assert store is not None and tls is not None   # gemini_tls_server serves the emulator over TLS
     store.reset(config=True, clock=True)
     store.internal_errors.clear()
     mock = GeminiMock(gemini_tls_server, test_key(request.node.nodeid))
@@ -44,7 +49,7 @@ def gemini_mock_tls(gemini_tls_server, request: pytest.FixtureRequest,
     for name in ENV_KEYS:
         monkeypatch.setenv(name, mock.api_key)
     monkeypatch.setenv(ENV_BASE_URL, gemini_tls_server.base_url)
-    monkeypatch.setenv("SSL_CERT_FILE", str(gemini_tls_server.tls.bundle))
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls.bundle))
     try:
         yield mock
     finally:

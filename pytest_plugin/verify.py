@@ -32,7 +32,7 @@ def _contains(whole: Any, part: Any) -> bool:
                                                for key, value in part.items())
     if isinstance(part, list):
         return isinstance(whole, list) and len(whole) == len(part) and all(map(_contains, whole, part))
-    return whole == part
+    return bool(whole == part)
 
 
 def _api_method(path: str) -> str:
@@ -40,9 +40,10 @@ def _api_method(path: str) -> str:
     return last.rsplit(":", 1)[1] if ":" in last else path
 
 
-def matches(entry: dict, *, model: str | None = None, method: str | None = None, http_method: str | None = None,
+def matches(entry: dict[str, Any], *, model: str | None = None, method: str | None = None,
+            http_method: str | None = None,
             path: str | None = None, status: int | None = None,
-            body: Callable[[Any], bool] | dict | None = None) -> bool:
+            body: Callable[[Any], bool] | dict[str, Any] | None = None) -> bool:
     if model is not None and (entry.get("model") or "").removeprefix("models/") != model.removeprefix("models/"):
         return False
     entry_path = entry.get("path") or ""
@@ -71,7 +72,7 @@ def describe(predicate: Predicate) -> str:
     return ", ".join(f"{key}={value!r}" for key, value in shown.items()) or "any request"
 
 
-def listing(entries: list[dict], limit: int = 20) -> str:
+def listing(entries: list[dict[str, Any]], limit: int = 20) -> str:
     lines = []
     for entry in entries[-limit:]:
         sent = entry.request_json if hasattr(entry, "request_json") else None
@@ -83,7 +84,7 @@ def listing(entries: list[dict], limit: int = 20) -> str:
     return "\n".join(lines) or "  (none)"
 
 
-def verify(entries: list[dict], times: int | None, predicate: Predicate) -> list[dict]:
+def verify(entries: list[dict[str, Any]], times: int | None, predicate: Predicate) -> list[dict[str, Any]]:
     """The entries matching `predicate`; a VerificationError unless there are `times` of them (None: at
     least one)."""
     found = [entry for entry in entries if matches(entry, **predicate)]
@@ -94,7 +95,7 @@ def verify(entries: list[dict], times: int | None, predicate: Predicate) -> list
     return found
 
 
-def unmatched(entries: list[dict]) -> list[dict]:
+def unmatched(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The requests strict mode refuses: a model ran with no rule answering, or no cassette matched."""
     return [entry for entry in entries
             if entry.get("source") not in ("rule", "replay") and (entry.get("unscripted") or entry.get("unmatched"))]
