@@ -117,6 +117,7 @@ class Config:
     def __init__(self, overrides: dict[str, Any] | None = None) -> None:
         self._initial = copy.deepcopy(overrides or {})
         self._data = deep_merge(DEFAULTS, self._initial)
+        self._patched = False   # a reset with nothing patched since has nothing to do (the plugin resets per test)
 
     def __getitem__(self, key: str) -> Any:
         return self._data[key]
@@ -126,8 +127,11 @@ class Config:
 
     def patch(self, changes: dict[str, Any]) -> dict[str, Any]:
         self._data = deep_merge(self._data, changes)
+        self._patched = True
         return self.as_dict()
 
     def reset(self) -> None:
         """Back to the defaults plus what the server was started with."""
-        self._data = deep_merge(DEFAULTS, self._initial)
+        if self._patched:
+            self._data = deep_merge(DEFAULTS, self._initial)
+            self._patched = False

@@ -27,12 +27,23 @@ _lock = threading.Lock()
 _saved: dict[str, Any] = {}
 _contexts: dict[tuple[Any, ...], Any] = {}
 _pools: dict[tuple[Any, ...], Any] = {}
+_transports: dict[tuple[Any, ...], Any] = {}   # (client class, id of the TLS context): its shared transport
+_built: dict[Any, Any] = {}   # the client args a plain-http client with no args of its own gets, per kind
 # client_args a caller may give and still share the pool (anything else: the SDK's usual way)
 _POOL_SAFE_ARGS = frozenset({"verify", "timeout", "follow_redirects", "headers", "cookies", "params", "trust_env"})
 
 
 def _shared_transport(client_cls: Any, ctx: Any) -> Any:
-    """A transport on the process-wide pool for clients of `client_cls`'s library (httpx or httpx2)."""
+    """A transport on the process-wide pool for clients of `client_cls`'s library (httpx or httpx2). One
+    transport object per pool, handed to every client: its `close()` does nothing, so sharing it is safe."""
+    key = (client_cls, id(ctx))
+    transport = _transports.get(key)
+    if transport is None:
+        transport = _transports[key] = _new_shared_transport(client_cls, ctx)
+    return transport
+
+
+def _new_shared_transport(client_cls: Any, ctx: Any) -> Any:
     import importlib
     for name in ("httpx2", "httpx"):
         try:
@@ -43,10 +54,9 @@ def _shared_transport(client_cls: Any, ctx: Any) -> Any:
             break
     else:
         return None
-    key = (name, id(ctx))
-    pool: Any = _pools.get(key)   # an HTTPTransport of the library found above
+    pool: Any = _pools.get((name, id(ctx)))   # an HTTPTransport of the library found above
     if pool is None:
-        pool = _pools[key] = lib.HTTPTransport(verify=ctx)
+        pool = _pools[(name, id(ctx))] = lib.HTTPTransport(verify=ctx)
 
     # the base is httpx's or httpx2's, found at run time, so mypy cannot know it
     class SharedTransport(lib.BaseTransport):   # type: ignore[misc,name-defined]
@@ -114,10 +124,25 @@ def install() -> bool:
         def ensure_httpx_ssl_ctx(options: Any, vertexai: bool = False, client_cls: Any = None,
                                  async_client_cls: Any = None) -> Any:
             fast = not vertexai and _plain_http(options) and not _given(options, "verify")
-            if fast:
-                options = _with_arg(options, "verify", shared("httpx", client_cls, async_client_cls))
-            client_args, async_args = original_httpx(options, vertexai, client_cls, async_client_cls)
-            if fast and set(options.client_args or {}) <= _POOL_SAFE_ARGS:
+            if not fast:
+                return original_httpx(options, vertexai, client_cls, async_client_cls)
+            # A client given no client args (the usual `genai.Client()`) gets what the last such client got:
+            # the SDK's own answer inspects the client classes' signatures each time, ~0.1 ms a client
+            plain = not options.client_args and not options.async_client_args
+            key = ("httpx", _api_client._get_http_client_classes(options), client_cls, async_client_cls,
+                   *_env_key()) if plain else None
+            built = _built.get(key) if key is not None else None
+            if built is None:
+                built = _fast_httpx_args(options, client_cls, async_client_cls)
+                if key is not None:
+                    _built[key] = built
+            client_args, async_args = built
+            return dict(client_args), dict(async_args)   # copies: the SDK may add to them
+
+        def _fast_httpx_args(options: Any, client_cls: Any, async_client_cls: Any) -> tuple[Any, Any]:
+            options = _with_arg(options, "verify", shared("httpx", client_cls, async_client_cls))
+            client_args, async_args = original_httpx(options, False, client_cls, async_client_cls)
+            if set(options.client_args or {}) <= _POOL_SAFE_ARGS:
                 try:
                     sync_cls = client_cls or _api_client._get_http_client_classes(options)[0]
                     transport = _shared_transport(sync_cls, client_args.get("verify"))
@@ -128,10 +153,17 @@ def install() -> bool:
             return client_args, async_args
 
         def ensure_websocket_ssl_ctx(options: Any, vertexai: bool = False) -> Any:
-            if not vertexai and _plain_http(options) and not _given(options, "ssl"):
+            if vertexai or not _plain_http(options) or _given(options, "ssl"):
+                return original_ws(options, vertexai)
+            key = ("ws", *_env_key()) if not options.async_client_args else None
+            built = _built.get(key) if key is not None else None
+            if built is None:
                 args = getattr(options, "async_client_args", None) or {}
                 options = options.model_copy(update={"async_client_args": {**args, "ssl": shared("ws")}})
-            return original_ws(options, vertexai)
+                built = original_ws(options, vertexai)
+                if key is not None:
+                    _built[key] = built
+            return dict(built)
 
         _saved.update(cls=cls, httpx=httpx_ctx, ws=ws_ctx)
         cls._ensure_httpx_ssl_ctx = staticmethod(ensure_httpx_ssl_ctx)
@@ -154,6 +186,8 @@ def uninstall() -> None:
             except Exception:
                 pass
         _pools.clear()
+        _transports.clear()
+        _built.clear()
 
 
 def installed() -> bool:

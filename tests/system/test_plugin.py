@@ -346,6 +346,23 @@ def test_tls_setup_is_untouched_for_https():
     assert plain.client_args is None               # the caller's options are not changed
 
 
+def test_clients_with_no_args_of_their_own_get_fresh_copies_of_the_shared_args():
+    from google.genai import _api_client
+    plain = types.HttpOptions(base_url="http://127.0.0.1:1/")
+    first, first_async = _api_client.BaseApiClient._ensure_httpx_ssl_ctx(plain)
+    first["headers"] = {"x-mine": "1"}            # what one client does to its args stays its own
+    first_async["proxy"] = "http://proxy.invalid"
+    second, second_async = _api_client.BaseApiClient._ensure_httpx_ssl_ctx(plain)
+    assert "headers" not in second and "proxy" not in second_async
+    assert second["verify"] is first["verify"] and second["transport"] is first["transport"]
+    ws = _api_client.BaseApiClient._ensure_websocket_ssl_ctx(plain)
+    ws["extra"] = True
+    assert "extra" not in _api_client.BaseApiClient._ensure_websocket_ssl_ctx(plain)
+    given = types.HttpOptions(base_url="http://127.0.0.1:1/", client_args={"headers": {"x-given": "1"}})
+    args, _ = _api_client.BaseApiClient._ensure_httpx_ssl_ctx(given)   # args of its own: built for it
+    assert args["headers"] == {"x-given": "1"} and args["verify"] is first["verify"]
+
+
 # -- whole suites in a subprocess: the examples, xdist, the environment ------------------------------
 
 SUITE = '''

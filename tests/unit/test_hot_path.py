@@ -204,3 +204,19 @@ def test_body_wait_arms_its_timeout_only_when_it_waits():
         with pytest.raises(asyncio.TimeoutError):
             await _within(stalled(), 0.01)
     asyncio.run(scenario())
+
+
+def test_a_config_reset_undoes_every_patch_and_skips_the_work_when_nothing_was_patched():
+    from gemini_mockserver.config import Config
+    config = Config({"seed": 7})
+    untouched = config["limits"]
+    config.reset()                       # nothing patched: the same values, not rebuilt
+    assert config["limits"] is untouched and config["seed"] == 7
+    config.patch({"limits": {"journalEntries": 5}, "seed": 9})
+    assert config["limits"]["journalEntries"] == 5
+    config.reset()
+    assert config["limits"]["journalEntries"] == 10_000 and config["seed"] == 7
+    config.patch({"seed": 1})
+    config.reset()
+    config.reset()
+    assert config["seed"] == 7
