@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pypdf
 from starlette.responses import Response
 
 from ..auth import Identity
@@ -158,6 +157,7 @@ def extract_text(path: Path, mime: str) -> tuple[str | None, str | None]:
 
 def _pdf_text(path: Path) -> tuple[str | None, str | None]:
     """The text of a PDF's first MAX_PDF_PAGES pages, page after page (a blank line between them)."""
+    import pypdf   # here, not at the top: it takes ~0.1 s to import, which every start-up would pay
     try:
         reader = pypdf.PdfReader(path)
         pages = [page.extract_text() or "" for page in reader.pages[:MAX_PDF_PAGES]]
