@@ -14,6 +14,11 @@ it carried; an unexpected exception closes with 1011 and lands in `store.interna
 Faults (rules.py) apply at `setup`, matched on method `WEBSOCKET`, the path and the setup's model: a
 status fault closes the session with its error, a latency fault delays `setupComplete` (and every later
 message by `chunkLatencyMs`), a stream cut drops the connection (1011) after `afterChunks` server messages.
+
+`BidiGenerateMusic` is Live music (music.py): an API key only (google/genai/live_music.py sends it as
+`x-goog-api-key`, @google/genai's LiveMusic as `?key=`; neither has a token path, so a token is refused as on
+BidiGenerateContent). Its session shares the credentials, faults, journal and close frames above; while it
+plays, a task sends its audio chunks at the config's `music.speed`.
 """
 from __future__ import annotations
 

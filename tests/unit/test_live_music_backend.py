@@ -69,7 +69,8 @@ def test_setup_first_once_and_only_the_music_model(store):
     ({"bpm": 59}, "bpm"), ({"bpm": 201}, "bpm"), ({"bpm": 120.5}, "bpm"), ({"bpm": "120"}, "bpm"),
     ({"temperature": 3.1}, "temperature"), ({"topK": 0}, "topK"), ({"top_k": 1001}, "topK"),
     ({"guidance": -0.1}, "guidance"), ({"density": 1.5}, "density"), ({"brightness": True}, "brightness"),
-    ({"seed": 2**31}, "seed"), ({"scale": "H_MAJOR"}, "scale"), ({"musicGenerationMode": "LOUD"}, "musicGenerationMode"),
+    ({"seed": 2**31}, "seed"), ({"scale": "H_MAJOR"}, "scale"),
+    ({"musicGenerationMode": "LOUD"}, "musicGenerationMode"),
     ({"muteBass": "yes"}, "muteBass"), ({"volume": 3}, "volume")])
 def test_config_values_out_of_range_name_their_field(store, config, field):
     live = session(store)
