@@ -298,7 +298,7 @@ async def _serve_music(ws: WebSocket, store: Store, record: _Record, version: st
     """A Live music session: client messages go to the plain session (music.py); while it plays, a task
     sends its audio chunks, one CHUNK_SECONDS chunk ahead of the listener, at the `music.speed` of the
     config (1: real time; a test may speed it up). Faults apply at setup as for a Live session."""
-    session = MusicSession(store, identity.project, version)
+    session = MusicSession(store, identity.project, version, identity=identity)
     pacing: dict[str, Any] = {"latency": 0.0, "cut": None}
     player: asyncio.Task[None] | None = None
     due = [0.0]   # when the next chunk may go out (the event loop's clock), kept across PAUSE and PLAY

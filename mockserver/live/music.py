@@ -19,6 +19,10 @@ LiveMusic / LiveMusicSession):
   prompts"; "Passing an empty or undefined config ... will reset the config to defaults"). Weights are
   normalised and must not be 0 (types.WeightedPrompt). The config ranges are those of
   types.LiveMusicGenerationConfig's field docs.
+* `filteredPrompt` (`{"text", "filteredReason"}`) tells that a prompt was refused. The emulator refuses
+  none by itself: a scripted error rule (rules.py; method `bidiGenerateMusic`, `prompt` matched against
+  each prompt's text) filters the prompts it matches, with the rule's message as the reason. A filtered
+  prompt is left out of the prompts in effect; when none is left, the previous prompts stay.
 * playback (types.LiveMusicPlaybackControl): PLAY starts or resumes from the current position; PAUSE holds
   it; STOP stops and resets the context, keeping prompts and config; RESET_CONTEXT resets the context
   without stopping.
@@ -42,6 +46,7 @@ from ..errors import ApiError, invalid_argument
 from .session import live_model
 
 if TYPE_CHECKING:
+    from ..auth import Identity
     from ..store import Store
 
 MUSIC_METHOD = "bidiGenerateMusic"
@@ -164,6 +169,7 @@ class MusicSession:
     store: Store
     project: str
     version: str
+    identity: Identity | None = None
     model: dict[str, Any] | None = None
     prompts: list[dict[str, Any]] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
@@ -183,8 +189,8 @@ class MusicSession:
         if self.model is None:
             raise invalid_argument(f"The first message of a Live music session must be setup; got {kind}.", kind)
         if kind == "clientContent":
-            self.prompts = check_prompts(body)
-        elif kind == "musicGenerationConfig":
+            return self._prompts(check_prompts(body))
+        if kind == "musicGenerationConfig":
             self.config = check_config(body)
         else:
             self._control(body)
@@ -202,6 +208,20 @@ class MusicSession:
             raise invalid_argument("setup.model is required.", "setup.model")
         self.model = live_model(self.store, setup["model"], self.version, MUSIC_METHOD)
         return [{"setupComplete": {}}]
+
+    def _prompts(self, prompts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        kept, out = [], []
+        for prompt in prompts:
+            request = {"contents": [{"role": "user", "parts": [{"text": prompt["text"]}]}]}
+            try:
+                self.store.rules.answer_for(self.identity, self.model, request, MUSIC_METHOD)
+            except ApiError as refused:
+                out.append({"filteredPrompt": {"text": prompt["text"], "filteredReason": refused.message}})
+            else:
+                kept.append(prompt)
+        if kept:
+            self.prompts = kept
+        return out
 
     def _control(self, value: Any) -> None:
         control = value.upper() if isinstance(value, str) else value

@@ -141,6 +141,17 @@ def test_python_sdk_music_errors(music_mock):
         asyncio.run(bad_weight())
     assert info.value.code == 1007 and "weightedPrompts[0].weight" in str(info.value)
 
+    music_mock.rules.error(400, "The prompt names an artist.", prompt="(?i)famous", method="bidiGenerateMusic")
+
+    async def filtered():
+        async with client.aio.live.music.connect(model=MUSIC_MODEL) as session:
+            await session.set_weighted_prompts(prompts=[types.WeightedPrompt(text="Famous band", weight=1.0)])
+            return await _next(session)
+
+    message = asyncio.run(filtered())
+    assert message.filtered_prompt.text == "Famous band"
+    assert message.filtered_prompt.filtered_reason == "The prompt names an artist."
+
     async def unknown_model():
         async with client.aio.live.music.connect(model="models/gemini-2.5-flash"):
             pass

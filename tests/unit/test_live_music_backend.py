@@ -161,3 +161,18 @@ def test_render_is_real_audio_on_the_beat():
     drums = render(TECHNO, {"bpm": 120, "onlyBassAndDrums": True, "muteBass": True}, 0, 0, CHUNK_FRAMES)
     quiet = struct.unpack(f"<{len(drums) // 2}h", drums)
     assert max(abs(v) for v in quiet[:music.DRUM_FRAMES * 2]) > 0 and not any(quiet[music.DRUM_FRAMES * 2:beat * 2])
+
+
+def test_an_error_rule_filters_the_prompts_it_matches(store):
+    live = session(store)
+    store.rules.add({"match": {"method": "bidiGenerateMusic", "prompt": "(?i)famous singer"},
+                     "respond": {"error": {"code": 400, "message": "Prompt names an artist."}}})
+    store.rules.add({"match": {"method": "generateContent"}, "respond": {"error": {"code": 500}}})   # not music
+    live.handle("clientContent", {"weightedPrompts": TECHNO})
+    out = live.handle("clientContent", {"weightedPrompts": [{"text": "Famous Singer style", "weight": 1},
+                                                             {"text": "lofi", "weight": 0.5}]})
+    assert out == [{"filteredPrompt": {"text": "Famous Singer style", "filteredReason": "Prompt names an artist."}}]
+    assert live.prompts == [{"text": "lofi", "weight": 0.5}]
+    out = live.handle("clientContent", {"weightedPrompts": [{"text": "famous singer", "weight": 1}]})
+    assert [m["filteredPrompt"]["text"] for m in out] == ["famous singer"]
+    assert live.prompts == [{"text": "lofi", "weight": 0.5}]      # nothing left: the previous prompts stay
