@@ -55,9 +55,10 @@ CHANNELS = 2
 FRAME_BYTES = 2 * CHANNELS
 CHUNK_SECONDS = 2.0
 CHUNK_FRAMES = int(RATE * CHUNK_SECONDS)
-# The emulator's spelling of the format, as it spells the Live API's audio (protocol.OUTPUT_MIME); the
-# real service's exact mimeType string is not in the SDKs or the docs read.
-MIME_TYPE = f"audio/pcm;rate={RATE};channels={CHANNELS}"
+# The label the service gives its chunks. Neither SDK nor the docs spell it; public client code written
+# against the real service reads "audio/l16;rate=48000;channels=2". The samples are little-endian, as the
+# Gemini API's raw PCM is everywhere else (protocol.py), whatever RFC 2586 says of L16.
+MIME_TYPE = f"audio/l16;rate={RATE};channels={CHANNELS}"
 DEFAULT_BPM = 120          # the emulator's tempo when the config sets none (the service picks its own)
 
 KINDS = {"setup": "setup", "clientContent": "clientContent", "client_content": "clientContent",

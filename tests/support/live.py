@@ -20,7 +20,7 @@ METHOD = "google.ai.generativelanguage.{version}.GenerativeService.{method}"
 MUSIC_MODEL = "models/lyria-realtime-exp"
 MUSIC_METHOD = "BidiGenerateMusic"
 # Live music's audio: 16-bit PCM, 48 kHz, stereo, in 2-second chunks
-MUSIC_MIME = "audio/pcm;rate=48000;channels=2"
+MUSIC_MIME = "audio/l16;rate=48000;channels=2"
 MUSIC_CHUNK_BYTES = 2 * 48_000 * 2 * 2
 
 

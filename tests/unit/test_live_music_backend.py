@@ -32,7 +32,7 @@ def session(store) -> MusicSession:
 
 def pcm(message: dict) -> bytes:
     chunk, = message["serverContent"]["audioChunks"]
-    assert chunk["mimeType"] == "audio/pcm;rate=48000;channels=2"
+    assert chunk["mimeType"] == "audio/l16;rate=48000;channels=2"
     return base64.b64decode(chunk["data"])
 
 
