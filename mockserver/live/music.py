@@ -76,7 +76,6 @@ NUMBERS: dict[str, tuple[type, float, float]] = {
     "seed": (int, -2**31, 2**31 - 1)}
 FLAGS = ("muteBass", "muteDrums", "onlyBassAndDrums")
 ENUMS = {"scale": ("SCALE_UNSPECIFIED", *SCALES), "musicGenerationMode": MODES}
-CONFIG_FIELDS = (*NUMBERS, *FLAGS, *ENUMS)
 MAJOR = (0, 2, 4, 5, 7, 9, 11)
 AMPLITUDE = 6000
 DRUM_FRAMES = RATE // 40   # a 25 ms thump at each beat

@@ -90,6 +90,9 @@ def test_the_music_model_is_listed_and_not_a_live_model(gemini_mock, http):
         ws.send(json.dumps({"setup": {"model": MUSIC_MODEL}}))
         code, reason = closed(ws)
     assert code == 1008 and "not supported for bidiGenerateContent" in reason
+    with _music(gemini_mock, version="v1alpha") as ws:      # the docs' examples dial v1alpha as well as v1beta
+        ws.send(json.dumps({"setup": {"model": MUSIC_MODEL}}))
+        assert receive(ws) == {"setupComplete": {}}
 
 
 def test_playing_streams_chunks_and_pause_stops_them(fast):
