@@ -65,6 +65,9 @@ DEFAULTS: dict[str, Any] = {
         "firstTokenSeconds": 0.0,
         "models": {},                        # {model: {"tokensPerSecond", "firstTokenSeconds"}}
     },
+    "music": {
+        "speed": 1.0,                        # seconds of audio a playing Live music session sends per real second
+    },
     "models": {
         "retired": "serve",                  # serve | refuse: what a model the real service shut down does
         "catalog": "",                       # a catalog file (`catalog record`); empty: the shipped one
@@ -73,6 +76,8 @@ DEFAULTS: dict[str, Any] = {
 
 # Keys that take one of a few words.
 CHOICES = {"models.retired": ("serve", "refuse")}
+# Numbers with bounds (inclusive).
+RANGES = {"music.speed": (0.01, 1000.0)}
 
 
 # Maps whose keys are the caller's to choose (merged without the key and type checks).
@@ -98,6 +103,10 @@ def deep_merge(base: dict[str, Any], patch: dict[str, Any], *, strict: bool = Tr
                 f"Config key '{where}' takes a {type(current).__name__}, not {value!r}.", where)
         if strict and where in CHOICES and value not in CHOICES[where]:
             raise invalid_argument(f"Config key '{where}' takes one of {', '.join(CHOICES[where])}, not {value!r}.",
+                                   where)
+        if strict and where in RANGES and not RANGES[where][0] <= value <= RANGES[where][1]:
+            low, high = RANGES[where]
+            raise invalid_argument(f"Config key '{where}' takes a number from {low:g} to {high:g}, not {value!r}.",
                                    where)
         merged[key] = float(value) if isinstance(current, float) else value
     return merged

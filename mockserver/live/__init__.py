@@ -1,7 +1,9 @@
-"""The Live API: `BidiGenerateContent` over WebSocket, and the ephemeral tokens browser clients use for it.
+"""The Live API: `BidiGenerateContent` over WebSocket, the ephemeral tokens browser clients use for it, and
+Live music (Lyria RealTime): `BidiGenerateMusic`.
 
 protocol.py   the wire: reading client messages, the close codes, audio bytes
 session.py    one session's conversation (plain Python: client message in, server messages out)
+music.py      one Live music session: prompts, config, playback and its audio chunks (plain Python too)
 tokens.py     ephemeral tokens (`auth_tokens`): their backend and their REST route (v1alpha)
 endpoint.py   the WebSocket skin: authentication, the session loop, faults and the journal
 """

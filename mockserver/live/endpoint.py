@@ -14,6 +14,11 @@ it carried; an unexpected exception closes with 1011 and lands in `store.interna
 Faults (rules.py) apply at `setup`, matched on method `WEBSOCKET`, the path and the setup's model: a
 status fault closes the session with its error, a latency fault delays `setupComplete` (and every later
 message by `chunkLatencyMs`), a stream cut drops the connection (1011) after `afterChunks` server messages.
+
+`BidiGenerateMusic` is Live music (music.py): an API key only (google/genai/live_music.py sends it as
+`x-goog-api-key`, @google/genai's LiveMusic as `?key=`; neither has a token path, so a token is refused as on
+BidiGenerateContent). Its session shares the credentials, faults, journal and close frames above; while it
+plays, a task sends its audio chunks at the config's `music.speed`.
 """
 from __future__ import annotations
 
@@ -32,6 +37,7 @@ from ..journal import redact_headers, redact_query
 from ..pacing import pace_for, tokens_in
 from ..rules import build_error
 from . import protocol
+from .music import CHUNK_SECONDS, MusicSession, read_music_message
 from .session import LiveSession, SessionEnded
 from .tokens import PREFIX, Token
 
@@ -42,7 +48,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("gemini_mockserver")
 
 PATH = re.compile(r"/ws/google\.ai\.generativelanguage\.(v1alpha|v1beta|v1)\.GenerativeService\."
-                  r"(BidiGenerateContent|BidiGenerateContentConstrained)\Z")
+                  r"(BidiGenerateContent|BidiGenerateContentConstrained|BidiGenerateMusic)\Z")
+MUSIC = "BidiGenerateMusic"
 JOURNAL_METHOD = "WEBSOCKET"
 JOURNAL_MESSAGES = 200          # message kinds kept per session in the journal
 JOURNAL_PATH_CHARS = 2048
@@ -136,13 +143,17 @@ async def _serve(ws: WebSocket, store: Store, record: _Record) -> None:
     credential = _credential(ws, constrained)
     identity = None if constrained else store.keys.identify(credential)   # constrained: the token's, at setup
     record.project = identity.project if identity else None
+    if method == MUSIC:
+        assert identity is not None, "the music endpoint takes an API key, never a token"
+        await _serve_music(ws, store, record, version, identity)
+        return
     session: LiveSession | None = None
     token: Token | None = None   # the ephemeral token of a constrained session
     pacing: dict[str, Any] = {"latency": 0.0, "cut": None}
     turn: _Turn | None = None   # a paced answer being sent while the next client message is read
     try:
         while True:
-            frame = await _next_frame(ws, turn)
+            frame = await _next_frame(ws, turn.task if turn is not None else None)
             if frame["type"] == "websocket.disconnect":
                 raise WebSocketDisconnect(frame.get("code", 1000))
             data: str | bytes = frame["text"] if frame.get("text") is not None else frame.get("bytes") or b""
@@ -208,28 +219,34 @@ class _Turn:
 
     async def stop(self) -> bool:
         """Stop sending; True when the answer was still being sent (it is then interrupted)."""
-        if self.task.done():
-            self.task.result()   # a stream cut or a send error surfaces here
-            return False
-        self.task.cancel()
-        try:
-            await self.task
-        except asyncio.CancelledError:
-            pass
-        return True
+        return await _stop(self.task)
 
 
-async def _next_frame(ws: WebSocket, turn: _Turn | None) -> Message:
-    """The next client frame; while a turn is being sent, its failure (a stream cut) ends the wait."""
-    if turn is None or turn.task.done():
-        if turn is not None:
-            turn.task.result()
+async def _stop(task: asyncio.Task[None]) -> bool:
+    """Stop a sending task; True when it was still sending. A stream cut or a send error surfaces here."""
+    if task.done():
+        task.result()
+        return False
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    return True
+
+
+async def _next_frame(ws: WebSocket, sending: asyncio.Task[None] | None) -> Message:
+    """The next client frame; while server messages are being sent (a turn, music), their failure (a stream
+    cut) ends the wait."""
+    if sending is None or sending.done():
+        if sending is not None:
+            sending.result()
         return await ws.receive()
     receiving = asyncio.create_task(ws.receive())
-    await asyncio.wait({receiving, turn.task}, return_when=asyncio.FIRST_COMPLETED)
-    if turn.task.done() and turn.task.exception() is not None and not receiving.done():
+    await asyncio.wait({receiving, sending}, return_when=asyncio.FIRST_COMPLETED)
+    if sending.done() and sending.exception() is not None and not receiving.done():
         receiving.cancel()
-        turn.task.result()
+        sending.result()
     return await receiving
 
 
@@ -273,3 +290,50 @@ async def pace_message(pacing: dict[str, Any], message: dict[str, Any], data: by
         await pace.wait(tokens_in(data))
     if content.get("turnComplete"):
         pace.started = False   # the next turn waits for its first token again
+
+
+# -- Live music (BidiGenerateMusic) ---------------------------------------------------------------------
+
+async def _serve_music(ws: WebSocket, store: Store, record: _Record, version: str, identity: Identity) -> None:
+    """A Live music session: client messages go to the plain session (music.py); while it plays, a task
+    sends its audio chunks, one CHUNK_SECONDS chunk ahead of the listener, at the `music.speed` of the
+    config (1: real time; a test may speed it up). Faults apply at setup as for a Live session."""
+    session = MusicSession(store, identity.project, version, identity=identity)
+    pacing: dict[str, Any] = {"latency": 0.0, "cut": None}
+    player: asyncio.Task[None] | None = None
+    due = [0.0]   # when the next chunk may go out (the event loop's clock), kept across PAUSE and PLAY
+    try:
+        while True:
+            frame = await _next_frame(ws, player)
+            if frame["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(frame.get("code", 1000))
+            data: str | bytes = frame["text"] if frame.get("text") is not None else frame.get("bytes") or b""
+            kind, body = read_music_message(protocol.parse_frame(data))
+            record.note("client", kind, body if isinstance(body, dict) else {kind: body}, len(data))
+            if kind == "setup" and session.model is None:
+                model = body.get("model") if isinstance(body, dict) else None
+                record.model = str(model or "")[:JOURNAL_PATH_CHARS] or None
+                await _faults(store, identity, record, pacing)
+            for message in session.handle(kind, body):
+                await _send(ws, message, record, pacing)
+            if session.model is not None:
+                record.model = session.model["name"].removeprefix("models/")
+            if session.playing and player is None:
+                player = asyncio.create_task(_play(ws, session, record, pacing, due))
+            elif not session.playing and player is not None:
+                await _stop(player)
+                player = None
+    finally:
+        if player is not None:
+            player.cancel()
+
+
+async def _play(ws: WebSocket, session: MusicSession, record: _Record, pacing: dict[str, Any],
+                due: list[float]) -> None:
+    loop = asyncio.get_running_loop()
+    while True:
+        wait = due[0] - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        await _send(ws, session.next_chunk(), record, pacing)
+        due[0] = max(due[0], loop.time()) + CHUNK_SECONDS / float(session.store.config["music"]["speed"])

@@ -60,9 +60,14 @@ def close_reason(message: str) -> str:
     return raw[:MAX_REASON_BYTES - 3].decode("utf-8", "ignore") + "..."
 
 
+def parse_frame(frame: str | bytes) -> Any:
+    """The JSON value of one client frame (text or binary); a 400 ApiError when it is not JSON."""
+    return parse_json(frame.encode("utf-8", "surrogatepass") if isinstance(frame, str) else frame)
+
+
 def read_message(frame: str | bytes, version: str) -> tuple[str, dict[str, Any]]:
     """(kind, body) of one client frame, normalised to camelCase; a 400 ApiError when it is not one."""
-    data = parse_json(frame.encode("utf-8", "surrogatepass") if isinstance(frame, str) else frame)
+    data = parse_frame(frame)
     if not isinstance(data, dict):
         raise invalid_argument("Invalid JSON payload received. A Live API message must be a JSON object.")
     message = normalize(version, CLIENT_MESSAGE, data)

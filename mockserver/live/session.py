@@ -127,13 +127,14 @@ class Resumptions:
 
 # -- the session -------------------------------------------------------------------------------------
 
-def live_model(store: Store, name: str, version: str) -> dict[str, Any]:
-    """The catalog entry of a Live model, or the real service's refusal for any other name."""
+def live_model(store: Store, name: str, version: str, method: str = LIVE_METHOD) -> dict[str, Any]:
+    """The catalog entry of a model offering `method` (a Live model by default, or the music model), or the
+    real service's refusal for any other name."""
     name = name if name.startswith("models/") else f"models/{name}"
     model = store.models.find(name)
-    if model is None or LIVE_METHOD not in model.get("supportedGenerationMethods", ()):
+    if model is None or method not in model.get("supportedGenerationMethods", ()):
         raise ApiError(404, "NOT_FOUND", f"{name} is not found for API version {version}, or is not supported "
-                                         f"for {LIVE_METHOD}. Call ListModels to see the list of available models "
+                                         f"for {method}. Call ListModels to see the list of available models "
                                          "and their supported methods.")
     return model
 

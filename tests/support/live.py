@@ -1,5 +1,6 @@
 """The Live API's WebSocket protocol spoken by hand, for the tests that drive a session raw: the URL, the
-setup, a turn, the close frame, the journal entry of a session and what the engine would answer."""
+setup, a turn, the close frame, the journal entry of a session and what the engine would answer; and the
+same for Live music (BidiGenerateMusic)."""
 from __future__ import annotations
 
 import base64
@@ -16,6 +17,11 @@ from gemini_mockserver.generation import engine
 AUDIO_MODEL = "models/gemini-2.5-flash-native-audio-preview-12-2025"
 TEXT_MODEL = "models/live-text-test-model"      # added to the catalog by the `text_model` fixture
 METHOD = "google.ai.generativelanguage.{version}.GenerativeService.{method}"
+MUSIC_MODEL = "models/lyria-realtime-exp"
+MUSIC_METHOD = "BidiGenerateMusic"
+# Live music's audio: 16-bit PCM, 48 kHz, stereo, in 2-second chunks
+MUSIC_MIME = "audio/l16;rate=48000;channels=2"
+MUSIC_CHUNK_BYTES = 2 * 48_000 * 2 * 2
 
 
 def ws_url(mock, *, key: str | None = "", version: str = "v1beta", method: str = "BidiGenerateContent",
@@ -55,6 +61,22 @@ def open_session(mock, setup: dict, **url):
         ws.send(json.dumps({"setup": setup}))
         assert receive(ws) == {"setupComplete": {}}
         yield ws
+
+
+@contextmanager
+def open_music(mock, **url):
+    """A Live music session set up on the music model."""
+    with connect(ws_url(mock, method=MUSIC_METHOD, **url), open_timeout=10, max_size=2 ** 22) as ws:
+        ws.send(json.dumps({"setup": {"model": MUSIC_MODEL}}))
+        assert receive(ws) == {"setupComplete": {}}
+        yield ws
+
+
+def music_pcm(message: dict) -> bytes:
+    """The PCM of a Live music audio message (one chunk)."""
+    chunk, = message["serverContent"]["audioChunks"]
+    assert chunk["mimeType"] == MUSIC_MIME
+    return base64.b64decode(chunk["data"])
 
 
 def say(ws, text: str, snake: bool = False) -> list[dict]:
