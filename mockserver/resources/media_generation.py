@@ -10,7 +10,7 @@ As the REST reference and guides show (ai.google.dev/api/models#method:-models.p
   `models/{m}/operations/{id}`; GET it to poll. When done, `response.generateVideoResponse.
   generatedSamples[].video.uri` is a generated file's `:download?alt=media` address.
 
-The newest SDKs (google-genai 3.6.1 models.generate_images / generate_videos, @google/genai 3.3.0) refuse
+The newest SDKs (google-genai 3.6.1 models.generate_images / generate_videos, @google/genai 3.6.1) refuse
 these two methods on the Gemini API client-side; REST callers use them, and google-genai's
 `operations.get` and `files.download` read the operation and its video.
 
