@@ -56,6 +56,17 @@ def receiver():
     made.server.shutdown()
 
 
+def webhook_entries(gemini_mock, count: int) -> list[dict]:
+    """The journal's delivery entries, once `count` are there: the sender writes each one after the receiver
+    has answered, so a test that has just seen a delivery arrive may look a moment too early."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        entries = [e for e in gemini_mock.store.journal.entries() if e.get("webhook")]
+        if len(entries) >= count or time.monotonic() > deadline:
+            return entries
+        time.sleep(0.05)
+
+
 def verify(delivery: dict, secret: str) -> bool:
     """Standard Webhooks verification, as a receiver writes it."""
     headers = delivery["headers"]
@@ -115,7 +126,7 @@ def test_background_interaction_completion_is_delivered(gemini_mock, client, rec
     body = json.loads(delivery["body"])
     assert body["type"] == "interaction.completed" and body["data"]["id"] == started.id
     assert verify(delivery, made.new_signing_secret)
-    entries = [e for e in gemini_mock.store.journal.entries() if e.get("webhook")]
+    entries = webhook_entries(gemini_mock, 1)
     assert entries and entries[0]["path"] == receiver.url and entries[0]["status"] == 200
 
 
@@ -141,7 +152,7 @@ def test_failed_delivery_is_retried_on_the_clock(gemini_mock, client, receiver):
     gemini_mock.advance(1.5)
     retried = receiver.wait_for(2)
     assert retried[0]["headers"]["webhook-id"] == retried[1]["headers"]["webhook-id"]
-    statuses = [e["status"] for e in gemini_mock.store.journal.entries() if e.get("webhook")]
+    statuses = [e["status"] for e in webhook_entries(gemini_mock, 2)]
     assert statuses == [500, 200]
 
 
