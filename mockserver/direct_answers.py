@@ -235,16 +235,24 @@ class _Raising:
         raise self.error
 
 
+# How long an idle keep-alive connection stays open. Longer than the idle expiry of the clients' pools
+# (httpx 5 s, aiohttp 15 s, Node's undici 4 s), so the client always drops an idle connection first: with
+# equal timers (uvicorn's default is httpx's 5 s), a request sent on a connection the server is closing at
+# that moment fails with "Server disconnected without sending a response".
+KEEP_ALIVE_SECONDS = 20
+
+
 def uvicorn_options(app: Any) -> dict[str, Any]:
     """The uvicorn.Config options for serving `app` (an EmulatorApp, or the AccessLog around one): the
-    protocol with the header timer and the direct answers."""
+    protocol with the header timer and the direct answers, and the keep-alive timeout."""
     from .access_log import AccessLog
     from .fastpath import EmulatorApp
     access_log = app if isinstance(app, AccessLog) else None
     emulator = access_log.app if access_log is not None else app
     store = getattr(getattr(emulator, "state", None), "store", None)
     if store is None:
-        return {}
-    return {"http": protocol_class(lambda: store.config["limits"]["headerSeconds"],
-                                   emulator if isinstance(emulator, EmulatorApp) else None, access_log)}
+        return {"timeout_keep_alive": KEEP_ALIVE_SECONDS}
+    protocol = protocol_class(lambda: store.config["limits"]["headerSeconds"],
+                              emulator if isinstance(emulator, EmulatorApp) else None, access_log)
+    return {"timeout_keep_alive": KEEP_ALIVE_SECONDS, "http": protocol}
 

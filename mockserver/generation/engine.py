@@ -38,7 +38,7 @@ from functools import lru_cache
 from typing import Any, Callable
 
 from ..errors import invalid_argument
-from . import builtin_tools, gemini3, media_output, structured
+from . import builtin_tools, gemini3, media_output, structured, transcription
 from .budget import CHARS_PER_TOKEN
 from .counting import (Counts, canonical_json, check_audio_limit, count_content, count_content_list, count_tools,
                        part_tokens)
@@ -435,7 +435,13 @@ def generate_content(model: dict[str, Any], request: dict[str, Any], *, seed: in
     candidates_tokens = thoughts_tokens = 0
     prompt, hints, answered = _prompt_words(contents)
     media_tokens: dict[str, int] = {}
-    if override is None and media_output.wants_media(model, request):   # images, speech (media_output.py)
+    if override is None and transcription.transcribes(model):   # speech to text (transcription.py)
+        chosen = transcription.options(request, prompt_counts.audio_seconds)
+        for index in range(plan.candidate_count):
+            candidate = transcription.candidate(chosen, digest, index, prompt_counts.audio_seconds, safety)
+            candidates.append(candidate)
+            candidates_tokens += sum(part_tokens(part) for part in candidate["content"]["parts"])
+    elif override is None and media_output.wants_media(model, request):   # images, speech (media_output.py)
         media_output.check(model, request)
         for index in range(plan.candidate_count):
             candidate, by_modality = media_output.candidate(model, request, digest, index, prompt, hints, safety)

@@ -254,6 +254,18 @@ def test_an_idle_connection_after_an_answer_is_not_cut_by_the_header_timer(live,
         assert reader.answer()[0] == 200
 
 
+def test_an_idle_connection_outlives_the_clients_pool_expiry(live, answered_directly):
+    """httpx drops a pooled connection after 5 s idle; the server keeps it longer, so a client never sends
+    on a connection the server is closing at that very moment."""
+    sock, reader = _connect(live)
+    with sock:
+        sock.sendall(_request(GENERATE, _prompt("first")))
+        assert reader.answer()[0] == 200
+        time.sleep(5.5)
+        sock.sendall(_request(GENERATE, _prompt("second, after the pool's expiry")))
+        assert reader.answer()[0] == 200
+
+
 def test_headers_that_stop_midway_are_still_cut(live):
     sock, reader = _connect(live)
     with sock:

@@ -15,6 +15,7 @@ import hashlib
 from typing import Any, Callable
 
 from ...errors import ApiError, invalid_argument
+from ...generation import transcription
 
 # Content item type -> the mime type family its inline data or URI carries.
 MEDIA_TYPES = ("image", "audio", "video", "document")
@@ -231,6 +232,8 @@ def generation_config(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, A
         thinking["includeThoughts"] = True
     if thinking:
         config["thinkingConfig"] = thinking
+    if given.get("transcription_config") is not None:   # speech-to-text models (generation/transcription.py)
+        config["audioTranscriptionConfig"] = transcription.from_interactions(given["transcription_config"])
     _response_format(body, config)
     tool_config = None
     choice = given.get("tool_choice")
@@ -362,7 +365,7 @@ def output_steps(response: dict[str, Any]) -> list[dict[str, Any]]:
             calls += 1
         elif "text" in part:
             item: dict[str, Any] = {"type": "text", "text": part["text"]}
-            annotations = _citations(candidate, part["text"])
+            annotations = _citations(candidate, part["text"]) + transcription.word_infos(parts, part["text"])
             if annotations:
                 item["annotations"] = annotations
             if steps and steps[-1]["type"] == "model_output":
