@@ -73,7 +73,8 @@ def generate(store: Store, identity: Identity, model: dict[str, Any], request: d
     response = engine.generate_content(model, request, seed=store.seed, resolve_file=resolve_file,
                                        cached=_engine_prefix(cached), override=override,
                                        implicit_cached_tokens=probe.tokens if probe else 0,
-                                       retrieve=_retriever(store, identity))
+                                       retrieve=_retriever(store, identity),
+                                       streamed=method == "streamGenerateContent")
     if probe is not None:
         caches.implicit_remember(probe)
     quotas.record(store, identity, model, response.get("usageMetadata"))   # the usage ledger

@@ -401,7 +401,8 @@ def _override_part(override: dict[str, Any]) -> dict[str, Any]:
 
 def generate_content(model: dict[str, Any], request: dict[str, Any], *, seed: int, resolve_file: ResolveFile | None,
                      cached: dict[str, Any] | None = None, override: dict[str, Any] | None = None,
-                     implicit_cached_tokens: int = 0, retrieve: builtin_tools.Retrieve | None = None) -> dict[str, Any]:
+                     implicit_cached_tokens: int = 0, retrieve: builtin_tools.Retrieve | None = None,
+                     streamed: bool = False) -> dict[str, Any]:
     """A GenerateContentResponse (camelCase JSON) for a normalised GenerateContentRequest.
 
     `cached`: an explicit cache's {"contents", "systemInstruction", "tools", "toolConfig"}, used as the
@@ -409,6 +410,7 @@ def generate_content(model: dict[str, Any], request: dict[str, Any], *, seed: in
     STOP, consistent usage), with or without {"tools"}: what the built-in tools find (builtin_tools.py).
     `implicit_cached_tokens`: prefix tokens served from the implicit cache (usage
     only). `retrieve`: the File Search retrieval a `fileSearch` tool runs (builtin_tools.run_tools).
+    `streamed`: the answer is for streamGenerateContent (speech comes as raw PCM there, media_output.py).
     Raises ApiError (400 naming the field) for invalid requests.
     """
     check_method(model, "generateContent")
@@ -444,7 +446,8 @@ def generate_content(model: dict[str, Any], request: dict[str, Any], *, seed: in
     elif override is None and media_output.wants_media(model, request):   # images, speech (media_output.py)
         media_output.check(model, request)
         for index in range(plan.candidate_count):
-            candidate, by_modality = media_output.candidate(model, request, digest, index, prompt, hints, safety)
+            candidate, by_modality = media_output.candidate(model, request, digest, index, prompt, hints, safety,
+                                                            streamed=streamed)
             candidates.append(candidate)
             for modality, count in by_modality.items():
                 media_tokens[modality] = media_tokens.get(modality, 0) + count

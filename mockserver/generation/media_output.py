@@ -40,15 +40,18 @@ def check(model: dict[str, Any], request: dict[str, Any]) -> None:
 
 
 def candidate(model: dict[str, Any], request: dict[str, Any], digest: bytes, index: int, prompt: str, hints: list[str],
-              safety: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, int]]:
-    """One candidate with media parts, and its output tokens per modality."""
+              safety: list[dict[str, Any]], *, streamed: bool = False) -> tuple[dict[str, Any], dict[str, int]]:
+    """One candidate with media parts, and its output tokens per modality. A model whose catalog entry says
+    `speechContainer: "wav"` answers a unary call with a WAV file and a stream with raw PCM (speech.py)."""
     config = request.get("generationConfig") or {}
     modalities = output_modalities(model, request)
     seed = digest + bytes([index])
     parts: list[dict[str, Any]] = []
     tokens: dict[str, int] = {}
     if "AUDIO" in modalities:
-        part, tokens["AUDIO"] = speech.speech_part(prompt, speech.voices_for(config.get("speechConfig")), seed)
+        wav = not streamed and (model.get("emulator") or {}).get("speechContainer") == "wav"
+        part, tokens["AUDIO"] = speech.speech_part(prompt, speech.voices_for(config.get("speechConfig")), seed,
+                                                   wav=wav)
         parts.append(part)
     if "IMAGE" in modalities:
         if "TEXT" in modalities:

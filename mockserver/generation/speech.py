@@ -7,6 +7,10 @@ voice comes from `speechConfig.voiceConfig.prebuiltVoiceConfig.voiceName`, or pe
 `speechConfig.multiSpeakerVoiceConfig.speakerVoiceConfigs[]` (two speakers); audio output is billed at
 32 tokens per second, like audio input.
 
+The Gemini 3.8 TTS models (catalog `speechContainer: "wav"`) answer generateContent with a whole WAV file
+instead, mimeType `audio/wav` (RIFF header, 24 kHz, mono, 16-bit), while streamGenerateContent still
+carries raw PCM (google-gemini/cookbook quickstarts/Get_started_TTS.ipynb, read 2026-12-06).
+
 The length follows the text spoken: 0.35 s a word (about 170 words a minute) after a 0.25 s lead-in;
 in a dialogue the `Speaker:` labels are not spoken.
 """
@@ -14,9 +18,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import math
 import re
 import struct
+import wave
 from typing import Any
 
 from ..errors import invalid_argument
@@ -24,6 +30,7 @@ from .media import audio_tokens
 
 SAMPLE_RATE = 24000
 MIME_TYPE = f"audio/L16;codec=pcm;rate={SAMPLE_RATE}"
+WAV_MIME_TYPE = "audio/wav"
 SECONDS_PER_WORD = 0.35
 LEAD_SECONDS = 0.25
 SPEAKERS = 2
@@ -116,16 +123,29 @@ def pcm(text: str, voices: dict[str | None, str], seed: bytes) -> bytes:
             digest = hashlib.blake2b(seed + word.lower().encode(), digest_size=2).digest()
             frequency = base * (1 + digest[0] / 512)
             period = max(2, round(SAMPLE_RATE / frequency))
-            wave = struct.pack(f"<{period}h", *(int(8000 * math.sin(2 * math.pi * i / period))
-                                                for i in range(period)))
-            tone = (wave * (tone_samples // period + 1))[:tone_samples * 2]
+            cycle = struct.pack(f"<{period}h", *(int(8000 * math.sin(2 * math.pi * i / period))
+                                                 for i in range(period)))
+            tone = (cycle * (tone_samples // period + 1))[:tone_samples * 2]
             out.append(tone + b"\x00\x00" * (word_samples - tone_samples))
     return b"".join(out)
 
 
-def speech_part(text: str, voices: dict[str | None, str], seed: bytes) -> tuple[dict[str, Any], int]:
-    """(the `inlineData` part, its output tokens at 32 a second)."""
+def wav_file(samples: bytes) -> bytes:
+    """The PCM samples in a WAV (RIFF) container: mono, 16-bit, 24 kHz."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(SAMPLE_RATE)
+        wav.writeframes(samples)
+    return out.getvalue()
+
+
+def speech_part(text: str, voices: dict[str | None, str], seed: bytes, *,
+                wav: bool = False) -> tuple[dict[str, Any], int]:
+    """(the `inlineData` part, its output tokens at 32 a second): raw PCM, or with `wav` a WAV file."""
     samples = pcm(text, voices, seed)
     seconds = len(samples) / 2 / SAMPLE_RATE
-    part = {"inlineData": {"mimeType": MIME_TYPE, "data": base64.b64encode(samples).decode()}}
+    data, mime = (wav_file(samples), WAV_MIME_TYPE) if wav else (samples, MIME_TYPE)
+    part = {"inlineData": {"mimeType": mime, "data": base64.b64encode(data).decode()}}
     return part, audio_tokens(seconds)

@@ -33,7 +33,9 @@ CURRENT = ["gemini-3-flash-preview", "gemini-3.1-pro-preview", "gemini-3.1-flash
            "gemini-3-pro-image-preview", "gemini-3-pro-image", "gemini-3.1-flash-image",
            "gemini-2.5-flash-preview-tts", "gemini-2.5-pro-preview-tts", "gemini-2.5-flash-native-audio-preview-12-2025",
            "gemini-3.8-live", "imagen-4.0-generate-001", "imagen-4.0-ultra-generate-001",
-           "imagen-4.0-fast-generate-001", "veo-3.1-generate-preview", "veo-3.1-fast-generate-preview"]
+           "imagen-4.0-fast-generate-001", "veo-3.1-generate-preview", "veo-3.1-fast-generate-preview",
+           "gemini-3.8-flash-tts", "gemini-3.8-flash-lite-tts", "veo-3.1-lite-generate-preview",
+           "gemini-2.0-flash-lite", "gemini-2.0-flash-lite-001"]
 
 
 # -- the catalog data ---------------------------------------------------------------------------------------
@@ -50,6 +52,8 @@ def test_the_current_models_are_listed_with_their_sources(model_id):
 def test_media_and_live_models_carry_the_contract_fields():
     assert "IMAGE" in BY_NAME["models/gemini-3-pro-image-preview"]["emulator"]["responseModalities"]
     assert BY_NAME["models/gemini-2.5-flash-preview-tts"]["emulator"]["responseModalities"] == ["AUDIO"]
+    assert BY_NAME["models/gemini-3.8-flash-tts"]["emulator"]["speechContainer"] == "wav"
+    assert BY_NAME["models/veo-3.1-lite-generate-preview"]["emulator"]["veo"]["resolutions"] == ["720p", "1080p"]
     assert BY_NAME["models/imagen-4.0-generate-001"]["supportedGenerationMethods"] == ["predict"]
     assert BY_NAME["models/veo-3.1-generate-preview"]["supportedGenerationMethods"] == ["predictLongRunning"]
     live = BY_NAME["models/gemini-2.5-flash-native-audio-preview-12-2025"]
