@@ -85,7 +85,10 @@ def record(store: Store, identity: Identity | None, model: dict[str, Any], metad
     usage = store.usage
     call = CALL.get()
     interactive = call is not None and call.family is not None
-    entry = usage.entry(identity, model, metadata, batch=not interactive)
+    tier = call.service_tier if call is not None and interactive else None
+    entry = usage.entry(identity, model, metadata, batch=not interactive, service_tier=tier)
+    if tier == "priority" and call is not None:   # the priority limits' TPM window (service_tiers.py)
+        store.service_tiers.add_tokens(call, entry.prompt)
     if call is not None and interactive and call.counted:
         try:
             store.quotas.take_tokens(call, entry.prompt)
