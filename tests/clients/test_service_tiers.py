@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from google.genai import _interactions_errors as interaction_errors
 from google.genai import errors
 
 from support import assert_envelope
@@ -161,3 +162,44 @@ def test_a_browser_reads_the_header_on_the_middleware_path(server):
     assert direct.headers[HEADER] == browser.headers[HEADER] == "flex"
     assert direct.content == browser.content
     assert HEADER in browser.headers["access-control-expose-headers"].lower()
+
+
+# -- the Interactions API -------------------------------------------------------------------------------
+
+INTERACTIONS_MODEL = "gemini-3.5-flash"
+
+
+def test_interactions_flex_gives_the_same_answer_and_names_its_tier(server):
+    client = sdk(server, PAID_KEY)
+    standard = client.interactions.create(model=INTERACTIONS_MODEL, input="Enrich this record.")
+    flex = client.interactions.create(model=INTERACTIONS_MODEL, input="Enrich this record.", service_tier="flex")
+    assert flex.output_text == standard.output_text and flex.service_tier == "flex"
+    row = model_row(server, INTERACTIONS_MODEL)
+    assert row["serviceTiers"]["flex"]["requests"] == 1
+    with httpx.Client(base_url=server.base_url, headers={"x-goog-api-key": PAID_KEY}, timeout=60) as http:
+        answer = http.post("/v1beta/interactions", json={"model": INTERACTIONS_MODEL, "input": "hi",
+                                                          "service_tier": "flex"})
+        assert answer.status_code == 200 and answer.headers[HEADER] == "flex"
+        plain = http.post("/v1beta/interactions", json={"model": INTERACTIONS_MODEL, "input": "hi"})
+        assert plain.status_code == 200 and HEADER not in plain.headers
+
+
+def test_interactions_refusals_in_their_own_error_shape(server):
+    with httpx.Client(base_url=server.base_url, timeout=60) as http:
+        free = http.post("/v1beta/interactions", headers={"x-goog-api-key": FREE_KEY},
+                         json={"model": INTERACTIONS_MODEL, "input": "hi", "service_tier": "flex"})
+        assert free.status_code == 400 and free.json()["error"]["code"] == "failed_precondition"
+        assert "service_tier" in free.json()["error"]["message"]
+        tier1 = http.post("/v1beta/interactions", headers={"x-goog-api-key": PAID_KEY},
+                          json={"model": INTERACTIONS_MODEL, "input": "hi", "service_tier": "priority"})
+        assert tier1.status_code == 400 and "tier2" in tier1.json()["error"]["message"]
+        bad = http.post("/v1beta/interactions", headers={"x-goog-api-key": PAID_KEY},
+                        json={"model": INTERACTIONS_MODEL, "input": "hi", "service_tier": "deferred"})
+        assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_request"
+        assert "service_tier" in bad.json()["error"]["message"]
+    client = sdk(server, PAID_KEY)
+    with pytest.raises(interaction_errors.BadRequestError) as caught:
+        client.interactions.create(model="gemini-2.0-flash", input="hi", service_tier="flex")
+    assert caught.value.body["error"]["code"] == "invalid_request"
+    assert "service_tier" in caught.value.body["error"]["message"]
+    assert "gemini-2.0-flash" in caught.value.body["error"]["message"]
