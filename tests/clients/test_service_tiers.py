@@ -15,7 +15,7 @@ from google.genai import errors
 from support import assert_envelope
 from support.tiers import FREE_KEY, PAID_KEY, control, keyed_server, sdk, server  # noqa: F401
 
-MODEL = "gemini-2.5-flash"
+MODEL = "gemini-3.6-flash"
 HEADER = "x-gemini-service-tier"
 PROJECT = "paid-project"
 
@@ -166,7 +166,7 @@ def test_a_browser_reads_the_header_on_the_middleware_path(server):
 
 # -- the Interactions API -------------------------------------------------------------------------------
 
-INTERACTIONS_MODEL = "gemini-3.5-flash"
+INTERACTIONS_MODEL = "gemini-3.6-flash"
 
 
 def test_interactions_flex_gives_the_same_answer_and_names_its_tier(server):

@@ -9,7 +9,7 @@ from gemini_mockserver.auth import Identity, KeyRing
 from gemini_mockserver.call import GENERATE, Call
 from gemini_mockserver.errors import ApiError
 
-MODEL = "gemini-3.5-flash"
+MODEL = "gemini-3.6-flash"
 KEYS = {tier: Identity(key=f"{tier}-key", project=f"{tier}-project", email=f"{tier}@example.com", tier=tier)
         for tier in ("free", "tier1", "tier2", "tier3")}
 
