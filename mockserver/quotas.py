@@ -26,7 +26,8 @@ nor billed; Batch API jobs have their own limits on the real API and are not cou
 Usage ledger. Per project and model: the requests that counted against the quota, those that failed (not
 charged), those refused by a rate limit; the input tokens (promptTokenCount, cached ones included),
 cached tokens, output tokens (candidates and thoughts) and thoughts of the calls that succeeded; the same
-for Batch API work, billed at 50 % (except cache hits, priced as outside a batch); and the storage of explicit context caches in token-hours. A cost
+for Batch API work, billed at 50 % (except cache hits, priced as outside a batch); calls that name a service tier at
+its price factor, listed per tier (service_tiers.py); and the storage of explicit context caches in token-hours. A cost
 estimate comes from fixtures/pricing.json (paid-tier prices; its x-source names the page and date): `paidTierCostUsd` at those prices,
 `costUsd` what the project pays: the calls made while it was on a paid tier (a tier can change while
 the server runs, tiers.py), and cache storage at its tier now.

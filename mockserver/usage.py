@@ -384,7 +384,8 @@ class UsageLedger:
         projects = {project: {model: _ModelUsage(
             requests=usage.get("requests", 0), failed=usage.get("failed", 0),
             rate_limited=usage.get("rate_limited", 0), interactive=_Tally(**usage.get("interactive") or {}),
-            batch=_Tally(**usage.get("batch") or {}), service_tiers=dict(usage.get("service_tiers") or {})) for model, usage in models.items()}
+            batch=_Tally(**usage.get("batch") or {}), service_tiers=dict(usage.get("service_tiers") or {}))
+            for model, usage in models.items()}
             for project, models in (data.get("projects") or {}).items()}
         identities = {project: self._store.keys.restore(item)
                       for project, item in (data.get("identities") or {}).items()}
