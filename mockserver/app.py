@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute, request_response
 from starlette.types import Receive, Scope, Send
 
-from . import capture, cassettes, control, landing, openapi, persistence, quotas, rules, tiers, timeouts
+from . import capture, cassettes, control, landing, openapi, persistence, quotas, rules, service_tiers, tiers, timeouts
 from .access import AccessMiddleware, ControlAccess
 from .auth import KeyRing
 from .call import bare_model
@@ -63,12 +63,13 @@ RESOURCES = [
 ]
 
 # Backends with no API routes of their own: scripted rules and faults, rate limits and the usage ledger,
-# run-time tier changes, the media behind registered URLs.
-SERVICES = [rules, quotas, tiers, url_media]
+# run-time tier changes, service tiers' rules, the media behind registered URLs.
+SERVICES = [rules, quotas, tiers, service_tiers, url_media]
 
 # Headers the browser may read from answers (the resumable upload protocol lives in them).
 EXPOSED_HEADERS = ["X-Goog-Upload-URL", "X-Goog-Upload-Status", "X-Goog-Upload-Size-Received",
-                   "X-Goog-Upload-Chunk-Granularity", "X-Goog-Upload-Control-URL", "Content-Disposition"]
+                   "X-Goog-Upload-Chunk-Granularity", "X-Goog-Upload-Control-URL", "Content-Disposition",
+                   "x-gemini-service-tier"]   # the tier that served a call naming one (service_tiers.py)
 
 
 # The journal keeps this much of a path or model name: its memory is bounded by its entry cap times this,

@@ -64,6 +64,9 @@ class Call:
     limited: bool = False             # recorded in a rate-limit window
     admitted_at: float | None = None  # when it entered its window (to take it out if refused later)
     pending: list[UsageEntry] = field(default_factory=list)   # usage entries, charged if the call succeeds
+    service_tier: str | None = None   # the tier that served a call naming one (service_tiers.py)
+    service_tier_asked: str | None = None
+    priority_admitted_at: float | None = None   # when a priority call entered its priority window
 
     @property
     def project(self) -> str | None:

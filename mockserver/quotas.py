@@ -26,7 +26,8 @@ nor billed; Batch API jobs have their own limits on the real API and are not cou
 Usage ledger. Per project and model: the requests that counted against the quota, those that failed (not
 charged), those refused by a rate limit; the input tokens (promptTokenCount, cached ones included),
 cached tokens, output tokens (candidates and thoughts) and thoughts of the calls that succeeded; the same
-for Batch API work, billed at 50 % (except cache hits, priced as outside a batch); and the storage of explicit context caches in token-hours. A cost
+for Batch API work, billed at 50 % (except cache hits, priced as outside a batch); calls that name a service tier at
+its price factor, listed per tier (service_tiers.py); and the storage of explicit context caches in token-hours. A cost
 estimate comes from fixtures/pricing.json (paid-tier prices; its x-source names the page and date): `paidTierCostUsd` at those prices,
 `costUsd` what the project pays: the calls made while it was on a paid tier (a tier can change while
 the server runs, tiers.py), and cache storage at its tier now.
@@ -85,7 +86,10 @@ def record(store: Store, identity: Identity | None, model: dict[str, Any], metad
     usage = store.usage
     call = CALL.get()
     interactive = call is not None and call.family is not None
-    entry = usage.entry(identity, model, metadata, batch=not interactive)
+    tier = call.service_tier if call is not None and interactive else None
+    entry = usage.entry(identity, model, metadata, batch=not interactive, service_tier=tier)
+    if tier == "priority" and call is not None:   # the priority limits' TPM window (service_tiers.py)
+        store.service_tiers.add_tokens(call, entry.prompt)
     if call is not None and interactive and call.counted:
         try:
             store.quotas.take_tokens(call, entry.prompt)

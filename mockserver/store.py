@@ -49,6 +49,7 @@ if TYPE_CHECKING:   # the backends' classes, for the declarations in Store (no i
     from .resources.tuned_models import TunedModels
     from .resources.url_media import UrlMedia
     from .rules import Faults, Rules
+    from .service_tiers import ServiceTiers
     from .tiers import Tiers
     from .usage import UsageLedger
 
@@ -81,6 +82,7 @@ class Store:
     permissions: Permissions
     quotas: RateLimits
     rules: Rules
+    service_tiers: ServiceTiers
     tiers: Tiers
     tuned_models: TunedModels
     urls: UrlMedia

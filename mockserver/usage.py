@@ -114,6 +114,7 @@ class UsageEntry:
     output: int
     thoughts: int
     cost: float
+    service_tier: str | None = None   # the tier that served an interactive call naming one
 
 
 @dataclass
@@ -143,6 +144,8 @@ class _ModelUsage:
     rate_limited: int = 0       # refused with 429 by a rate limit: neither
     interactive: _Tally = field(default_factory=_Tally)
     batch: _Tally = field(default_factory=_Tally)
+    # per tier that served calls naming one (service_tiers.py): requests, cost; "downgraded" priority calls
+    service_tiers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -193,17 +196,20 @@ class UsageLedger:
 
     # -- recording ---------------------------------------------------------------------------------
     def entry(self, identity: Identity, model: dict[str, Any], metadata: dict[str, Any] | None, *,
-              batch: bool) -> UsageEntry:
+              batch: bool, service_tier: str | None = None) -> UsageEntry:
         metadata = metadata or {}
         name = model.get("name") or ""
         price_id = model.get("baseModelId") or bare_model(name)
+        cost = self.pricing.request_cost(price_id, metadata, batch=batch)
+        if service_tier is not None:   # Flex at a discount, Priority at a premium (fixtures/service_tiers.json)
+            cost *= self._store.service_tiers.price_factor(service_tier)
         return UsageEntry(
             project=identity.project, tier=identity.tier, model=name, batch=batch,
             prompt=int(metadata.get("promptTokenCount") or 0),
             cached=int(metadata.get("cachedContentTokenCount") or 0),
             output=int(metadata.get("candidatesTokenCount") or 0) + int(metadata.get("thoughtsTokenCount") or 0),
             thoughts=int(metadata.get("thoughtsTokenCount") or 0),
-            cost=self.pricing.request_cost(price_id, metadata, batch=batch))
+            cost=cost, service_tier=service_tier)
 
     def charge(self, entry: UsageEntry) -> None:
         with self._lock:
@@ -241,7 +247,10 @@ class UsageLedger:
             for entry in call.pending:
                 self.charge(entry)
             with self._lock:
-                self._model(identity.project, model).interactive.requests += 1
+                usage = self._model(identity.project, model)
+                usage.interactive.requests += 1
+                if call.service_tier is not None:
+                    _tier_tally(usage, call)
         else:
             with self._lock:
                 self._model(identity.project, model).failed += 1
@@ -339,6 +348,9 @@ class UsageLedger:
                             "costUsd": _money(usage.batch.billed)}
             row["paidTierCostUsd"] = _money(paid)
             row["costUsd"] = _money(usage.interactive.billed + usage.batch.billed)
+            if usage.service_tiers:
+                row["serviceTiers"] = {tier: {**counts, "paidTierCostUsd": _money(counts["paidTierCostUsd"])}
+                                       for tier, counts in sorted(usage.service_tiers.items())}
             models.append(row)
         storage = self._storage(project, now)
         storage_paid = sum(row["paidTierCostUsd"] for row in storage)
@@ -372,7 +384,8 @@ class UsageLedger:
         projects = {project: {model: _ModelUsage(
             requests=usage.get("requests", 0), failed=usage.get("failed", 0),
             rate_limited=usage.get("rate_limited", 0), interactive=_Tally(**usage.get("interactive") or {}),
-            batch=_Tally(**usage.get("batch") or {})) for model, usage in models.items()}
+            batch=_Tally(**usage.get("batch") or {}), service_tiers=dict(usage.get("service_tiers") or {}))
+            for model, usage in models.items()}
             for project, models in (data.get("projects") or {}).items()}
         identities = {project: self._store.keys.restore(item)
                       for project, item in (data.get("identities") or {}).items()}
@@ -382,6 +395,16 @@ class UsageLedger:
         with self._lock:
             self._projects, self._tiers = projects, dict(data.get("tiers") or {})
             self._identities, self._caches = identities, caches
+
+
+def _tier_tally(usage: _ModelUsage, call: Call) -> None:
+    """A succeeded call that named a tier, under the tier that served it."""
+    assert call.service_tier is not None
+    counts = usage.service_tiers.setdefault(call.service_tier, {"requests": 0, "paidTierCostUsd": 0.0})
+    counts["requests"] += 1
+    counts["paidTierCostUsd"] += sum(entry.cost for entry in call.pending)
+    if call.service_tier_asked == "priority" and call.service_tier != "priority":
+        counts["downgradedFromPriority"] = counts.get("downgradedFromPriority", 0) + 1
 
 
 def _tokens(tally: _Tally) -> dict[str, int]:

@@ -104,7 +104,8 @@ _PRESENTATION_ONLY = ("maxOutputTokens", "stopSequences", "candidateCount")
 
 
 def _digest(seed: int, model: dict[str, Any], request: dict[str, Any], cached: dict[str, Any] | None) -> bytes:
-    body = {key: value for key, value in request.items() if key not in ("cachedContent", "model")}
+    # The service tier says how a request is served, not what it asks: each tier gives the same answer.
+    body = {key: value for key, value in request.items() if key not in ("cachedContent", "model", "serviceTier")}
     config = body.get("generationConfig")
     if isinstance(config, dict):
         config = {k: v for k, v in config.items() if k not in _PRESENTATION_ONLY}

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.responses import Response
 
 from .. import inference
+from ..call import current_call
 from ..errors import ApiError, invalid_argument
 from ..http import Context, EventStream, dumps, json_response
 from ..paths import FIXTURES
@@ -160,16 +161,25 @@ async def generate_content(ctx: Context) -> Response:
     with log_call(ctx, "generateContent") as exchange:   # a log, when the project turned logging on
         exchange.request = request = await ctx.json("GenerateContentRequest")
         model = ctx.store.models.get(ctx.params["model"], "generateContent", ctx.version)
+        tier = ctx.store.service_tiers.serve(current_call(), request.get("serviceTier"))
         exchange.response = await ctx.work(inference.generate, ctx.store, ctx.identity, model, request)
-    return json_response(exchange.response)
+    return _tier_header(ctx, json_response(exchange.response), tier)
 
 
 async def stream_generate_content(ctx: Context) -> Response:
     with log_call(ctx, "streamGenerateContent") as exchange:
         exchange.request = request = await ctx.json("GenerateContentRequest")
         model = ctx.store.models.get(ctx.params["model"], "generateContent", ctx.version)
+        tier = ctx.store.service_tiers.serve(current_call(), request.get("serviceTier"))
         exchange.response = await ctx.work(inference.stream, ctx.store, ctx.identity, model, request)
-    return stream_response(ctx, exchange.response)
+    return _tier_header(ctx, stream_response(ctx, exchange.response), tier)
+
+
+def _tier_header(ctx: Context, response: Response, tier: str | None) -> Response:
+    """The tier that served a call naming one (service_tiers.py); other answers are left as they were."""
+    if tier is not None:
+        response.headers[ctx.store.service_tiers.header] = tier
+    return response
 
 
 def stream_response(ctx: Context, chunks: list[dict[str, Any]]) -> Response:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ... import inference
+from ...call import current_call
 from ...auth import Identity
 from ...errors import ApiError, invalid_argument
 from ...timeline import Timeline, Transition
@@ -212,6 +213,8 @@ class Interactions:
             request["toolConfig"] = tool_config
         if config:
             request["generationConfig"] = config
+        # Flex and priority (service_tiers.py): refused or noted on the call, whose answer names the tier
+        self.store.service_tiers.serve(current_call(), body.get("service_tier"))
         response = inference.generate(self.store, identity, model, request)
         steps = convert.output_steps(response)
         return steps, convert.usage(response.get("usageMetadata")), request["contents"] + convert.model_contents(steps)

@@ -14,6 +14,7 @@ from typing import Any, AsyncIterator
 
 from starlette.responses import Response, StreamingResponse
 
+from ...call import current_call
 from ...errors import ApiError
 from ...http import Context, dumps, json_response
 from . import events
@@ -62,8 +63,16 @@ async def create(ctx: Context) -> Response:
     except ApiError as error:
         raise _model_error(error, body) from None
     if body.get("stream") is True:
-        return _stream(events.sse(events.all_events(ctx.store, record)))
-    return _answer(ctx, view(ctx.store, record, timeline=False))
+        return _tier_header(ctx, _stream(events.sse(events.all_events(ctx.store, record))))
+    return _tier_header(ctx, _answer(ctx, view(ctx.store, record, timeline=False)))
+
+
+def _tier_header(ctx: Context, response: Response) -> Response:
+    """The tier that served a model call naming one (service_tiers.py), as generateContent answers it."""
+    call = current_call()
+    if call is not None and call.service_tier is not None:
+        response.headers[ctx.store.service_tiers.header] = call.service_tier
+    return response
 
 
 async def get(ctx: Context) -> Response:
