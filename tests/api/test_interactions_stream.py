@@ -226,3 +226,18 @@ def test_a_background_run_the_model_fails_ends_failed(gemini_mock, client):
     failed = client.interactions.get(started.id)
     assert failed.status == "failed" and failed.errors[0].code == "unavailable" and failed.errors[0].message
     assert failed.steps[0].type == "user_input" and len(failed.steps) == 1
+
+
+def test_deep_research_streams_its_progress_until_the_report_is_done(gemini_mock, client):
+    events = []
+    stream = client.interactions.create(agent=AGENT, input="Research the history of tidal power.", background=True,
+                                        stream=True, agent_config={"type": "deep-research",
+                                                                   "thinking_summaries": "auto"})
+    for event in stream:
+        events.append(event)
+        if len(events) == 2:
+            gemini_mock.advance(3600)
+    deltas = {e.delta.type for e in events if e.event_type == "step.delta"}
+    assert {"thought_summary", "text"} <= deltas
+    assert events[-1].event_type == "interaction.completed" and events[-1].interaction.status == "completed"
+    assert _text(events) == client.interactions.get(events[0].interaction.id).output_text
