@@ -241,3 +241,18 @@ def test_deep_research_streams_its_progress_until_the_report_is_done(gemini_mock
     assert {"thought_summary", "text"} <= deltas
     assert events[-1].event_type == "interaction.completed" and events[-1].interaction.status == "completed"
     assert _text(events) == client.interactions.get(events[0].interaction.id).output_text
+
+
+def test_parallel_function_calls_are_steps_with_their_own_ids(client):
+    tools = [{"type": "function", "name": "switch_lights", "description": "Turn the room lights on or off.",
+              "parameters": {"type": "object", "properties": {"on": {"type": "boolean"}}, "required": ["on"]}},
+             {"type": "function", "name": "play_music", "description": "Play music of a genre.",
+              "parameters": {"type": "object", "properties": {"genre": {"type": "string", "enum": ["jazz", "rock"]}},
+                             "required": ["genre"]}}]
+    asked = client.interactions.create(model=MODEL, input="turn on the lights and play some jazz", tools=tools)
+    calls = [s for s in asked.steps if s.type == "function_call"]
+    assert [(c.name, c.arguments) for c in calls] == [("switch_lights", {"on": True}), ("play_music", {"genre": "jazz"})]
+    assert asked.status == "requires_action" and len({c.id for c in calls}) == 2
+    results = [{"type": "function_result", "call_id": c.id, "name": c.name, "result": "done"} for c in calls]
+    answered = client.interactions.create(model=MODEL, input=results, tools=tools, previous_interaction_id=asked.id)
+    assert answered.status == "completed" and answered.output_text
