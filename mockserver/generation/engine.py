@@ -10,10 +10,11 @@ How an answer is chosen, per candidate:
 
 1. an `override` (a scripted rule from the control plane) is returned as given;
 2. with function declarations and mode ANY, or AUTO/VALIDATED when the prompt calls for it, one
-   `functionCall` with arguments valid against the declaration's schema. AUTO rule: no call when the last
-   turn is a function response; otherwise call the declared function whose name is in the latest user
-   text, else the one with most words of its name and description in that text (at least one word);
-   otherwise answer in text. ANY always calls (the best match, else a seeded choice among the allowed);
+   `functionCall` (or several, one per action the prompt asks for) with arguments valid against the
+   declaration's schema, taking the values the prompt gives (function_calls.py). AUTO rule: no call when
+   the last turn is a function response; otherwise call the declared function the latest user text points
+   at (its name, or words of its name, description, parameters); otherwise answer in text. ANY always calls
+   (the best match, else a seeded choice among the allowed);
 3. JSON mode (`responseMimeType: application/json`): a JSON value valid against `responseSchema` or
    `responseJsonSchema` (some small object without a schema); `text/x.enum`: one enum value;
 4. otherwise pseudo-text of 20-120 tokens whose first sentence mentions words of the prompt.
@@ -33,19 +34,17 @@ import base64
 import hashlib
 import json
 import random
-import re
-from functools import lru_cache
 from typing import Any, Callable
 
 from ..errors import invalid_argument
-from . import builtin_tools, gemini3, media_output, structured, transcription
+from . import builtin_tools, function_calls, gemini3, media_output, structured, transcription
 from .budget import CHARS_PER_TOKEN
 from .counting import (Counts, canonical_json, check_audio_limit, count_content, count_content_list, count_tools,
                        part_tokens)
 from .embeddings import batch_embed_contents, embed_content
 from .media import MediaInfo
 from .streaming import stream_chunks
-from .text import STOPWORDS, compose, compose_thoughts, keywords
+from .text import compose, compose_thoughts, keywords
 from .tokens import count_text, truncate_text
 from .validation import (SAFETY_CATEGORIES, USER_ROLES, Plan, check_contents, check_method, check_parts,
                          check_safety, model_name, model_version, plan_request)
@@ -60,13 +59,6 @@ THOUGHT_TOKENS = {  # thoughtsTokenCount range per thinking level; None = dynami
     None: (50, 800), "MINIMAL": (8, 40), "LOW": (40, 200), "MEDIUM": (100, 500), "HIGH": (200, 1200),
 }
 THOUGHT_SUMMARY_MAX = 80
-
-# Words of function names and descriptions too common to say which function a prompt wants.
-_GENERIC_WORDS = frozenset("""get set list fetch find create update delete remove return returns given value values
-data information info function tool call calls specified provided using based item items object""".split())
-_WORD_RE = re.compile(r"[a-z0-9]+")
-_SPLIT_NAME_RE = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
-
 
 # ----------------------------------------------------------------------------------------------------
 # Token counting shared by generateContent and countTokens
@@ -194,69 +186,6 @@ def _leaf_strings(value: Any, limit: int = 20) -> list[str]:
     return found
 
 
-def _function_words(decl: dict[str, Any]) -> frozenset[str]:
-    return _words_of(decl["name"], str(decl.get("description") or ""))
-
-
-@lru_cache(maxsize=1024)
-def _words_of(name: str, description: str) -> frozenset[str]:
-    """The words that make a prompt point at a function: its name's parts and its description's words."""
-    words = {w.lower() for w in _SPLIT_NAME_RE.findall(name)}
-    words.update(_WORD_RE.findall(description.lower()))
-    return frozenset(_stem(w) for w in words
-                     if len(w) >= 3 and w not in _GENERIC_WORDS and w not in STOPWORDS and not w.isdigit())
-
-
-def _stem(word: str) -> str:
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
-
-
-def _choose_function(plan: Plan, prompt: str, answered: bool, rng: random.Random) -> dict[str, Any] | None:
-    if plan.mode == "NONE" or not plan.declarations:
-        return None
-    if plan.mode in ("AUTO", "VALIDATED") and answered:
-        return None
-    options = [d for d in plan.declarations if plan.allowed is None or d["name"] in plan.allowed]
-    if not options:
-        return None
-    lowered = prompt.lower()
-    prompt_words = {_stem(w) for w in _WORD_RE.findall(lowered)}
-    best, best_score = None, 0
-    for decl in options:
-        name = decl["name"].lower()
-        if name in lowered or name.replace("_", " ") in lowered:
-            score = 1000
-        else:
-            score = len(_function_words(decl) & prompt_words)
-        if score > best_score:
-            best, best_score = decl, score
-    if best is not None:
-        return best
-    if plan.mode == "ANY":
-        return options[rng.randrange(len(options))]
-    return None
-
-
-def _function_args(plan: Plan, decl: dict[str, Any], rng: random.Random, hints: list[str]) -> dict[str, Any]:
-    limits: dict[str, Any] = {"budget": plan.output_chars or None,
-                              "field": (plan.declaration_fields or {}).get(decl["name"]), "tally": plan.values_made}
-    if decl.get("parametersJsonSchema") is not None:
-        value = structured.value_for_schema(decl["parametersJsonSchema"], rng, dialect=structured.JSON_SCHEMA,
-                                            hints=hints, **limits)
-    elif decl.get("parameters") is not None and not _no_parameters(decl["parameters"]):
-        value = structured.value_for_schema(decl["parameters"], rng, dialect=structured.OPENAPI, hints=hints,
-                                            **limits)
-    else:
-        value = {}
-    return value if isinstance(value, dict) else {}
-
-
-def _no_parameters(schema: dict[str, Any]) -> bool:
-    """`parameters: {"type": "OBJECT"}` with no properties: a function that takes no arguments."""
-    return (str(schema.get("type") or "").upper() == "OBJECT" and not schema.get("properties")
-            and not schema.get("anyOf") and not schema.get("required"))
-
-
 def _thought_tokens(plan: Plan, rng: random.Random) -> int:
     if not plan.thinks:
         return 0
@@ -332,14 +261,17 @@ def _candidate(index: int, plan: Plan, digest: bytes, prompt: str, hints: list[s
         summary, _ = compose_thoughts(thought_rng, min(thoughts, THOUGHT_SUMMARY_MAX), hints)
         parts.append({"text": summary, "thought": True})
 
-    call = _choose_function(plan, prompt, answered, rng)
-    if call is not None:
-        part: dict[str, Any] = {"functionCall": {"name": call["name"], "args": _function_args(plan, call, rng, hints)}}
-        tokens = count_text(canonical_json(part["functionCall"]))
+    calls = function_calls.choose_calls(plan, prompt, answered, rng)
+    answers: list[dict[str, Any]] = []
+    if calls:
+        answers = [{"functionCall": {"name": decl["name"],
+                                     "args": function_calls.call_args(plan, decl, rng, hints, text)}}
+                   for decl, text in calls]
+        tokens = sum(count_text(canonical_json(part["functionCall"])) for part in answers)
         if budget is not None and tokens > budget:
-            answer, tokens, reason = None, 0, "MAX_TOKENS"
+            answers, tokens, reason = [], 0, "MAX_TOKENS"
         else:
-            answer, reason = part, "STOP"
+            reason = "STOP"
     else:
         if plan.schema is not None or plan.mime in ("application/json", "text/x.enum"):
             text = _structured_text(plan, rng, hints, budget)
@@ -350,11 +282,12 @@ def _candidate(index: int, plan: Plan, digest: bytes, prompt: str, hints: list[s
                 text = _other_format(plan, text)
                 tokens = count_text(text)
         text, tokens, reason = _cut(text, tokens, plan, budget)
-        answer = {"text": text} if text else None
-    if answer is not None:
-        if thoughts or (call is not None and plan.sign_calls):
-            answer["thoughtSignature"] = _signature(digest, index)
-        parts.append(answer)
+        answers = [{"text": text}] if text else []
+    if answers:
+        # the first answer part carries the signature (of parallel calls, the first call: thought-signatures)
+        if thoughts or (calls and plan.sign_calls):
+            answers[0]["thoughtSignature"] = _signature(digest, index)
+        parts.extend(answers)
     content: dict[str, Any] = {"role": "model"}
     if parts:
         content = {"parts": parts, "role": "model"}

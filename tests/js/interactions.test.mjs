@@ -81,6 +81,19 @@ test('a background interaction follows the clock and can be cancelled', async ()
   assert.equal((await ai.interactions.get(other.id)).status, 'cancelled');
 });
 
+test('the stream of a background interaction stays open until it completes', async () => {
+  const events = [];
+  const stream = await ai.interactions.create({ model: MODEL, input: expected.prompt, background: true, stream: true });
+  for await (const event of stream) {
+    events.push(event);
+    if (events.length === 2) await advanceClock(3600);   // created, in_progress: the rest waits for the clock
+  }
+  assert.deepEqual(events.slice(0, 2).map((e) => e.event_type), ['interaction.created', 'interaction.status_update']);
+  assert.equal(events.at(-1).event_type, 'interaction.completed');
+  assert.equal(events.at(-1).interaction.status, 'completed');
+  assert.equal(streamedText(events), expected.text);
+});
+
 test('errors carry the Interactions error body', async () => {
   await assert.rejects(ai.interactions.create({ model: 'no-such-model', input: 'hi' }),
     (error) => error.status === 404 && /no-such-model/.test(error.message));

@@ -1,6 +1,9 @@
 """Unit tests of the Interactions backends without HTTP: wire mapping, state, export and import."""
 from __future__ import annotations
 
+import asyncio
+import json
+
 import pytest
 
 from gemini_mockserver.app import create_store
@@ -84,13 +87,58 @@ def test_state_survives_export_and_import(store):
     assert store.agents.get(identity.project, "mine")["base_agent"] == "deep-research-pro-preview-12-2025"
 
 
+def _frames(store, record, after=-1, advance=None):
+    """The event ids a stream sends; `advance`: seconds the clock moves once the stream has caught up."""
+    async def read():
+        ids = []
+        async for frame in events.follow(store, record, after):
+            ids.append(json.loads(frame.split(b"\ndata: ", 1)[1])["event_id"])
+            if advance and len(ids) == 2:
+                store.clock.advance(advance)
+        return ids
+    return asyncio.run(read())
+
+
 def test_events_resume_and_legacy_view(store):
     identity = store.keys.identify("key-a")
     record = store.interactions.create(identity, {"model": MODEL, "input": "hi"})
     every = events.all_events(store, record)
-    assert events.events_after(store, record, every[3]["event_id"]) == every[4:]
-    assert events.events_after(store, record, every[-1]["event_id"]) == []
+    assert _frames(store, record) == [e["event_id"] for e in every]
+    assert _frames(store, record, events.resume_index(store, record, every[3]["event_id"])) == [
+        e["event_id"] for e in every[4:]]
+    assert events.resume_index(store, record, every[-1]["event_id"]) == len(every) - 1
+    assert events.resume_index(store, record, None) == -1
     with pytest.raises(ApiError):
-        events.events_after(store, record, "other.1")
+        events.resume_index(store, record, "other.1")
     old = legacy(view(store, record, timeline=True))
     assert "steps" not in old and old["outputs"][0]["type"] == "thought" and old["outputs"][-1]["type"] == "text"
+
+
+def test_a_background_stream_waits_for_the_clock_and_ends_with_the_outcome(store):
+    identity = store.keys.identify("key-a")
+    store.config.patch({"interactions": {"backgroundSeconds": 3600.0}})
+    record = store.interactions.create(identity, {"model": MODEL, "input": "hi", "background": True})
+    issued = events.all_events(store, record)
+    assert [e["event_type"] for e in issued] == ["interaction.created", "interaction.status_update"]
+    with pytest.raises(ApiError):    # not issued yet
+        events.resume_index(store, record, f"{record.id}.2")
+    ids = _frames(store, record, advance=3600)
+    final = events.all_events(store, record)
+    assert ids == [e["event_id"] for e in final] and final[-1]["interaction"]["status"] == "completed"
+    assert len(ids) > 4
+
+
+def test_a_cancel_ends_an_open_background_stream(store):
+    identity = store.keys.identify("key-a")
+    record = store.interactions.create(identity, {"model": MODEL, "input": "hi", "background": True})
+
+    async def read():
+        kinds = []
+        async for frame in events.follow(store, record):
+            event = json.loads(frame.split(b"\ndata: ", 1)[1])
+            kinds.append((event["event_type"], event.get("status") or event.get("interaction", {}).get("status")))
+            if len(kinds) == 2:
+                store.interactions.cancel(identity.project, record.id)
+        return kinds
+    assert asyncio.run(read()) == [("interaction.created", "in_progress"), ("interaction.status_update", "in_progress"),
+                                   ("interaction.status_update", "cancelled"), ("interaction.completed", "cancelled")]

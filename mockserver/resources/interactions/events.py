@@ -10,13 +10,17 @@ arguments come as one `arguments_delta` of JSON; a thought's summary and signatu
 `thought_signature` deltas.
 
 The events are computed from the stored interaction, so a stream read again (GET with `stream=true`)
-yields the same events with the same ids. A background interaction still in progress streams what exists so
-far (created and in_progress), and the client resumes once it is done.
+yields the same events with the same ids. A stream of a background interaction still in progress (created
+with `stream=true`, or read again) stays open: it sends what exists so far (created and in_progress), then
+the rest as soon as the emulator's clock reaches the outcome (or a cancel ends it), closing after
+`interaction.completed` (ai.google.dev/gemini-api/docs/background-execution: a background interaction's
+progress is streamed, and a dropped stream is reconnected to with `last_event_id`).
 """
 from __future__ import annotations
 
+import asyncio
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, AsyncIterator
 
 from ...errors import invalid_argument
 from .backend import Interaction, view
@@ -26,6 +30,9 @@ if TYPE_CHECKING:
 
 # A model output's text streams in pieces of about this many characters, cut after a space.
 DELTA_CHARS = 48
+# How often (real seconds) an open stream looks at the emulator's clock again while its interaction runs, so
+# a clock moved by /_mock/clock, the plugin or a cancel shows at once.
+POLL_SECONDS = 0.05
 
 
 def _pieces(text: str) -> list[str]:
@@ -90,17 +97,32 @@ def all_events(store: Store, record: Interaction) -> list[dict[str, Any]]:
     return events
 
 
-def events_after(store: Store, record: Interaction, last_event_id: str | None) -> list[dict[str, Any]]:
-    events = all_events(store, record)
+def resume_index(store: Store, record: Interaction, last_event_id: str | None) -> int:
+    """The position of the event a client last saw (-1: none), checked against the events issued so far."""
     if not last_event_id:
-        return events
+        return -1
     prefix, _, number = last_event_id.rpartition(".")
-    if prefix != record.id or not number.isdigit() or int(number) >= len(events):
+    if prefix != record.id or not number.isdigit() or int(number) >= len(all_events(store, record)):
         raise invalid_argument(f"last_event_id {last_event_id!r} is not an event of interaction {record.id}.",
                                "last_event_id")
-    return events[int(number) + 1:]
+    return int(number)
 
 
-def sse(events: list[dict[str, Any]]) -> list[bytes]:
-    return [b"event: " + e["event_type"].encode() + b"\ndata: " + json.dumps(e, ensure_ascii=False).encode()
-            + b"\n\n" for e in events]
+async def follow(store: Store, record: Interaction, after: int = -1) -> AsyncIterator[bytes]:
+    """The SSE frames of the events after position `after`, waiting on the emulator's clock while the
+    interaction runs; the stream ends with `interaction.completed`."""
+    sent = after
+    while True:
+        events = all_events(store, record)
+        for event in events[sent + 1:]:
+            yield frame(event)
+        sent = max(sent, len(events) - 1)
+        if events[-1]["event_type"] == "interaction.completed":
+            return
+        left = record.done_time - store.now()
+        await asyncio.sleep(min(max(left, 0.0), POLL_SECONDS))
+
+
+def frame(event: dict[str, Any]) -> bytes:
+    return (b"event: " + str(event["event_type"]).encode() + b"\ndata: " + json.dumps(event, ensure_ascii=False).encode()
+            + b"\n\n")

@@ -15,7 +15,7 @@ from typing import Any, AsyncIterator
 from starlette.responses import Response, StreamingResponse
 
 from ...call import current_call
-from ...errors import ApiError
+from ...errors import ApiError, invalid_argument
 from ...http import Context, dumps, json_response
 from . import events
 from .backend import LEGACY_REVISION_BEFORE, error_code, legacy, view
@@ -35,11 +35,9 @@ def _answer(ctx: Context, body: dict[str, Any]) -> Response:
     return json_response(legacy(body) if _legacy(ctx) else body)
 
 
-def _stream(chunks: list[bytes]) -> Response:
-    async def send() -> AsyncIterator[bytes]:   # async, so Starlette does not hand each chunk to a worker thread
-        for chunk in chunks:
-            yield chunk
-    return StreamingResponse(send(), media_type="text/event-stream")
+def _stream(frames: AsyncIterator[bytes]) -> Response:
+    # an async iterator, so Starlette does not hand each chunk to a worker thread
+    return StreamingResponse(frames, media_type="text/event-stream")
 
 
 async def _body(ctx: Context) -> dict[str, Any]:
@@ -63,7 +61,7 @@ async def create(ctx: Context) -> Response:
     except ApiError as error:
         raise _model_error(error, body) from None
     if body.get("stream") is True:
-        return _tier_header(ctx, _stream(events.sse(events.all_events(ctx.store, record))))
+        return _tier_header(ctx, _stream(events.follow(ctx.store, record)))
     return _tier_header(ctx, _answer(ctx, view(ctx.store, record, timeline=False)))
 
 
@@ -77,8 +75,11 @@ def _tier_header(ctx: Context, response: Response) -> Response:
 
 async def get(ctx: Context) -> Response:
     record = ctx.store.interactions.find(ctx.project, ctx.params["id"])
+    last_event_id = ctx.query("last_event_id")
     if (ctx.query("stream") or "").lower() == "true":
-        return _stream(events.sse(events.events_after(ctx.store, record, ctx.query("last_event_id"))))
+        return _stream(events.follow(ctx.store, record, events.resume_index(ctx.store, record, last_event_id)))
+    if last_event_id:   # "Can only be used if `stream` is true" (google-genai 3.6.1, interactions.get)
+        raise invalid_argument("last_event_id can only be used with stream=true.", "last_event_id")
     include_input = (ctx.query("include_input") or "").lower() == "true"
     return _answer(ctx, view(ctx.store, record, timeline=True, include_input=include_input))
 
