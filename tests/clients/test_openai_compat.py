@@ -312,6 +312,14 @@ def test_embeddings_float_base64_and_dimensions(oai, http):
     assert small.data[0].embedding == pytest.approx(native.json()["embedding"]["values"])
 
 
+def test_embedding_usage_is_the_native_prompt_tokens(oai, http):
+    texts = ["Your text string goes here", "and a second, longer text to embed"]
+    usage = oai.embeddings.create(model=EMBEDDING_MODEL, input=texts).usage
+    native = http.post(f"/v1beta/models/{EMBEDDING_MODEL}:batchEmbedContents", json={"requests": [
+        {"model": f"models/{EMBEDDING_MODEL}", "content": {"parts": [{"text": t}]}} for t in texts]}).json()
+    assert usage.prompt_tokens == usage.total_tokens == native["usageMetadata"]["promptTokenCount"] > 0
+
+
 def test_embeddings_base64_wire_format(raw):
     body = {"model": EMBEDDING_MODEL, "input": "a", "dimensions": 4, "encoding_format": "base64"}
     encoded = raw.post("/embeddings", json=body).json()["data"][0]["embedding"]
