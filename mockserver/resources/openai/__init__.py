@@ -11,8 +11,9 @@ value checks), `wire` (times, list pages, native names), `backend`.
 
 What this layer keeps itself (`OpenAICompat`, registered as `store.openai`): the `purpose` of files
 uploaded through it, and per OpenAI batch the facts the native batch does not hold (the input file the
-client uploaded, the endpoint, the metadata, and the OpenAI-format output and error files made from the
-native results when the batch is first read after it ends).
+client uploaded, the endpoint, the metadata, each embeddings line's encoding and prompt tokens, and the
+OpenAI-format output and error files made from the native results when the batch is first read after it
+ends).
 
 Wire details taken from the live layer:
 
