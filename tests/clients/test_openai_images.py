@@ -141,6 +141,8 @@ def test_errors_raise_the_matching_openai_exceptions(oai):
     ({"model": IMAGEN, "size": "832x1248"}, "size"),        # 2:3: not an Imagen ratio
     ({"model": FLASH_IMAGE, "size": "1024x1024", "google": {"aspect_ratio": "16:9"}}, "size"),
     ({"model": FLASH_IMAGE, "extra_body": {"google": {"aspect_ratio": "7:3"}}}, "aspect_ratio"),
+    ({"model": FLASH_IMAGE, "extra_body": "16:9"}, "extra_body"),
+    ({"model": FLASH_IMAGE, "google": {"generation_config": "IMAGE"}}, "generation_config"),
     ({"model": FLASH_IMAGE, "response_format": "url"}, "response_format"),
     ({"model": FLASH_IMAGE, "stream": True}, "stream"),
     ({"model": FLASH_IMAGE, "google": {"generation_config": {"temperature": "hot"}}}, "temperature"),

@@ -54,7 +54,7 @@ def image_extras(body: dict[str, Any]) -> dict[str, Any]:
     """The image extras of `extra_body.google` or a top-level `google` (other keys are ignored, as the page says)."""
     found: dict[str, Any] = {}
     outer = body.get("extra_body")
-    if isinstance(outer, dict) and outer.get("google") is not None:
+    if outer is not None and expect_object(outer, "extra_body").get("google") is not None:
         found.update(expect_object(outer["google"], "extra_body.google"))
     if body.get("google") is not None:
         found.update(expect_object(body["google"], "google"))
