@@ -465,7 +465,8 @@ def test_embeddings_batch(oai, gemini_mock):
     assert done.status == "completed" and (done.request_counts.completed, done.request_counts.failed) == (2, 1)
     [failed] = [json.loads(x) for x in oai.files.content(done.error_file_id).text.splitlines()]
     assert failed["custom_id"] == "e3" and failed["response"]["status_code"] == 400
-    lines = {line["custom_id"]: line for line in map(json.loads, oai.files.content(done.output_file_id).text.splitlines())}
+    output = oai.files.content(done.output_file_id).text.splitlines()
+    lines = {line["custom_id"]: line for line in map(json.loads, output)}
     for custom_id, text, options in (("e1", texts[0], {}), ("e2", texts[1], {"dimensions": 4})):
         body = lines[custom_id]["response"]["body"]
         direct = oai.embeddings.create(model=EMBEDDING_MODEL, input=text, encoding_format="float", **options)
