@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from . import quotas
 from .auth import Identity
-from .generation import engine
+from .generation import embeddings, engine
 from .generation import file_search
 from .generation.engine import MediaInfo
 from .resources import file_search_stores, url_media
@@ -111,8 +111,9 @@ def embed(store: Store, identity: Identity, model: dict[str, Any], request: dict
 def batch_embed(store: Store, identity: Identity, model: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
     _override(store, identity, model, request, "batchEmbedContents")
     response = engine.batch_embed_contents(model, request)
-    quotas.record(store, identity, model, quotas.embedding_usage(request.get("requests") or []))
-    return response
+    usage = quotas.embedding_usage(request.get("requests") or [])
+    quotas.record(store, identity, model, usage)
+    return {**response, "usageMetadata": embeddings.usage_metadata(usage["promptTokenCount"])}
 
 
 def last_user_text(request: dict[str, Any]) -> str | None:

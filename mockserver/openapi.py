@@ -238,6 +238,7 @@ OPERATIONS: dict[tuple[str, str, str | None], Operation] = {
     # the OpenAI-compatible layer
     ("POST", "openai/chat/completions", None): Operation("Chat completion (OpenAI-compatible)", **_OAI),
     ("POST", "openai/embeddings", None): Operation("Embeddings (OpenAI-compatible)", **_OAI),
+    ("POST", "openai/images/generations", None): Operation("Generate images (OpenAI-compatible)", **_OAI),
     ("GET", "openai/models", None): Operation("List models (OpenAI-compatible)", **_OAI),
     ("GET", "openai/models/{id:path}", None): Operation("Get a model (OpenAI-compatible)", **_OAI),
     ("POST", "openai/files", None): Operation("Upload a file (OpenAI-compatible, multipart)", **_OAI),

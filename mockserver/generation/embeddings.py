@@ -198,3 +198,13 @@ def batch_embed_contents(model: dict[str, Any], request: dict[str, Any]) -> dict
                 f"in the URL ({model_name(model)}), got {item.get('model')!r}.\n", f"{prefix}model")
         out.append(_embed_one(model, item, prefix))
     return {"embeddings": out}
+
+
+def usage_metadata(prompt_tokens: int) -> dict[str, Any]:
+    """batchEmbedContents' `usageMetadata` in the embedding shape the service answers (`promptTokenDetails`,
+    no totalTokenCount: a captured gemini-embedding-2 answer, github.com/maximhq/bifrost/pull/7295); the
+    SDKs read its promptTokenCount. Media parts count no tokens here, as in the usage ledger."""
+    usage: dict[str, Any] = {"promptTokenCount": prompt_tokens}
+    if prompt_tokens:
+        usage["promptTokenDetails"] = [{"modality": "TEXT", "tokenCount": prompt_tokens}]
+    return usage

@@ -12,6 +12,7 @@ from google.genai import errors, types
 
 from gemini_mockserver import inference
 from gemini_mockserver.errors import ApiError
+from gemini_mockserver.generation.tokens import count_text
 from gemini_mockserver.schema import known_messages
 from gemini_mockserver.wire import parse_time
 
@@ -154,6 +155,10 @@ def test_embeddings_batches_through_the_sdk(sdk, gemini_mock, http):
                        json=embed_request("first text", outputDimensionality=8)).json()
     assert answers[0].response.embedding.values == direct["embedding"]["values"]
     assert len(answers[1].response.embedding.values) == 8
+    # SingleEmbedContentResponse: each result carries its request's tokens, an int64 on the wire
+    assert [a.response.token_count for a in answers] == [count_text("first text"), count_text("second text")]
+    wire = http.get(f"/v1beta/{job.name}").json()["response"]["inlinedResponses"]["inlinedResponses"]
+    assert wire[0]["response"]["tokenCount"] == str(count_text("first text"))
 
     name = upload(sdk, jsonl({"key": "request_1", "request": {"output_dimensionality": 3,
                                                               "content": {"parts": [{"text": "hello"}]}}}))
@@ -302,7 +307,8 @@ def test_embedding_batch_over_http_matches_embed_content(http, gemini_mock):
     check_operation(done)
     item = done["metadata"]["output"]["inlinedResponses"]["inlinedResponses"][0]
     direct = http.post(f"/v1beta/models/{EMBED_MODEL}:embedContent", json=request).json()
-    assert item["response"] == direct and item["metadata"] == {"key": "e1"}
+    assert item["response"] == {**direct, "tokenCount": str(count_text("some text"))}
+    assert item["metadata"] == {"key": "e1"}
     assert done["response"]["@type"].endswith(".EmbedContentBatchOutput")
 
 

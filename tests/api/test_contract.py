@@ -366,6 +366,8 @@ CASES: list[Case] = [
     Case("POST", "openai/chat/completions", body={"model": MODEL, "messages": [{"role": "user", "content": "hi"}]},
          kind="openai", response="chat.completion"),
     Case("POST", "openai/embeddings", body={"model": EMBED, "input": ["a", "b"]}, kind="openai", response="list"),
+    Case("POST", "openai/images/generations", body={"model": "gemini-2.5-flash-image", "prompt": "a cat"},
+         kind="openai", response="images"),
     Case("GET", "openai/models", kind="openai", response="list"),
     Case("GET", "openai/models/{id:path}", path=f"openai/models/{MODEL}", kind="openai", response="model"),
     Case("POST", "openai/files", path="openai/files", kind="openai", response="file",
@@ -497,6 +499,9 @@ def test_every_route_answers_its_recorded_message(gemini_mock, http, case: Case,
                            headers={"X-Goog-Upload-Command": "upload, finalize", "X-Goog-Upload-Offset": "0"})
         assert final.status_code == 200 and final.headers["x-goog-upload-status"] == "final"
         validate_response(version, "CreateFileResponse", final.json())
+    elif case.kind == "openai" and case.response == "images":   # ImagesResponse has no `object`
+        body = answer.json()
+        assert isinstance(body.get("created"), int) and body["data"][0]["b64_json"], body
     elif case.kind == "openai":
         body = answer.json()
         assert isinstance(body, dict) and body.get("object") == case.response, body

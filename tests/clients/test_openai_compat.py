@@ -312,6 +312,14 @@ def test_embeddings_float_base64_and_dimensions(oai, http):
     assert small.data[0].embedding == pytest.approx(native.json()["embedding"]["values"])
 
 
+def test_embedding_usage_is_the_native_prompt_tokens(oai, http):
+    texts = ["Your text string goes here", "and a second, longer text to embed"]
+    usage = oai.embeddings.create(model=EMBEDDING_MODEL, input=texts).usage
+    native = http.post(f"/v1beta/models/{EMBEDDING_MODEL}:batchEmbedContents", json={"requests": [
+        {"model": f"models/{EMBEDDING_MODEL}", "content": {"parts": [{"text": t}]}} for t in texts]}).json()
+    assert usage.prompt_tokens == usage.total_tokens == native["usageMetadata"]["promptTokenCount"] > 0
+
+
 def test_embeddings_base64_wire_format(raw):
     body = {"model": EMBEDDING_MODEL, "input": "a", "dimensions": 4, "encoding_format": "base64"}
     encoded = raw.post("/embeddings", json=body).json()["data"][0]["embedding"]
@@ -440,6 +448,35 @@ def test_batch_requests_that_fail_go_to_the_error_file(oai, gemini_mock):
     assert line["response"]["body"][0]["error"]["status"] == "INVALID_ARGUMENT"
 
 
+def embedding_line(custom_id: str, text, **body) -> dict:
+    return {"custom_id": custom_id, "method": "POST", "url": "/v1/embeddings",
+            "body": {"model": EMBEDDING_MODEL, "input": text, **body}}
+
+
+def test_embeddings_batch(oai, gemini_mock):
+    texts = ["Tell me a one-sentence joke.", "Why is the sky blue?"]
+    source = upload_jsonl(oai, [embedding_line("e1", texts[0]),
+                                embedding_line("e2", [texts[1]], dimensions=4, encoding_format="base64"),
+                                embedding_line("e3", "too big", dimensions=99999)])
+    batch = oai.batches.create(input_file_id=source.id, endpoint="/v1/embeddings", completion_window="24h")
+    assert batch.endpoint == "/v1/embeddings" and batch.request_counts.total == 3
+    gemini_mock.advance(3600)
+    done = oai.batches.retrieve(batch.id)
+    assert done.status == "completed" and (done.request_counts.completed, done.request_counts.failed) == (2, 1)
+    [failed] = [json.loads(x) for x in oai.files.content(done.error_file_id).text.splitlines()]
+    assert failed["custom_id"] == "e3" and failed["response"]["status_code"] == 400
+    output = oai.files.content(done.output_file_id).text.splitlines()
+    lines = {line["custom_id"]: line for line in map(json.loads, output)}
+    for custom_id, text, options in (("e1", texts[0], {}), ("e2", texts[1], {"dimensions": 4})):
+        body = lines[custom_id]["response"]["body"]
+        direct = oai.embeddings.create(model=EMBEDDING_MODEL, input=text, encoding_format="float", **options)
+        assert body["object"] == "list" and body["usage"] == direct.usage.model_dump()
+        values = body["data"][0]["embedding"]
+        if custom_id == "e2":   # base64 little-endian float32, as the direct call sends it
+            values = list(struct.unpack("<4f", base64.b64decode(values)))
+        assert values == pytest.approx(direct.data[0].embedding)
+
+
 def test_batch_cancel_and_list(oai, gemini_mock):
     first = oai.batches.create(input_file_id=upload_jsonl(oai, [batch_line("a", "x")]).id,
                                endpoint="/v1/chat/completions", completion_window="24h")
@@ -465,6 +502,13 @@ def test_batch_input_is_checked(oai):
     for source in (bad_url, twice, no_messages):
         with pytest.raises(openai.BadRequestError):
             oai.batches.create(input_file_id=source.id, endpoint="/v1/chat/completions", completion_window="24h")
+    two_texts = upload_jsonl(oai, [embedding_line("a", ["x", "y"])])     # a native batch line embeds one text
+    chat_model = upload_jsonl(oai, [{**embedding_line("a", "x"), "body": {"model": MODEL, "input": "x"}}])
+    for source in (two_texts, chat_model):
+        with pytest.raises(openai.BadRequestError):
+            oai.batches.create(input_file_id=source.id, endpoint="/v1/embeddings", completion_window="24h")
+    with pytest.raises(openai.BadRequestError):
+        oai.batches.create(input_file_id=two_texts.id, endpoint="/v1/completions", completion_window="24h")
     with pytest.raises(openai.BadRequestError):
         oai.batches.create(input_file_id=twice.id, endpoint="/v1/embeddings", completion_window="24h")
     with pytest.raises(openai.PermissionDeniedError):

@@ -8,6 +8,7 @@ import subprocess
 import pytest
 from google.genai import errors, types
 
+from gemini_mockserver.generation.tokens import count_text
 from support import validate_response, wav_bytes
 from support.paths import AUDIO_FIXTURES
 
@@ -217,8 +218,9 @@ def test_unsupported_or_broken_audio_is_400(sdk):
 
 
 def test_embeddings(sdk):
-    result = sdk.models.embed_content(model="gemini-embedding-001",
-                                      contents=["the cat sat on the mat", "a cat sat on a mat", "stock prices fell"])
+    texts = ["the cat sat on the mat", "a cat sat on a mat", "stock prices fell"]
+    result = sdk.models.embed_content(model="gemini-embedding-001", contents=texts)
+    assert result.usage_metadata.prompt_token_count == sum(count_text(t) for t in texts) > 0
     vectors = [e.values for e in result.embeddings]
     assert all(len(v) == 3072 for v in vectors)
     assert all(abs(sum(x * x for x in v) - 1) < 1e-6 for v in vectors)
@@ -229,6 +231,17 @@ def test_embeddings(sdk):
     small = sdk.models.embed_content(model="gemini-embedding-001", contents="hello",
                                      config=types.EmbedContentConfig(output_dimensionality=8))
     assert len(small.embeddings[0].values) == 8
+
+
+def test_batch_embed_contents_usage_on_the_wire(http):
+    requests = [{"model": "models/gemini-embedding-001", "content": {"parts": [{"text": text}]}}
+                for text in ("What is the meaning of life?", "How does the brain work?")]
+    body = http.post("/v1beta/models/gemini-embedding-001:batchEmbedContents", json={"requests": requests}).json()
+    validate_response("v1beta", "BatchEmbedContentsResponse", body)
+    tokens = count_text("What is the meaning of life?") + count_text("How does the brain work?")
+    # the embedding shape: promptTokenDetails (singular "Token") and no totalTokenCount
+    assert body["usageMetadata"] == {"promptTokenCount": tokens,
+                                     "promptTokenDetails": [{"modality": "TEXT", "tokenCount": tokens}]}
 
 
 def test_embed_content_method(http):

@@ -107,6 +107,9 @@ test('embedContent', async () => {
     model: 'gemini-embedding-001', contents: 'the cat sat on the mat', config: { outputDimensionality: 16 },
   });
   assert.deepEqual(again.embeddings[0].values, result.embeddings[0].values);
+  // usageMetadata of batchEmbedContents: the two texts count more prompt tokens than the first alone
+  assert.ok(again.usageMetadata.promptTokenCount > 0);
+  assert.ok(result.usageMetadata.promptTokenCount > again.usageMetadata.promptTokenCount);
 });
 
 test('files: upload, get, list, use in a prompt, delete', async () => {

@@ -16,6 +16,7 @@ from ...auth import Identity
 from ...batch_limits import BatchLimits, request_tokens
 from ...errors import RPC_CODES, ApiError, failed_precondition, invalid_argument, missing_resource, rpc_status
 from ...persistence import build, fields_of
+from ...quotas import embedding_usage
 from ...schema import normalize
 from ...wire import int64, paginate
 from .job import (CANCELLED, DEFAULT_PAGE_SIZE, EMBED, EXPIRED, FAILED, GENERATE, INLINE_LIMIT,
@@ -398,6 +399,8 @@ class Batches:
         if job.inline is not None:
             for item in job.inline[job.processed:target]:
                 response, error = self._run(job, item["request"], resolve)
+                if response is not None and job.kind is EMBED:
+                    response = single_embed_response(response, item["request"])
                 entry = {"response": response} if error is None else {"error": error}
                 if "metadata" in item:
                     entry["metadata"] = item["metadata"]
@@ -587,5 +590,12 @@ class Batches:
             self._seq = int(data.get("seq") or 0)
 
 
+def single_embed_response(response: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+    """An inlined embedding result as the SDKs read it (SingleEmbedContentResponse in google-genai and
+    @google/genai 3.6.1): the embedding and the request's `tokenCount`, an int64."""
+    return {**response, "tokenCount": int64(embedding_usage([request])["promptTokenCount"])}
+
+
 def register(store: Store) -> None:
     store.register("batches", Batches(store))
+

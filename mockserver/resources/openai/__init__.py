@@ -1,17 +1,19 @@
-"""The OpenAI-compatible layer: `/{version}/openai/...` (chat completions, embeddings, models, files, batches).
+"""The OpenAI-compatible layer: `/{version}/openai/...` (chat completions, embeddings, images, models, files,
+batches).
 
 Every call is translated into the native request and answered by the same code the native API uses
 (`inference` for generation and embeddings, `store.files`, `store.batches`), so one prompt gets the same
 text through `models/{m}:generateContent` and through `openai/chat/completions`. The translation is a set
 of small pure functions (OpenAI JSON in, native JSON out, and back); the handlers only parse, call and
 render. One module per concern: `chat` and `answers` (chat completions, request and response), `embeddings`
-(embeddings and models), `files`, `batches`, `errors` (the error shape and value checks), `wire` (times,
-list pages, native names), `backend`.
+(embeddings and models), `images` (image generation), `files`, `batches`, `errors` (the error shape and
+value checks), `wire` (times, list pages, native names), `backend`.
 
 What this layer keeps itself (`OpenAICompat`, registered as `store.openai`): the `purpose` of files
 uploaded through it, and per OpenAI batch the facts the native batch does not hold (the input file the
-client uploaded, the endpoint, the metadata, and the OpenAI-format output and error files made from the
-native results when the batch is first read after it ends).
+client uploaded, the endpoint, the metadata, each embeddings line's encoding and prompt tokens, and the
+OpenAI-format output and error files made from the native results when the batch is first read after it
+ends).
 
 Wire details taken from the live layer:
 
@@ -39,6 +41,7 @@ from .chat import chat_completions, chat_to_native, messages_to_native
 from .embeddings import embeddings, get_model, list_models
 from .errors import error_body, error_response, with_openai_errors
 from .files import create_file, delete_file, file_content, get_file, list_files
+from .images import images_generations
 
 __all__ = ["ROUTES", "OpenAIBatch", "OpenAICompat", "chat_chunks", "chat_to_native", "error_body",
            "error_response", "finish_reason", "messages_to_native", "register"]
@@ -57,6 +60,8 @@ def _route(method: str, template: str, handler: Handler, **options: Any) -> Rout
 ROUTES = [
     _route("POST", "chat/completions", chat_completions, runs=GENERATE, name="chat.completions", model_in_body=True),
     _route("POST", "embeddings", embeddings, runs=EMBED, name="embeddings", model_in_body=True),
+    _route("POST", "images/generations", images_generations, runs=GENERATE, name="images.generations",
+           model_in_body=True),
     _route("GET", "models", list_models),
     _route("GET", "models/{id:path}", get_model),
     _route("POST", "files", create_file),

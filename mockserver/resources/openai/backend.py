@@ -29,6 +29,8 @@ class OpenAIBatch:
     created: float
     seq: int
     models: dict[str, str] = field(default_factory=dict)   # custom_id -> the model its line named
+    # embeddings batches: custom_id -> [encoding_format, prompt tokens] of its line
+    embeddings: dict[str, list[Any]] = field(default_factory=dict)
     output_file_id: str | None = None
     error_file_id: str | None = None
     converted: bool = False
@@ -96,7 +98,7 @@ class OpenAICompat:
         with self.lock:
             return {"seq": self._seq,
                     "purposes": [[project, name, purpose] for (project, name), purpose in self._purposes.items()],
-                    "batches": [fields_of(b, models=dict(b.models))
+                    "batches": [fields_of(b, models=dict(b.models), embeddings=dict(b.embeddings))
                                 for batches in self._batches.values() for b in batches.values()]}
 
     def import_state(self, data: dict[str, Any]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -16,10 +16,13 @@ from .answers import chat_completion
 from ..batches.job import Job
 from .backend import OpenAIBatch
 from .chat import CHAT_ENDPOINT, chat_to_native
+from .embeddings import EMBEDDINGS_ENDPOINT, embedding_batch_request, embedding_response
 from .errors import expect_object, json_body, unknown_field
 from .wire import cursor_page, native_file_name, native_model_name
 
 BATCH_WINDOW = "24h"
+# The compatibility page's Batch API section: chat completions, and embeddings with endpoint "/v1/embeddings".
+BATCH_ENDPOINTS = {CHAT_ENDPOINT: "generate", EMBEDDINGS_ENDPOINT: "embed"}
 
 BATCH_STATUS = {"BATCH_STATE_PENDING": "validating", "BATCH_STATE_RUNNING": "in_progress",
                 "BATCH_STATE_SUCCEEDED": "completed", "BATCH_STATE_FAILED": "failed",
@@ -57,8 +60,10 @@ def batch_object(record: OpenAIBatch, job: Job, now: float) -> dict[str, Any]:
     return body
 
 
-def batch_line_to_native(line: Any, number: int, endpoint: str) -> tuple[str, dict[str, Any], str]:
-    """(custom_id, native batch line, the model as named) of one line of an OpenAI batch input file."""
+def batch_line_to_native(line: Any, number: int,
+                         endpoint: str) -> tuple[str, dict[str, Any], str, list[Any] | None]:
+    """(custom_id, native batch line, the model as named, for embeddings [encoding_format, prompt tokens]) of
+    one line of an OpenAI batch input file."""
     where = f"line {number}"
     if not isinstance(line, dict):
         raise invalid_argument(f"{where} of the batch input file is not a JSON object.", "input_file_id")
@@ -72,12 +77,15 @@ def batch_line_to_native(line: Any, number: int, endpoint: str) -> tuple[str, di
         raise invalid_argument(f"{where}: url must be the batch endpoint {endpoint!r}, not {line.get('url')!r}.",
                                "input_file_id")
     try:
+        if endpoint == EMBEDDINGS_ENDPOINT:
+            model, request, encoding, tokens = embedding_batch_request(line.get("body"))
+            return custom_id, {"key": custom_id, "request": request}, model, [encoding, tokens]
         chat = chat_to_native(line.get("body"))
     except ApiError as error:
         raise invalid_argument(f"{where} ({custom_id}): {error.message}", "input_file_id") from None
     request = dict(chat.request)
     request["model"] = native_model_name(chat.model)
-    return custom_id, {"key": custom_id, "request": request}, chat.model
+    return custom_id, {"key": custom_id, "request": request}, chat.model, None
 
 
 _RPC_NAMES = {number: name for name, number in RPC_CODES.items()}
@@ -91,28 +99,52 @@ def _http_of(status: dict[str, Any]) -> tuple[int, str]:
 
 def batch_result_line(native: dict[str, Any], model: str, created: int, number: int,
                       batch_id: str) -> tuple[bool, dict[str, Any]]:
-    """(succeeded, OpenAI batch output line) of one native result line."""
+    """(succeeded, OpenAI batch output line) of one native result line of a chat batch."""
     custom_id = native.get("key", "")
-    line_id = "batch_req_" + hashlib.blake2b(f"{batch_id}|{number}".encode(), digest_size=12).hexdigest()
+    line_id = _line_id(batch_id, number)
     if "response" in native:
         body = chat_completion(native["response"], model=model, created=created)
         return True, {"id": line_id, "custom_id": custom_id,
                       "response": {"status_code": 200, "request_id": body["id"], "body": body}, "error": None}
+    return False, _error_line(native, line_id)
+
+
+def embedding_result_line(native: dict[str, Any], model: str, facts: list[Any], number: int,
+                          batch_id: str) -> tuple[bool, dict[str, Any]]:
+    """(succeeded, OpenAI batch output line) of one native result line of an embeddings batch; `facts` are its
+    line's [encoding_format, prompt tokens]."""
+    line_id = _line_id(batch_id, number)
+    if "response" not in native:
+        return False, _error_line(native, line_id)
+    encoding, tokens = facts
+    body = embedding_response([native["response"]["embedding"]["values"]], tokens, model, encoding)
+    return True, {"id": line_id, "custom_id": native.get("key", ""),
+                  "response": {"status_code": 200, "request_id": "", "body": body}, "error": None}
+
+
+def _line_id(batch_id: str, number: int) -> str:
+    return "batch_req_" + hashlib.blake2b(f"{batch_id}|{number}".encode(), digest_size=12).hexdigest()
+
+
+def _error_line(native: dict[str, Any], line_id: str) -> dict[str, Any]:
+    custom_id = native.get("key", "")
     status = native.get("error") or {}
     http, name = _http_of(status)
     error = {"code": http, "message": status.get("message", ""), "status": name}
     if status.get("details"):
         error["details"] = status["details"]
-    return False, {"id": line_id, "custom_id": custom_id,
-                   "response": {"status_code": http, "request_id": "", "body": [{"error": error}]}, "error": None}
+    return {"id": line_id, "custom_id": custom_id,
+            "response": {"status_code": http, "request_id": "", "body": [{"error": error}]}, "error": None}
 
 
 # -- handlers: batches ------------------------------------------------------------------------------
 
 
-def _convert_input(ctx: Context, source: Path, endpoint: str) -> tuple[Path, dict[str, str], str]:
+def _convert_input(ctx: Context, source: Path, endpoint: str,
+                   embeddings: dict[str, list[Any]]) -> tuple[Path, dict[str, str], str]:
     """Write the native JSONL of an OpenAI batch input file to a temporary file:
-    (its path, the model of each custom_id, the first line's model)."""
+    (its path, the model of each custom_id, the first line's model). An embeddings line's
+    [encoding_format, prompt tokens] go into `embeddings`."""
     target = ctx.store.files.new_part(ctx.identity)
     lines: dict[str, str] = {}
     first_model = ""
@@ -126,7 +158,9 @@ def _convert_input(ctx: Context, source: Path, endpoint: str) -> tuple[Path, dic
                 except ValueError:
                     raise invalid_argument(f"line {number} of the batch input file is not JSON.",
                                            "input_file_id") from None
-                custom_id, native, model = batch_line_to_native(data, number, endpoint)
+                custom_id, native, model, facts = batch_line_to_native(data, number, endpoint)
+                if facts is not None:
+                    embeddings[custom_id] = facts
                 if custom_id in lines:
                     raise invalid_argument(f"line {number}: custom_id {custom_id!r} is used twice; custom_id "
                                            f"values must be unique in a batch.", "input_file_id")
@@ -147,8 +181,9 @@ def _create_batch(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         if key not in ("input_file_id", "endpoint", "completion_window", "metadata", "extra_body"):
             raise unknown_field(key)
     endpoint = body.get("endpoint")
-    if endpoint != CHAT_ENDPOINT:
-        raise invalid_argument(f"endpoint must be {CHAT_ENDPOINT!r}, not {endpoint!r}.", "endpoint")
+    if endpoint not in BATCH_ENDPOINTS:
+        raise invalid_argument(f"endpoint must be {' or '.join(map(repr, BATCH_ENDPOINTS))}, not {endpoint!r}.",
+                               "endpoint")
     window = body.get("completion_window", BATCH_WINDOW)
     if window != BATCH_WINDOW:
         raise invalid_argument(f"completion_window must be {BATCH_WINDOW!r}, not {window!r}.", "completion_window")
@@ -160,7 +195,9 @@ def _create_batch(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         raise invalid_argument("input_file_id is required.", "input_file_id")
     files, project = ctx.store.files, ctx.project
     input_file = files.get_file(ctx.identity, native_file_name(input_file_id))
-    converted, lines, model = _convert_input(ctx, files.path_of(ctx.identity, input_file["name"]), endpoint)
+    embeddings: dict[str, list[Any]] = {}
+    converted, lines, model = _convert_input(ctx, files.path_of(ctx.identity, input_file["name"]), endpoint,
+                                             embeddings)
     try:
         native_input = files.create_generated(project, f"{input_file['name'].split('/', 1)[1]}-gemini-requests",
                                               "application/jsonl", source_path=converted,
@@ -171,18 +208,33 @@ def _create_batch(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     operation = ctx.store.batches.create(
         ctx.identity, native_model_name(model),
         {"batch": {"displayName": str(display)[:512], "inputConfig": {"fileName": native_input["name"]}}},
-        kind="generate", version=ctx.version)
+        kind=BATCH_ENDPOINTS[endpoint], version=ctx.version)
     job = ctx.store.batches.synced_job(ctx.identity, operation["name"])
     record = ctx.store.openai.add_batch(OpenAIBatch(
         name=operation["name"], project=project, input_file_id=input_file["name"],
         native_input=native_input["name"], endpoint=endpoint, completion_window=window, metadata=metadata,
-        model=model, created=job.created, seq=0, models=lines))
+        model=model, created=job.created, seq=0, models=lines, embeddings=embeddings))
     return batch_object(record, job, ctx.store.now())
 
 
 async def create_batch(ctx: Context) -> Response:
     body = await json_body(ctx)
     return json_response(await run_in_threadpool(_create_batch, ctx, body))
+
+
+def _result_lines(record: OpenAIBatch, responses: Path, created: int) -> Iterator[tuple[bool, dict[str, Any]]]:
+    """(succeeded, OpenAI output line) of each native result line, in order."""
+    with open(responses, "rb") as source:
+        for number, raw in enumerate(source, 1):
+            if not raw.strip():
+                continue
+            native = json.loads(raw)
+            key = native.get("key")
+            model = record.models.get(key, record.model)
+            if record.endpoint == EMBEDDINGS_ENDPOINT:
+                yield embedding_result_line(native, model, record.embeddings[key], number, record.name)
+            else:
+                yield batch_result_line(native, model, created, number, record.name)
 
 
 def _publish_results(ctx: Context, record: OpenAIBatch, job: Job) -> None:
@@ -195,14 +247,8 @@ def _publish_results(ctx: Context, record: OpenAIBatch, job: Job) -> None:
     ok_path, error_path = files.new_part(ctx.identity), files.new_part(ctx.identity)
     ok_count = error_count = 0
     try:
-        with open(files.path_of(ctx.identity, responses), "rb") as source, \
-                open(ok_path, "wb") as ok_out, open(error_path, "wb") as error_out:
-            for number, raw in enumerate(source, 1):
-                if not raw.strip():
-                    continue
-                native = json.loads(raw)
-                model = record.models.get(native.get("key"), record.model)
-                succeeded, line = batch_result_line(native, model, created, number, record.name)
+        with open(ok_path, "wb") as ok_out, open(error_path, "wb") as error_out:
+            for succeeded, line in _result_lines(record, files.path_of(ctx.identity, responses), created):
                 (ok_out if succeeded else error_out).write(
                     json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
                 ok_count += succeeded

@@ -11,9 +11,11 @@ from ... import inference
 from ...errors import ApiError, invalid_argument
 from ...generation.tokens import count_text
 from ...http import Context, json_response
-from .errors import expect_integer, json_body, unknown_field
+from .errors import expect_integer, expect_object, json_body, unknown_field
+from .wire import native_model_name
 
 MAX_EMBEDDING_INPUTS = 2048
+EMBEDDINGS_ENDPOINT = "/v1/embeddings"
 
 
 def embedding_inputs(value: Any) -> list[str]:
@@ -46,14 +48,26 @@ def embedding_requests(body: dict[str, Any], model_name: str) -> tuple[list[dict
     return requests, encoding
 
 
+def embedding_batch_request(body: Any) -> tuple[str, dict[str, Any], str, int]:
+    """(the model as named, the native EmbedContentRequest, encoding_format, prompt tokens) of the body of an
+    embeddings batch line. A line embeds one text: a native batch line is one EmbedContentRequest."""
+    body = expect_object(body, "body")
+    model = body.get("model")
+    if not isinstance(model, str) or not model.strip():
+        raise invalid_argument("model is required (for example \"gemini-embedding-001\").", "model")
+    requests, encoding = embedding_requests(body, native_model_name(model.strip()))
+    if len(requests) != 1:
+        raise invalid_argument(f"input holds {len(requests)} texts; a batch line embeds one text.", "input")
+    return model.strip(), requests[0], encoding, count_text(requests[0]["content"]["parts"][0]["text"])
+
+
 def encode_vector(values: list[float], encoding: str) -> list[float] | str:
     if encoding == "base64":
         return base64.b64encode(struct.pack(f"<{len(values)}f", *values)).decode("ascii")
     return values
 
 
-def embedding_response(vectors: list[list[float]], texts: list[str], model: str, encoding: str) -> dict[str, Any]:
-    tokens = sum(count_text(text) for text in texts)
+def embedding_response(vectors: list[list[float]], tokens: int, model: str, encoding: str) -> dict[str, Any]:
     data = [{"object": "embedding", "index": i, "embedding": encode_vector(values, encoding)}
             for i, values in enumerate(vectors)]
     return {"object": "list", "data": data, "model": model,
@@ -76,8 +90,8 @@ async def embeddings(ctx: Context) -> Response:
     requests, encoding = embedding_requests(body, model["name"])
     vectors = [inference.embed(ctx.store, ctx.identity, model, request)["embedding"]["values"]
                for request in requests]
-    texts = [request["content"]["parts"][0]["text"] for request in requests]
-    return json_response(embedding_response(vectors, texts, name.strip(), encoding))
+    tokens = sum(count_text(request["content"]["parts"][0]["text"]) for request in requests)
+    return json_response(embedding_response(vectors, tokens, name.strip(), encoding))
 
 
 def _listed(ctx: Context, model: dict[str, Any]) -> bool:
