@@ -426,6 +426,7 @@ def generate_content(model: dict[str, Any], request: dict[str, Any], *, seed: in
     if input_limit and prompt_counts.total > int(input_limit):
         raise invalid_argument(f"The input token count ({prompt_counts.total}) exceeds the maximum number of tokens "
                                f"allowed ({int(input_limit)}).", "contents")
+    gemini3.check_unified_limit(model, prompt_counts.total, plan.max_output_tokens)
     digest = _digest(seed, model, request, cached)
     safety = _safety_ratings(extra_safety)
     contents = list((cached or {}).get("contents") or ()) + list(request.get("contents") or ())
