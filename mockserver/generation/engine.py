@@ -58,6 +58,7 @@ __all__ = ["MediaInfo", "generate_content", "stream_chunks", "count_tokens", "em
 NATURAL_TOKENS = (20, 120)
 THOUGHT_TOKENS = {  # thoughtsTokenCount range per thinking level; None = dynamic budget
     None: (50, 800), "MINIMAL": (8, 40), "LOW": (40, 200), "MEDIUM": (100, 500), "HIGH": (200, 1200),
+    "XHIGH": (400, 2400),
 }
 THOUGHT_SUMMARY_MAX = 80
 

@@ -28,8 +28,8 @@ BODY = {"contents": [{"parts": [{"text": "Tell me about bees."}]}]}
 # What the issue and the current models, deprecation and changelog pages list.
 CURRENT = ["gemini-3-flash-preview", "gemini-3.1-pro-preview", "gemini-3.1-flash-lite", "gemini-3.5-flash",
            "gemini-3.5-flash-lite", "gemini-3.6-flash", "gemini-3.7-flash", "gemini-3.8-flash", "gemini-4-argon",
-           "gemini-flash-latest",
-           "gemini-flash-lite-latest", "gemini-pro-latest", "gemini-2.5-pro", "gemini-2.5-flash",
+           "gemini-4-carbon", "gemini-4-hydrogen", "gemini-flash-latest", "gemini-flash-lite-latest",
+           "gemini-pro-latest", "gemini-2.5-pro", "gemini-2.5-flash",
            "gemini-2.5-flash-lite", "gemini-embedding-2", "gemini-embedding-001", "gemini-2.5-flash-image",
            "gemini-3-pro-image-preview", "gemini-3-pro-image", "gemini-3.1-flash-image",
            "gemini-2.5-flash-preview-tts", "gemini-2.5-pro-preview-tts", "gemini-2.5-flash-native-audio-preview-12-2025",
