@@ -26,7 +26,8 @@ CATALOG = load_catalog(None)
 BY_NAME = {m["name"]: m for m in CATALOG}
 BODY = {"contents": [{"parts": [{"text": "Tell me about bees."}]}]}
 # What the issue and the current models, deprecation and changelog pages list.
-CURRENT = ["gemini-3-flash-preview", "gemini-3.1-pro-preview", "gemini-3.1-flash-lite", "gemini-3.5-flash",
+CURRENT = ["gemini-3-flash-preview", "gemini-3.1-pro-preview", "gemini-3.1-pro-preview-customtools",
+           "gemini-3.1-flash-lite", "gemini-3.5-flash",
            "gemini-3.5-flash-lite", "gemini-3.6-flash", "gemini-3.7-flash", "gemini-3.8-flash", "gemini-4-argon",
            "gemini-4-carbon", "gemini-4-hydrogen", "gemini-flash-latest", "gemini-flash-lite-latest",
            "gemini-pro-latest", "gemini-2.5-pro", "gemini-2.5-flash",
