@@ -34,7 +34,8 @@ CURRENT = ["gemini-3-flash-preview", "gemini-3.1-pro-preview", "gemini-3.1-pro-p
            "gemini-2.5-flash-lite", "gemini-embedding-2", "gemini-embedding-001", "gemini-2.5-flash-image",
            "gemini-3-pro-image-preview", "gemini-3-pro-image", "gemini-3.1-flash-image",
            "gemini-2.5-flash-preview-tts", "gemini-2.5-pro-preview-tts", "gemini-2.5-flash-native-audio-preview-12-2025",
-           "gemini-3.8-live", "imagen-4.0-generate-001", "imagen-4.0-ultra-generate-001",
+           "gemini-3.8-live", "gemini-robotics-er-2-preview", "imagen-4.0-generate-001",
+           "imagen-4.0-ultra-generate-001",
            "imagen-4.0-fast-generate-001", "veo-3.1-generate-preview", "veo-3.1-fast-generate-preview"]
 
 
