@@ -4,6 +4,7 @@ the price rows."""
 from __future__ import annotations
 
 import pytest
+from google.genai import _interactions_errors as interaction_errors
 from google.genai import errors, types
 
 from support import assert_envelope, validate_response
@@ -168,3 +169,20 @@ def test_usage_is_priced_at_the_model_rates(http, model_id, rates):
     expected = (answer["promptTokenCount"] * rates[0]
                 + (answer["candidatesTokenCount"] + answer["thoughtsTokenCount"]) * rates[1]) / 1_000_000
     assert row["paidTierCostUsd"] == pytest.approx(expected, abs=1e-6)
+
+
+# -- the Interactions API -----------------------------------------------------------------------------------
+
+def test_interactions_take_hydrogen_xhigh(client):
+    interaction = client.interactions.create(model="gemini-4-hydrogen", input="Plan a trip to Lyon",
+                                             generation_config={"thinking_level": "xhigh"})
+    assert interaction.status == "completed" and interaction.output_text
+    same = client.models.generate_content(model="gemini-4-hydrogen", contents="Plan a trip to Lyon",
+                                          config=_level("xhigh"))
+    assert interaction.usage.total_thought_tokens == same.usage_metadata.thoughts_token_count
+
+
+def test_interactions_refuse_an_output_cap_over_the_shared_limit(client):
+    with pytest.raises(interaction_errors.BadRequestError) as caught:
+        client.interactions.create(model=MODEL, input="Plan a trip", generation_config={"max_output_tokens": LIMIT})
+    assert "maxOutputTokens" in str(caught.value.body)
