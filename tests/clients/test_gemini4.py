@@ -3,6 +3,7 @@ thinking levels, the one token limit input and output share, explicit caching re
 the price rows."""
 from __future__ import annotations
 
+import openai
 import pytest
 from google.genai import _interactions_errors as interaction_errors
 from google.genai import errors, types
@@ -186,3 +187,16 @@ def test_interactions_refuse_an_output_cap_over_the_shared_limit(client):
     with pytest.raises(interaction_errors.BadRequestError) as caught:
         client.interactions.create(model=MODEL, input="Plan a trip", generation_config={"max_output_tokens": LIMIT})
     assert "maxOutputTokens" in str(caught.value.body)
+
+
+# -- the OpenAI-compatible layer ----------------------------------------------------------------------------
+
+def test_openai_sdk_chat_with_argon_and_its_shared_limit(gemini_mock):
+    oai = openai.OpenAI(api_key=gemini_mock.api_key, base_url=gemini_mock.base_url + "/v1beta/openai/",
+                        max_retries=0)
+    messages = [{"role": "user", "content": "Tell me about bees"}]
+    answer = oai.chat.completions.create(model=MODEL, messages=messages)
+    assert answer.choices[0].message.content and answer.usage.completion_tokens_details.reasoning_tokens > 0
+    with pytest.raises(openai.BadRequestError) as caught:
+        oai.chat.completions.create(model=MODEL, messages=messages, max_tokens=LIMIT)
+    assert caught.value.status_code == 400 and "maxOutputTokens" in str(caught.value.body)
