@@ -57,6 +57,7 @@ __all__ = ["MediaInfo", "generate_content", "stream_chunks", "count_tokens", "em
 NATURAL_TOKENS = (20, 120)
 THOUGHT_TOKENS = {  # thoughtsTokenCount range per thinking level; None = dynamic budget
     None: (50, 800), "MINIMAL": (8, 40), "LOW": (40, 200), "MEDIUM": (100, 500), "HIGH": (200, 1200),
+    "XHIGH": (400, 2400),
 }
 THOUGHT_SUMMARY_MAX = 80
 
@@ -362,6 +363,7 @@ def generate_content(model: dict[str, Any], request: dict[str, Any], *, seed: in
     if input_limit and prompt_counts.total > int(input_limit):
         raise invalid_argument(f"The input token count ({prompt_counts.total}) exceeds the maximum number of tokens "
                                f"allowed ({int(input_limit)}).", "contents")
+    gemini3.check_unified_limit(model, prompt_counts.total, plan.max_output_tokens)
     digest = _digest(seed, model, request, cached)
     safety = _safety_ratings(extra_safety)
     contents = list((cached or {}).get("contents") or ()) + list(request.get("contents") or ())

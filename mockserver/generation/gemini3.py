@@ -16,6 +16,9 @@ Sources (read 2026-12-05):
   the tokens of an image (LOW 280, MEDIUM 560, HIGH 1120, ULTRA_HIGH 2240; default HIGH) or of a PDF page
   (LOW 280, MEDIUM 560, HIGH 1120; default MEDIUM); `numTokens` asks for an exact count. A per-part level
   overrides `generationConfig.mediaResolution`.
+- https://docs.cloud.google.com/gemini-enterprise-agent-platform/models/guides/gemini-4-argon (read 2026-12-06):
+  Gemini 4 Argon has one token limit for input and output together (catalog `emulator.unifiedTokenLimit`):
+  the output may use that limit minus the input tokens.
 """
 from __future__ import annotations
 
@@ -56,6 +59,17 @@ def check_thinking_level(model: dict[str, Any], level: str, field: str) -> str:
 def default_thinking_level(model: dict[str, Any]) -> str | None:
     level = (model.get("emulator") or {}).get("defaultThinkingLevel")
     return str(level).upper() if level else None
+
+
+def check_unified_limit(model: dict[str, Any], prompt_tokens: int, max_output_tokens: int | None) -> None:
+    """A model whose input and output share one limit refuses a maxOutputTokens the prompt leaves no room for."""
+    limit = (model.get("emulator") or {}).get("unifiedTokenLimit")
+    if not limit or max_output_tokens is None or prompt_tokens + max_output_tokens <= int(limit):
+        return
+    raise invalid_argument(
+        f"The input token count ({prompt_tokens}) plus maxOutputTokens ({max_output_tokens}) exceeds the "
+        f"{int(limit)} tokens {model.get('name', 'the model')} allows for input and output together; "
+        f"set maxOutputTokens to at most {max(int(limit) - prompt_tokens, 0)}.", "generationConfig.maxOutputTokens")
 
 
 # -- thought signatures ---------------------------------------------------------------------------------

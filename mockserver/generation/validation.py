@@ -21,7 +21,8 @@ VALID_SAFETY_CATEGORIES = SAFETY_CATEGORIES + ("HARM_CATEGORY_CIVIC_INTEGRITY",)
 SAFETY_THRESHOLDS = ("HARM_BLOCK_THRESHOLD_UNSPECIFIED", "BLOCK_LOW_AND_ABOVE", "BLOCK_MEDIUM_AND_ABOVE",
                      "BLOCK_ONLY_HIGH", "BLOCK_NONE", "OFF")
 RESPONSE_MIME_TYPES = ("text/plain", "application/json", "application/xml", "application/yaml", "text/x.enum")
-THINKING_LEVELS = ("THINKING_LEVEL_UNSPECIFIED", "MINIMAL", "LOW", "MEDIUM", "HIGH")
+# XHIGH: the ThinkingLevel enum of google-genai 3.6.1 (types.py); Gemini 4 Hydrogen takes it.
+THINKING_LEVELS = ("THINKING_LEVEL_UNSPECIFIED", "MINIMAL", "LOW", "MEDIUM", "HIGH", "XHIGH")
 FUNCTION_MODES = ("MODE_UNSPECIFIED", "AUTO", "ANY", "NONE", "VALIDATED")
 # The caller's side of a conversation: the user, and function results (`function`, or `tool` as the real
 # API also takes it, e.g. from code written for other chat APIs).

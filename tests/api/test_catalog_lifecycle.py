@@ -26,13 +26,15 @@ CATALOG = load_catalog(None)
 BY_NAME = {m["name"]: m for m in CATALOG}
 BODY = {"contents": [{"parts": [{"text": "Tell me about bees."}]}]}
 # What the issue and the current models, deprecation and changelog pages list.
-CURRENT = ["gemini-3-flash-preview", "gemini-3.1-pro-preview", "gemini-3.1-flash-lite", "gemini-3.5-flash",
-           "gemini-3.5-flash-lite", "gemini-3.6-flash", "gemini-3.7-flash", "gemini-3.8-flash", "gemini-flash-latest",
-           "gemini-flash-lite-latest", "gemini-pro-latest", "gemini-2.5-pro", "gemini-2.5-flash",
+CURRENT = ["gemini-3-flash-preview", "gemini-3.1-pro-preview", "gemini-3.1-pro-preview-customtools",
+           "gemini-3.1-flash-lite", "gemini-3.5-flash",
+           "gemini-3.5-flash-lite", "gemini-3.6-flash", "gemini-3.7-flash", "gemini-3.8-flash", "gemini-4-argon",
+           "gemini-4-carbon", "gemini-4-hydrogen", "gemini-flash-latest", "gemini-flash-lite-latest",
+           "gemini-pro-latest", "gemini-2.5-pro", "gemini-2.5-flash",
            "gemini-2.5-flash-lite", "gemini-embedding-2", "gemini-embedding-001", "gemini-2.5-flash-image",
            "gemini-3-pro-image-preview", "gemini-3-pro-image", "gemini-3.1-flash-image",
            "gemini-2.5-flash-preview-tts", "gemini-2.5-pro-preview-tts", "gemini-2.5-flash-native-audio-preview-12-2025",
-           "gemini-3.8-live", "imagen-4.0-generate-001", "imagen-4.0-ultra-generate-001",
+           "gemini-3.8-live", "gemini-robotics-er-2-preview", "imagen-4.0-generate-001", "imagen-4.0-ultra-generate-001",
            "imagen-4.0-fast-generate-001", "veo-3.1-generate-preview", "veo-3.1-fast-generate-preview",
            "gemini-3.8-flash-tts", "gemini-3.8-flash-lite-tts", "veo-3.1-lite-generate-preview",
            "gemini-2.0-flash-lite", "gemini-2.0-flash-lite-001"]

@@ -154,3 +154,26 @@ def test_media_resolution_levels_mix_and_override_the_request_setting(http):
     bad = dict(plain, mediaResolution={"numTokens": -3})
     assert_envelope(http.post(f"/v1beta/models/{MODEL}:countTokens", json={"contents": [{"parts": [bad]}]}), 400,
                     "INVALID_ARGUMENT", field="contents[0].parts[0].mediaResolution.numTokens")
+
+
+# -- gemini-3.1-pro-preview-customtools ---------------------------------------------------------------------
+
+def test_the_custom_tools_endpoint_is_3_1_pro_preview(beta_client):
+    model = beta_client.models.get(model="gemini-3.1-pro-preview-customtools")
+    pro = beta_client.models.get(model="gemini-3.1-pro-preview")
+    assert (model.input_token_limit, model.output_token_limit) == (pro.input_token_limit, pro.output_token_limit)
+    assert set(model.supported_actions) == set(pro.supported_actions)
+    config = types.GenerateContentConfig(tools=[WEATHER], automatic_function_calling=NO_AFC)
+    response = beta_client.models.generate_content(model="gemini-3.1-pro-preview-customtools", contents=ASK,
+                                                   config=config)
+    part = response.candidates[0].content.parts[0]
+    assert part.function_call.name == "get_weather" and part.thought_signature
+
+
+def test_the_custom_tools_endpoint_refuses_minimal_like_3_1_pro(http):
+    body = {"contents": [{"parts": [{"text": "hi"}]}],
+            "generationConfig": {"thinkingConfig": {"thinkingLevel": "MINIMAL"}}}
+    error = assert_envelope(http.post("/v1beta/models/gemini-3.1-pro-preview-customtools:generateContent",
+                                      json=body), 400, "INVALID_ARGUMENT",
+                            field="generationConfig.thinkingConfig.thinkingLevel")
+    assert "Supported thinking levels: LOW, MEDIUM, HIGH" in error["message"]

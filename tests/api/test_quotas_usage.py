@@ -367,3 +367,15 @@ def test_latency_does_not_touch_the_mock_clock(gemini_mock, client, http):
     start = time.monotonic()
     client.models.generate_content(model=MODEL, contents="hi")
     assert time.monotonic() - start >= 0.2 and gemini_mock.store.clock.offset == before
+
+
+def test_a_model_without_a_free_tier_is_limit_0_for_a_free_key(server):
+    free, paid = sdk(server, FREE_KEY), sdk(server, PAID_KEY)
+    with pytest.raises(errors.ClientError) as caught:
+        free.models.generate_content(model="gemini-4-argon", contents="hi")
+    assert caught.value.code == 429 and caught.value.status == "RESOURCE_EXHAUSTED"
+    assert "limit: 0" in caught.value.message
+    violation, _ = quota_details(caught.value)
+    assert violation["quotaValue"] == "0" and violation["quotaDimensions"]["model"] == "gemini-4-argon"
+    assert paid.models.generate_content(model="gemini-4-argon", contents="hi").text
+    assert free.models.generate_content(model="gemini-4-hydrogen", contents="hi").text

@@ -224,3 +224,18 @@ test('errors arrive as ApiError with the HTTP status', async () => {
     ai.models.generateContent({ model: MODEL, contents: 'x', config: { temperature: 9 } }),
     (error) => error.status === 400);
 });
+
+test('Gemini 4: Hydrogen takes XHIGH, Argon refuses an output cap over its shared 1,048,576-token limit', async () => {
+  const xhigh = await beta.models.generateContent({
+    model: 'gemini-4-hydrogen', contents: 'Plan a trip to Lyon',
+    config: { thinkingConfig: { thinkingLevel: 'XHIGH' } },
+  });
+  assert.ok(xhigh.text.length > 0 && xhigh.usageMetadata.thoughtsTokenCount > 0);
+  await assert.rejects(
+    beta.models.generateContent({ model: 'gemini-4-argon', contents: 'hi', config: { maxOutputTokens: 1048576 } }),
+    (error) => error.status === 400 && /maxOutputTokens/.test(error.message));
+  await assert.rejects(
+    beta.models.generateContent({ model: 'gemini-4-argon', contents: 'hi',
+      config: { thinkingConfig: { thinkingLevel: 'MINIMAL' } } }),
+    (error) => error.status === 400 && /Supported thinking levels: LOW, MEDIUM, HIGH/.test(error.message));
+});
