@@ -27,6 +27,8 @@ def output_modalities(model: dict[str, Any], request: dict[str, Any]) -> frozens
 
 
 def wants_media(model: dict[str, Any], request: dict[str, Any]) -> bool:
+    if music.is_song_model(model):
+        return True   # a music model always answers with a song (or refuses a request for no audio)
     return bool(output_modalities(model, request) & {"IMAGE", "AUDIO"})
 
 

@@ -113,7 +113,7 @@ def lyrics(seconds: float, bpm: int, instrumental: bool, hints: list[str], rng: 
 def check(model: dict[str, Any], request: dict[str, Any], modalities: frozenset[str]) -> None:
     """What the music models refuse: tools, structured output, an answer without audio."""
     if request.get("tools"):
-        raise invalid_argument("Tools are not supported by this model.", "tools")
+        raise invalid_argument("tools are not supported by this model: a music model calls no tools.", "tools")
     config = request.get("generationConfig") or {}
     for key in _STRUCTURED:
         value = config.get(key)
