@@ -56,6 +56,15 @@ def test_clip_answers_lyrics_then_a_30_second_mp3(client):
     assert usage.candidates_token_count == sum(details.values())
 
 
+def test_a_streamed_clip_adds_up_to_the_answer(client):
+    whole = client.models.generate_content(model=CLIP, contents=FOLK)
+    parts = [p for chunk in client.models.generate_content_stream(model=CLIP, contents=FOLK)
+             for p in (chunk.candidates[0].content.parts or ())]
+    assert "".join(p.text for p in parts if p.text) == whole.parts[0].text
+    (audio,) = [p.inline_data for p in parts if p.inline_data]
+    assert audio.mime_type == "audio/mpeg" and audio.data == whole.parts[1].inline_data.data
+
+
 def test_the_clip_is_30_seconds_whatever_the_prompt_asks(client):
     response = client.models.generate_content(model=CLIP, contents="A 3-minute epic ballad about the sea")
     assert mp3_info(response.parts[-1].inline_data.data).length == pytest.approx(30.0, abs=0.1)
