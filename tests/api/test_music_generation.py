@@ -122,6 +122,17 @@ def test_an_image_inspires_the_song(client):
     assert modalities == {"TEXT", "IMAGE"}
 
 
+def test_songs_are_priced_per_song_not_per_token(gemini_mock, client, http):
+    for prompt in ("a folk clip", "a jazz clip"):
+        client.models.generate_content(model=CLIP, contents=prompt)
+    client.interactions.create(model=LYRIA_35, input="A 3-minute rock song")
+    usage = http.get("/_mock/usage", params={"project": gemini_mock.identity.project}).json()
+    rows = {row["model"]: row for row in usage["models"]}
+    assert rows[f"models/{CLIP}"]["requests"] == 2
+    assert rows[f"models/{CLIP}"]["paidTierCostUsd"] == pytest.approx(2 * 0.04)
+    assert rows[f"models/{LYRIA_35}"]["paidTierCostUsd"] == pytest.approx(0.08)
+
+
 # -- the Interactions API -------------------------------------------------------------------------------
 
 def test_interaction_gives_output_audio_and_the_lyrics_as_output_text(client):
