@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 
 class Pricing:
-    """Paid-tier prices per 1M tokens from fixtures/pricing.json."""
+    """Paid-tier prices per 1M tokens (or per request: `perRequest`) from fixtures/pricing.json."""
 
     def __init__(self, path: Path = FIXTURES / "pricing.json") -> None:
         data = json.loads(path.read_text())
@@ -48,6 +48,8 @@ class Pricing:
         prices = self.of(model_id)
         if not prices:
             return 0.0
+        if "perRequest" in prices:   # a flat price per generation (the music models: per song), not per token
+            return float(prices["perRequest"]) * (self.batch_factor if batch else 1.0)
         prompt = int(metadata.get("promptTokenCount") or 0)
         long = prices.get("longContext")
         if long and prompt > long.get("threshold", math.inf):

@@ -1,15 +1,16 @@
-"""Image and speech answers of generateContent: which modalities an answer holds, and its candidates.
+"""Image, speech and music answers of generateContent: which modalities an answer holds, and its candidates.
 
 The output modalities are `generationConfig.responseModalities` when given (validation.py has already
 refused one the model cannot produce), else what the model produces by default: image models answer
-with text and an image, TTS models with audio, every other model with text (this module stays out).
+with text and an image, TTS models with audio, music models (music.py) with lyrics and a song, every
+other model with text (this module stays out).
 """
 from __future__ import annotations
 
 import random
 from typing import Any
 
-from . import images, speech
+from . import images, music, speech
 from .text import compose
 
 CAPTION_TOKENS = (8, 30)   # the short text image models put beside a picture
@@ -26,6 +27,8 @@ def output_modalities(model: dict[str, Any], request: dict[str, Any]) -> frozens
 
 
 def wants_media(model: dict[str, Any], request: dict[str, Any]) -> bool:
+    if music.is_song_model(model):
+        return True   # a music model always answers with a song (or refuses a request for no audio)
     return bool(output_modalities(model, request) & {"IMAGE", "AUDIO"})
 
 
@@ -33,6 +36,9 @@ def check(model: dict[str, Any], request: dict[str, Any]) -> None:
     """The image size and voices are valid (400 naming the field otherwise), before any work starts."""
     config = request.get("generationConfig") or {}
     modalities = output_modalities(model, request)
+    if music.is_song_model(model):
+        music.check(model, request, modalities)
+        return
     if "IMAGE" in modalities:
         images.resolve_size(model, config.get("imageConfig"))
     if "AUDIO" in modalities:
@@ -45,6 +51,8 @@ def candidate(model: dict[str, Any], request: dict[str, Any], digest: bytes, ind
     `speechContainer: "wav"` answers a unary call with a WAV file and a stream with raw PCM (speech.py)."""
     config = request.get("generationConfig") or {}
     modalities = output_modalities(model, request)
+    if music.is_song_model(model):
+        return music.candidate(model, digest, index, prompt, modalities, safety)
     seed = digest + bytes([index])
     parts: list[dict[str, Any]] = []
     tokens: dict[str, int] = {}
