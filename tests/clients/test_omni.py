@@ -132,3 +132,43 @@ def test_wire_shape_of_a_video_interaction(http):
 def test_models_list_names_both_omni_models(client):
     names = {model.name for model in client.models.list()}
     assert {f"models/{OMNI}", f"models/{OMNI_12}"} <= names
+
+
+def test_an_uploaded_video_is_edited_keeping_its_length_and_size(client, tmp_path):
+    from gemini_mockserver.generation import video
+    source = tmp_path / "Video.mp4"
+    source.write_bytes(video.mp4(4, 1080, 1920, b"mine"))
+    uploaded = client.files.upload(file=str(source))
+    interaction = client.interactions.create(model=OMNI, input=[
+        {"type": "video", "uri": uploaded.uri, "mime_type": "video/mp4"},
+        {"type": "text", "text": "Make the mirror ripple like liquid."}])
+    assert _mp4(_video(interaction)) == (4.0, 1080, 1920)
+    assert interaction.usage.input_tokens_by_modality[-1].modality == "video"
+
+
+def test_a_uri_delivered_video_can_be_edited_in_the_next_turn(client):
+    first = client.interactions.create(model=OMNI_12, input=PROMPT, response_format={
+        "type": "video", "delivery": "uri", "resolution": "360p", "duration": "6s"})
+    edit = client.interactions.create(model=OMNI_12, input="Change the lighting to be more dramatic.",
+                                      previous_interaction_id=first.id)
+    assert _mp4(_video(edit)) == (6.0, 640, 360)
+
+
+def test_background_video_interaction_follows_the_clock(gemini_mock, client):
+    gemini_mock.configure({"interactions": {"backgroundSeconds": 40.0}})
+    started = client.interactions.create(model=OMNI, input=PROMPT, background=True)
+    assert started.status == "in_progress" and started.output_video is None
+    gemini_mock.advance(41)
+    done = client.interactions.get(started.id)
+    assert done.status == "completed"
+    assert _video(done) == _video(client.interactions.create(model=OMNI, input=PROMPT))
+
+
+def test_streamed_video_interaction_delivers_the_video_as_one_delta(client):
+    whole = client.interactions.create(model=OMNI, input=PROMPT, response_format={"type": "video",
+                                                                                  "resolution": "360p"})
+    events = list(client.interactions.create(model=OMNI, input=PROMPT, stream=True,
+                                             response_format={"type": "video", "resolution": "360p"}))
+    videos = [e.delta for e in events if e.event_type == "step.delta" and e.delta.type == "video"]
+    assert len(videos) == 1 and base64.b64decode(videos[0].data) == _video(whole)
+    assert events[-1].event_type == "interaction.completed"

@@ -4,15 +4,16 @@ that call and the answer into steps and usage.
 
 The answer's steps follow ai.google.dev/gemini-api/docs/omni (read 2026-12): a `thought` step, then a
 `model_output` step with one `{"type": "video", "mime_type": "video/mp4", "data"}` item (`uri` instead of
-`data` when `response_format.delivery` is "uri": a generated file's `:download?alt=media` address, while a
-later GET shows the bytes inline, as the guide notes). Usage reports the video under
-`output_tokens_by_modality`.
+`data` when `response_format.delivery` is "uri": a generated file's `:download?alt=media` address). Usage
+reports the video under `output_tokens_by_modality`. The video an edit starts from is one in the input (inline
+or a Files API uri, as the guide's "edit your own videos"), else the one the previous turn made.
 """
 from __future__ import annotations
 
 import base64
 import hashlib
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 from ... import quotas
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from ...store import Store
 
 MP4 = "video/mp4"
+FILE_NAME = re.compile(r"(files/[a-z0-9-]+)")
+SCAN = 4 << 20   # bytes read from each end of a stored video
 
 
 def wants_video(body: dict[str, Any]) -> bool:
@@ -40,18 +43,38 @@ def refuse_video(model: dict[str, Any], body: dict[str, Any]) -> None:
         raise invalid_argument(f"{model.get('name')} does not support video output ({field}).", field)
 
 
-def _videos(steps: list[dict[str, Any]]) -> list[bytes]:
-    return [base64.b64decode(item["data"]) for step in steps if step.get("type") in ("model_output", "user_input")
-            for item in step.get("content") or () if item.get("type") == "video" and item.get("data")]
+def _file_bytes(store: Store, identity: Identity, uri: str) -> bytes:
+    """The head and tail of a stored file (where an MP4 keeps its `moov`), so memory stays bounded."""
+    match = FILE_NAME.search(uri)
+    if match is None:
+        return b""
+    path = store.files.path_of(identity, match.group(1))
+    with open(path, "rb") as handle:
+        head = handle.read(SCAN)
+        size = handle.seek(0, 2)
+        if size <= SCAN:
+            return head
+        handle.seek(max(SCAN, size - SCAN))
+        return head + handle.read()
 
 
-def _input_videos(contents: list[dict[str, Any]]) -> list[bytes]:
+def _previous_videos(store: Store, identity: Identity, steps: list[dict[str, Any]]) -> list[bytes]:
+    items = [item for step in steps if step.get("type") == "model_output"
+             for item in step.get("content") or () if item.get("type") == "video"]
+    return [base64.b64decode(item["data"]) if item.get("data") else _file_bytes(store, identity, str(item["uri"]))
+            for item in items if item.get("data") or item.get("uri")]
+
+
+def _input_videos(store: Store, identity: Identity, contents: list[dict[str, Any]]) -> list[bytes]:
+    """Videos in this turn's input: inline, or a Files API video named by its uri (the guide's way)."""
     found = []
     for content in contents:
         for part in content.get("parts") or ():
-            inline = part.get("inlineData") or {}
+            inline, stored = part.get("inlineData") or {}, part.get("fileData") or {}
             if str(inline.get("mimeType", "")).startswith("video/") and inline.get("data"):
                 found.append(base64.b64decode(inline["data"]))
+            elif stored.get("fileUri") and FILE_NAME.search(str(stored["fileUri"])):
+                found.append(_file_bytes(store, identity, str(stored["fileUri"])))
     return found
 
 
@@ -68,7 +91,8 @@ def run(store: Store, identity: Identity, model: dict[str, Any], body: dict[str,
     if chosen.delivery == "uri" and base_url is None:
         raise invalid_argument("response_format.delivery 'uri' is not available here.", "response_format.delivery")
     # The video to edit: one given in this input, else the one the previous turn made.
-    sources = [clip for clip in map(omni.read_clip, _input_videos(added) + _videos(previous_steps)[-1:]) if clip]
+    given = _input_videos(store, identity, added) + _previous_videos(store, identity, previous_steps)[-1:]
+    sources = [clip for clip in map(omni.read_clip, given) if clip]
     source = sources[0] if sources else None
     canonical = json.dumps([store.seed, model.get("name"), history, added, chosen.__dict__], sort_keys=True,
                            default=str)
