@@ -106,7 +106,8 @@ def test_unsupported_video_options_are_400s_naming_the_field(client, model, fmt,
 def test_a_text_model_asked_for_video_is_refused(client):
     with pytest.raises(ierrors.BadRequestError) as caught:
         client.interactions.create(model="gemini-3.6-flash", input=PROMPT, response_format={"type": "video"})
-    assert "response_format" in caught.value.body["error"]["message"]
+    message = caught.value.body["error"]["message"]
+    assert "response modalities (VIDEO)" in message and "response_format" in message
 
 
 def test_generate_content_on_omni_is_refused(client, http):

@@ -40,7 +40,8 @@ def refuse_video(model: dict[str, Any], body: dict[str, Any]) -> None:
     """A model that makes no video, asked for one: 400 naming the field that asked."""
     if omni.spec(model) is None and wants_video(body):
         field = "response_format" if omni.video_format(body.get("response_format")) else "response_modalities"
-        raise invalid_argument(f"{model.get('name')} does not support video output ({field}).", field)
+        raise invalid_argument(f"The requested combination of response modalities (VIDEO) is not supported by "
+                               f"{model.get('name')} ({field}).", field)
 
 
 def _file_bytes(store: Store, identity: Identity, uri: str) -> bytes:
