@@ -173,3 +173,12 @@ def test_streamed_video_interaction_delivers_the_video_as_one_delta(client):
     videos = [e.delta for e in events if e.event_type == "step.delta" and e.delta.type == "video"]
     assert len(videos) == 1 and base64.b64decode(videos[0].data) == _video(whole)
     assert events[-1].event_type == "interaction.completed"
+
+
+def test_the_preview_id_is_shut_down_and_makes_only_720p(client):
+    preview = client.models.get(model="gemini-omni-flash-preview")
+    assert preview.name == "models/gemini-omni-flash-preview"
+    with pytest.raises(ierrors.BadRequestError) as caught:
+        client.interactions.create(model="gemini-omni-flash-preview", input=PROMPT,
+                                   response_format={"type": "video", "resolution": "1080p"})
+    assert "response_format.resolution" in caught.value.body["error"]["message"]
