@@ -13,6 +13,9 @@ Sources (read 2026-12):
   length (3-10 s); 1.2 takes a requested one (3-15 s).
 * A generateContent call answers 400 "This model only supports Interactions API." (the live API's answer,
   as reported in github.com/TanStack/ai issue 871, 2026-07-01).
+* Extension (`generation_config.video_config.task` "extend", one of the SDK's `VideoConfig` tasks): the model
+  makes a 3-10 s continuation of the video and joins it to up to the last 30 s of it, at most 40 s in all
+  (docs.cloud.google.com/gemini-enterprise-agent-platform/models/video/extend-videos, read 2026-12).
 * Output usage: 5,792 video tokens per second of output (57,920 for a 10 s clip, the same report and the
   Cloud model card's output token limit).
 """
@@ -32,12 +35,24 @@ DIMENSIONS = {("360p", "16:9"): (640, 360), ("360p", "9:16"): (360, 640), **vide
 DEFAULT_RESOLUTION, DEFAULT_ASPECT = "720p", "16:9"
 _SECONDS = re.compile(r"(\d+)s?")
 ONLY_INTERACTIONS = "This model only supports Interactions API."
+TASKS = ("text_to_video", "image_to_video", "reference_to_video", "edit", "extend", "upscale")
+EXTENSION, KEPT_FOR_EXTENSION = (3, 10), 30
+TASK_FIELD = "generation_config.video_config.task"
 
 
 def spec(model: dict[str, Any]) -> dict[str, Any] | None:
     """The model's `emulator.omni` block, or None for a model that makes no Omni video."""
     found = (model.get("emulator") or {}).get("omni")
     return found if isinstance(found, dict) else None
+
+
+def task(generation_config: Any) -> str | None:
+    """`generation_config.video_config.task`, checked against the SDK's values (None: the model decides)."""
+    config = generation_config.get("video_config") if isinstance(generation_config, dict) else None
+    value = config.get("task") if isinstance(config, dict) else None
+    if value is not None and value not in TASKS:
+        raise invalid_argument(f"{TASK_FIELD} {value!r} is not one of {', '.join(TASKS)}.", TASK_FIELD)
+    return value
 
 
 def refuse_generate_content(model: dict[str, Any]) -> None:
@@ -123,16 +138,32 @@ def _shape(source: Clip | None) -> tuple[str, str]:
     return DEFAULT_RESOLUTION, DEFAULT_ASPECT
 
 
-def make(model: dict[str, Any], chosen: Options, digest: bytes, source: Clip | None = None) -> Clip:
-    """The video: a new one, or (`source`) an edit of an earlier video, which keeps its length and shape
-    unless the request names new ones."""
+def _extended_seconds(chosen: Options, digest: bytes, source: Clip | None) -> int:
+    if source is None:
+        raise invalid_argument(f"{TASK_FIELD} 'extend' needs a video to extend: give one in the input or continue "
+                               f"from an interaction that made one (previous_interaction_id).", TASK_FIELD)
+    low, high = EXTENSION
+    if chosen.seconds is not None and not low <= chosen.seconds <= high:
+        raise invalid_argument(f"response_format.duration {chosen.seconds}s is out of range: an extension is {low} "
+                               f"to {high} seconds.", "response_format.duration")
+    added = chosen.seconds or low + digest[1] % (high - low + 1)
+    return min(source.seconds, KEPT_FOR_EXTENSION) + added
+
+
+def make(model: dict[str, Any], chosen: Options, digest: bytes, source: Clip | None = None,
+         extend: bool = False) -> Clip:
+    """The video: a new one, an edit of an earlier video (`source`), which keeps its length and shape unless
+    the request names new ones, or (`extend`) the source's last 30 s or less followed by a 3-10 s extension."""
     limits = spec(model) or {}
     if source is not None and chosen.resolution is None and chosen.aspect_ratio is None:
         width, height = source.width, source.height
     else:
         shape = _shape(source)
         width, height = DIMENSIONS[(chosen.resolution or shape[0], chosen.aspect_ratio or shape[1])]
-    seconds = chosen.seconds or (source.seconds if source is not None else _pick_seconds(limits, digest))
+    if extend:
+        seconds = _extended_seconds(chosen, digest, source)
+    else:
+        seconds = chosen.seconds or (source.seconds if source is not None else _pick_seconds(limits, digest))
     picture = hashlib.blake2b(digest + (source.data[-64:] if source else b""), digest_size=16).digest()
     return Clip(seconds, width, height, video.mp4(seconds, width, height, picture))
 

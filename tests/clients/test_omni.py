@@ -182,3 +182,16 @@ def test_the_preview_id_is_shut_down_and_makes_only_720p(client):
         client.interactions.create(model="gemini-omni-flash-preview", input=PROMPT,
                                    response_format={"type": "video", "resolution": "1080p"})
     assert "response_format.resolution" in caught.value.body["error"]["message"]
+
+
+def test_extend_continues_the_previous_video(client):
+    first = client.interactions.create(model=OMNI_12, input=PROMPT, response_format={
+        "type": "video", "duration": "6s", "resolution": "360p"})
+    extended = client.interactions.create(
+        model=OMNI_12, input="The marble falls into a glass of water.", previous_interaction_id=first.id,
+        generation_config={"video_config": {"task": "extend"}}, response_format={"type": "video", "duration": "4s"})
+    assert _mp4(_video(extended)) == (10.0, 640, 360)
+    assert extended.usage.total_output_tokens == 10 * 5792
+    with pytest.raises(ierrors.BadRequestError) as caught:
+        client.interactions.create(model=OMNI_12, input=PROMPT, generation_config={"video_config": {"task": "extend"}})
+    assert "generation_config.video_config.task" in caught.value.body["error"]["message"]

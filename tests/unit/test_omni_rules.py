@@ -72,3 +72,28 @@ def test_an_edit_keeps_the_source_shape_unless_the_request_names_one():
 def test_read_clip_refuses_what_is_not_an_mp4():
     assert omni.read_clip(b"not a video") is None
     assert omni.read_clip(video.mp4(2, 640, 360, b"k")) == omni.Clip(2, 640, 360, video.mp4(2, 640, 360, b"k"))
+
+
+def test_task_takes_the_sdk_values_only():
+    assert omni.task(None) is None and omni.task({"video_config": {"task": "extend"}}) == "extend"
+    with pytest.raises(ApiError) as caught:
+        omni.task({"video_config": {"task": "stretch"}})
+    assert caught.value.details[0]["fieldViolations"][0]["field"] == "generation_config.video_config.task"
+
+
+def test_an_extension_adds_3_to_10_seconds_to_at_most_the_last_30():
+    short = omni.make(V12, omni.Options("360p", None, 8, "inline"), b"a" * 32)
+    longer = omni.make(V12, omni.Options(None, None, 10, "inline"), b"b" * 32, short, extend=True)
+    assert (longer.seconds, longer.width, longer.height) == (18, 640, 360)
+    chosen = {omni.make(V11, omni.Options(None, None, None, "inline"), bytes([n]) * 32, short, extend=True).seconds
+              for n in range(30)}
+    assert chosen <= set(range(11, 19)) and len(chosen) > 1
+    long_source = omni.Clip(35, 640, 360, b"")
+    capped = omni.make(V12, omni.Options(None, None, 10, "inline"), b"c" * 32, long_source, extend=True)
+    assert capped.seconds == 40                                  # the last 30 s plus 10
+    with pytest.raises(ApiError) as caught:
+        omni.make(V12, omni.Options(None, None, 12, "inline"), b"d" * 32, short, extend=True)
+    assert caught.value.details[0]["fieldViolations"][0]["field"] == "response_format.duration"
+    with pytest.raises(ApiError) as caught:
+        omni.make(V12, omni.Options(None, None, None, "inline"), b"d" * 32, None, extend=True)
+    assert caught.value.details[0]["fieldViolations"][0]["field"] == "generation_config.video_config.task"

@@ -89,16 +89,17 @@ def run(store: Store, identity: Identity, model: dict[str, Any], body: dict[str,
         base_url: str | None = None) -> tuple[list[dict[str, Any]], dict[str, Any], list[dict[str, Any]]]:
     """One Omni turn: (steps, Interactions usage, the conversation after it)."""
     chosen = omni.options(model, body.get("response_format"))
+    task = omni.task(body.get("generation_config"))
     if chosen.delivery == "uri" and base_url is None:
         raise invalid_argument("response_format.delivery 'uri' is not available here.", "response_format.delivery")
     # The video to edit: one given in this input, else the one the previous turn made.
     given = _input_videos(store, identity, added) + _previous_videos(store, identity, previous_steps)[-1:]
     sources = [clip for clip in map(omni.read_clip, given) if clip]
     source = sources[0] if sources else None
-    canonical = json.dumps([store.seed, model.get("name"), history, added, chosen.__dict__], sort_keys=True,
+    canonical = json.dumps([store.seed, model.get("name"), history, added, chosen.__dict__, task], sort_keys=True,
                            default=str)
     digest = hashlib.blake2b(canonical.encode(), digest_size=32).digest()
-    clip = omni.make(model, chosen, digest, source)
+    clip = omni.make(model, chosen, digest, source, extend=task == "extend")
     item: dict[str, Any] = {"type": "video", "mime_type": MP4}
     if chosen.delivery == "uri":
         made = store.files.create_generated(identity, f"omni-{digest[:8].hex()}.mp4", MP4, data=clip.data,
