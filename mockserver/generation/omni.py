@@ -131,11 +131,13 @@ def _pick_seconds(limits: dict[str, Any], digest: bytes) -> int:
 
 
 def _shape(source: Clip | None) -> tuple[str, str]:
-    """The resolution and aspect ratio an earlier video was made at (the defaults for a new one)."""
+    """The resolution and aspect ratio an earlier video was made at (the defaults for a new one; 720p in the
+    source's orientation for a video of another size, such as an upload)."""
     for key, size in DIMENSIONS.items():
         if source is not None and size == (source.width, source.height):
             return key
-    return DEFAULT_RESOLUTION, DEFAULT_ASPECT
+    tall = source is not None and source.height > source.width
+    return DEFAULT_RESOLUTION, "9:16" if tall else DEFAULT_ASPECT
 
 
 def _extended_seconds(chosen: Options, digest: bytes, source: Clip | None) -> int:
@@ -155,15 +157,14 @@ def make(model: dict[str, Any], chosen: Options, digest: bytes, source: Clip | N
     """The video: a new one, an edit of an earlier video (`source`), which keeps its length and shape unless
     the request names new ones, or (`extend`) the source's last 30 s or less followed by a 3-10 s extension."""
     limits = spec(model) or {}
-    if source is not None and chosen.resolution is None and chosen.aspect_ratio is None:
-        width, height = source.width, source.height
-    else:
-        shape = _shape(source)
-        width, height = DIMENSIONS[(chosen.resolution or shape[0], chosen.aspect_ratio or shape[1])]
+    shape = _shape(source)
+    width, height = DIMENSIONS[(chosen.resolution or shape[0], chosen.aspect_ratio or shape[1])]
     if extend:
         seconds = _extended_seconds(chosen, digest, source)
+    elif source is not None:   # an edit is as long as its source, within what the model makes
+        seconds = chosen.seconds or min(source.seconds, int(limits["durationRange"][1]))
     else:
-        seconds = chosen.seconds or (source.seconds if source is not None else _pick_seconds(limits, digest))
+        seconds = chosen.seconds or _pick_seconds(limits, digest)
     picture = hashlib.blake2b(digest + (source.data[-64:] if source else b""), digest_size=16).digest()
     return Clip(seconds, width, height, video.mp4(seconds, width, height, picture))
 

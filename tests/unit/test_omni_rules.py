@@ -97,3 +97,11 @@ def test_an_extension_adds_3_to_10_seconds_to_at_most_the_last_30():
     with pytest.raises(ApiError) as caught:
         omni.make(V12, omni.Options(None, None, None, "inline"), b"d" * 32, None, extend=True)
     assert caught.value.details[0]["fieldViolations"][0]["field"] == "generation_config.video_config.task"
+
+
+def test_an_edit_of_an_upload_of_another_size_or_length_stays_within_what_the_model_makes():
+    upload = omni.Clip(25, 854, 480, b"")
+    edit = omni.make(V11, omni.Options(None, None, None, "inline"), b"u" * 32, upload)
+    assert (edit.seconds, edit.width, edit.height) == (10, 1280, 720)
+    portrait = omni.make(V12, omni.Options(None, None, None, "inline"), b"u" * 32, omni.Clip(4, 606, 1080, b""))
+    assert (portrait.seconds, portrait.width, portrait.height) == (4, 720, 1280)
