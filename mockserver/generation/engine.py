@@ -37,7 +37,7 @@ import random
 from typing import Any, Callable
 
 from ..errors import invalid_argument
-from . import builtin_tools, function_calls, gemini3, media_output, structured, transcription
+from . import builtin_tools, function_calls, gemini3, media_output, omni, structured, transcription
 from .budget import CHARS_PER_TOKEN
 from .counting import (Counts, canonical_json, check_audio_limit, count_content, count_content_list, count_tools,
                        part_tokens)
@@ -349,6 +349,7 @@ def generate_content(model: dict[str, Any], request: dict[str, Any], *, seed: in
     Raises ApiError (400 naming the field) for invalid requests.
     """
     check_method(model, "generateContent")
+    omni.refuse_generate_content(model)   # Gemini Omni answers through the Interactions API only
     plan = plan_request(model, request, cached)
     tool_source = cached if cached else request
     tool_plan = builtin_tools.plan_tools(model, tool_source.get("tools"), tool_source.get("toolConfig"),

@@ -25,8 +25,9 @@ from ... import inference
 from ...call import current_call
 from ...auth import Identity
 from ...errors import ApiError, invalid_argument
+from ...generation import omni
 from ...timeline import Timeline, Transition
-from . import agents, convert
+from . import agents, convert, omni_video
 
 if TYPE_CHECKING:
     from ...store import Store
@@ -140,8 +141,9 @@ class Interactions:
             return list(self._items)
 
     # -- writing ------------------------------------------------------------------------------------
-    def create(self, identity: Identity, body: dict[str, Any]) -> Interaction:
-        """Run one interaction, on a model or (agents.py) an agent."""
+    def create(self, identity: Identity, body: dict[str, Any], base_url: str | None = None) -> Interaction:
+        """Run one interaction, on a model or (agents.py) an agent. `base_url`: where generated files are
+        downloaded from (a video delivered by uri)."""
         model_name, agent = body.get("model"), body.get("agent")
         if model_name and agent:
             raise invalid_argument("Give either model or agent, not both.", "model")
@@ -160,7 +162,7 @@ class Interactions:
             if agent:
                 steps, usage, contents, seconds = agents.run(self.store, identity, body, history + added)
             else:
-                steps, usage, contents = self._run_model(identity, body, history, added)
+                steps, usage, contents = self._run_model(identity, body, history, added, base_url)
                 seconds = float(self.store.config["interactions"]["backgroundSeconds"]) if background else 0.0
         except ApiError as error:
             # A background run that the model fails (a 429 or 5xx, as a scripted rule or fault can make it)
@@ -196,9 +198,15 @@ class Interactions:
         return copy.deepcopy(previous.contents)
 
     def _run_model(self, identity: Identity, body: dict[str, Any], history: list[dict[str, Any]],
-                   added: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any], list[dict[str, Any]]]:
+                   added: list[dict[str, Any]], base_url: str | None = None
+                   ) -> tuple[list[dict[str, Any]], dict[str, Any], list[dict[str, Any]]]:
         name = str(body["model"])
         model = self.store.models.get(name.removeprefix("models/"), "generateContent", "v1beta")
+        if omni.spec(model) is not None:   # Gemini Omni: a video turn (omni_video.py)
+            previous = body.get("previous_interaction_id")
+            steps = self.find(identity.project, previous).steps if previous else []
+            return omni_video.run(self.store, identity, model, body, history, added, steps, base_url)
+        omni_video.refuse_video(model, body)
         tools, _ = convert.tools_for(body.get("tools"), self.store.file_search_stores.interaction_tool)
         config, tool_config = convert.generation_config(body)
         request: dict[str, Any] = {"contents": history + added}

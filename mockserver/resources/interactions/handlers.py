@@ -17,6 +17,7 @@ from starlette.responses import Response, StreamingResponse
 from ...call import current_call
 from ...errors import ApiError, invalid_argument
 from ...http import Context, dumps, json_response
+from ..files import base_url
 from . import events
 from .backend import LEGACY_REVISION_BEFORE, error_code, legacy, view
 
@@ -57,7 +58,7 @@ def _model_error(error: ApiError, body: dict[str, Any]) -> ApiError:
 async def create(ctx: Context) -> Response:
     body = await _body(ctx)
     try:
-        record = await ctx.work(ctx.store.interactions.create, ctx.identity, body)
+        record = await ctx.work(ctx.store.interactions.create, ctx.identity, body, base_url(ctx))
     except ApiError as error:
         raise _model_error(error, body) from None
     if body.get("stream") is True:
