@@ -15,6 +15,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from .auth import Identity
+from .call import current_call
 from .errors import ApiError, invalid_argument
 from .routing import Match
 from .schema import normalize
@@ -373,8 +374,16 @@ class Context:
         return await off_loop(self.heavy, _decode, self.version, message, body)
 
     async def work(self, function: Callable[..., T], *args: Any) -> T:
-        """`function(*args)`, off the event loop when this request's body is large."""
-        return await off_loop(self.heavy, function, *args)
+        """`function(*args)`, off the event loop when this request's body is large or its model makes media:
+        a song's MP3, a video or speech takes from milliseconds to most of a second to make, however small
+        the request, and other clients must not wait for it."""
+        return await off_loop(self.heavy or self._makes_media(), function, *args)
+
+    def _makes_media(self) -> bool:
+        call = current_call()
+        model = self.store.models.find(call.model) if call is not None and call.model else None
+        produced = ((model or {}).get("emulator") or {}).get("responseModalities") or ()
+        return any(modality != "TEXT" for modality in produced)
 
 
 _UNPARSED = object()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 
 import httpx
@@ -302,3 +303,23 @@ def test_a_schema_request_is_worked_in_a_thread_with_its_call_record(live, answe
     assert after["requests"] == before["requests"] + 1
     assert after["inputTokens"] > before["inputTokens"]
     assert len(answered_directly) == 1
+
+
+def test_a_media_model_makes_its_answer_off_the_event_loop(live, monkeypatch):
+    """A short prompt to a music model costs a song's MP3 encoding: it is made in a worker thread, so the
+    event loop serving every other client is not held while it runs."""
+    from gemini_mockserver.generation import song_audio
+
+    threads: list[str] = []
+    encode = song_audio.encode_mp3
+
+    def recording(samples: bytes) -> bytes:
+        threads.append(threading.current_thread().name)
+        return encode(samples)
+
+    monkeypatch.setattr(song_audio, "encode_mp3", recording)
+    sock, reader = _connect(live)
+    with sock:
+        sock.sendall(_request("/v1beta/models/lyria-3-clip-preview:generateContent", _prompt("a calm piano tune")))
+        assert reader.answer()[0] == 200
+    assert threads and not threads[0].startswith("gemini-mock:")   # not the server's event-loop thread
