@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import invalid_argument
-from .text import pseudo_words
+from .text import ADJECTIVES, NOUNS
 
 CONFIG_FIELD = "generationConfig.audioTranscriptionConfig"
 MAX_SECONDS = 3600.0
@@ -34,7 +34,9 @@ MAX_VOCABULARY = 1000
 MAX_SPEAKERS = 8
 WORDS_PER_SECOND = 2.5
 TURN_WORDS = (6, 18)              # how many words a speaker says before the next one takes over
-FILLERS = ("um", "uh", "you know", "like")
+FILLERS = ("um", "uh", "er", "like")   # one word each: a filler is timed like any other word
+FILLER_SHARE = 1 / 12
+VOCABULARY_EVERY = 9
 # A BCP-47 tag as the documented codes are written: en-US, es-419, yue-Hant-HK, ceb.
 _LANGUAGE_CODE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 
@@ -55,23 +57,34 @@ class Options:
         return self.diarization or self.word_timestamps
 
 
-def options(request: dict[str, Any], audio_seconds: float) -> Options:
-    """The request's transcription settings, checked against the documented limits (400 naming the field)."""
-    config = (request.get("generationConfig") or {}).get("audioTranscriptionConfig") or {}
+def settings(config: dict[str, Any], field: str, *, live: bool = False) -> Options:
+    """`audioTranscriptionConfig` (or a Live setup's `inputAudioTranscription`, `live`), checked against the
+    documented limits: 400s naming the field under `field`. The Live API has neither word timestamps nor
+    diarization (ai.google.dev/gemini-api/docs/live-api/live-transcribe, Limitations)."""
     smart = str(config.get("mode") or "VERBATIM").upper() == "SMART"
     chosen = Options(smart=smart, diarization=bool(config.get("diarization")),
                      word_timestamps=bool(config.get("wordTimestamp")),
                      vocabulary=tuple(str(p) for p in config.get("customVocabulary") or () if str(p).strip()))
+    if live and chosen.annotated:
+        name = "diarization" if chosen.diarization else "wordTimestamp"
+        raise invalid_argument(f"{name} is not supported in live transcription sessions; the unary "
+                               "gemini-3.5-transcribe model offers it.", f"{field}.{name}")
     if chosen.smart and chosen.annotated:
         raise invalid_argument("Smart transcription (mode SMART) cannot be combined with wordTimestamp or "
-                               "diarization; use mode VERBATIM.", f"{CONFIG_FIELD}.mode")
+                               "diarization; use mode VERBATIM.", f"{field}.mode")
     if len(config.get("customVocabulary") or ()) > MAX_VOCABULARY:
         raise invalid_argument(f"customVocabulary holds {len(config['customVocabulary'])} phrases; at most "
-                               f"{MAX_VOCABULARY} are allowed.", f"{CONFIG_FIELD}.customVocabulary")
+                               f"{MAX_VOCABULARY} are allowed.", f"{field}.customVocabulary")
     for index, code in enumerate(config.get("languageCodes") or ()):
         if not isinstance(code, str) or not _LANGUAGE_CODE.fullmatch(code):
             raise invalid_argument(f"languageCodes[{index}] ({code!r}) is not a BCP-47 language code such as "
-                                   "en-US.", f"{CONFIG_FIELD}.languageCodes")
+                                   "en-US.", f"{field}.languageCodes")
+    return chosen
+
+
+def options(request: dict[str, Any], audio_seconds: float) -> Options:
+    """The request's transcription settings, checked against the documented limits (400 naming the field)."""
+    chosen = settings((request.get("generationConfig") or {}).get("audioTranscriptionConfig") or {}, CONFIG_FIELD)
     if audio_seconds <= 0:
         raise invalid_argument("The transcription model transcribes audio, and the request holds none: send an "
                                "audio part (inlineData or fileData).", "contents")
@@ -83,21 +96,32 @@ def options(request: dict[str, Any], audio_seconds: float) -> Options:
     return chosen
 
 
+def heard(rng: random.Random, seconds: float, chosen: Options) -> list[str]:
+    """The words `seconds` of speech hold. The words come one after another from `rng`, so a longer stretch
+    of the same speech begins with the words of a shorter one (the Live API's interim transcripts grow
+    into the final one); the custom vocabulary is spoken early, one phrase every VOCABULARY_EVERY words."""
+    count = max(1, round(seconds * WORDS_PER_SECOND))
+    phrases = list(chosen.vocabulary)
+    words: list[str] = []
+    while len(words) < count:
+        if phrases and len(words) % VOCABULARY_EVERY == 2:
+            words += phrases.pop(0).split()
+        elif not chosen.smart and rng.random() < FILLER_SHARE:   # verbatim keeps the fillers speech has
+            words.append(rng.choice(FILLERS))
+        else:
+            words.append(rng.choice(ADJECTIVES if len(words) % 2 == 0 else NOUNS))
+    return words[:count]
+
+
+def sentence(words: list[str]) -> str:
+    text = " ".join(words)
+    return text[:1].upper() + text[1:] + "."
+
+
 @dataclass(frozen=True)
 class _Turn:
     speaker: int
     words: list[tuple[str, float, float]]   # (word, start, end) in seconds
-
-
-def _spoken_words(rng: random.Random, count: int, chosen: Options) -> list[str]:
-    words = pseudo_words(rng, count).split()
-    for phrase in chosen.vocabulary:              # each phrase is heard once, where the digest puts it
-        at = rng.randrange(len(words) + 1)
-        words[at:at] = phrase.split()
-    if not chosen.smart:                          # verbatim keeps the fillers speech has
-        for _ in range(len(words) // 12):
-            words.insert(rng.randrange(1, len(words) + 1), rng.choice(FILLERS))
-    return words
 
 
 def _turns(rng: random.Random, words: list[str], seconds: float, chosen: Options) -> list[_Turn]:
@@ -117,11 +141,6 @@ def _turns(rng: random.Random, words: list[str], seconds: float, chosen: Options
     return turns
 
 
-def _sentence(words: list[str]) -> str:
-    text = " ".join(words)
-    return text[:1].upper() + text[1:] + "."
-
-
 def _offset(seconds: float) -> str:
     return f"{seconds:.3f}s"
 
@@ -130,14 +149,14 @@ def candidate(chosen: Options, digest: bytes, index: int, audio_seconds: float,
               safety: list[dict[str, Any]]) -> dict[str, Any]:
     """One candidate: the transcript as text, then (when asked for) one annotation part per speaker turn."""
     rng = random.Random(int.from_bytes(digest[:8], "little") + index)
-    words = _spoken_words(rng, max(1, round(audio_seconds * WORDS_PER_SECOND)), chosen)
+    words = heard(rng, audio_seconds, chosen)
     turns = _turns(rng, words, audio_seconds, chosen)
-    sentences = [_sentence([word for word, _, _ in turn.words]) for turn in turns]
+    sentences = [sentence([word for word, _, _ in turn.words]) for turn in turns]
     joiner = "\n\n" if chosen.smart else "\n" if chosen.diarization else " "
     parts: list[dict[str, Any]] = [{"text": joiner.join(sentences)}]
     if chosen.annotated:
-        for turn, sentence in zip(turns, sentences):
-            annotation: dict[str, Any] = {"text": sentence}
+        for turn, said in zip(turns, sentences):
+            annotation: dict[str, Any] = {"text": said}
             if chosen.diarization:
                 annotation["speakerLabel"] = f"spk_{turn.speaker}"
             if chosen.word_timestamps:

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ApiError, invalid_argument
-from ..generation import engine
+from ..generation import engine, transcription
 from ..generation.validation import plan_request
 from ..generation.counting import decode_base64
 from ..generation.media import audio_tokens
@@ -175,6 +175,9 @@ class LiveSession:
     warned: bool = False
     turns: int = 0
     speaking: _Speaking | None = None   # the model turn last answered, as its messages carry it
+    listening: transcription.Options | None = None   # a live transcription model's settings (it only listens)
+    utterance_seed: int = 0             # the words of the utterance being heard come from it
+    interim_words: int = 0              # how many words the last interim transcript held
 
     def __post_init__(self) -> None:
         self.started = self.store.now()
@@ -233,6 +236,9 @@ class LiveSession:
         plan_request(self._engine_model, {**self.request, "contents": [
             {"role": "user", "parts": [{"text": "setup"}]}]}, None)   # a bad config fails now, naming its field
         self.options = body
+        if transcription.transcribes(model):
+            self.listening = transcription.settings(body.get("inputAudioTranscription") or {},
+                                                    "setup.inputAudioTranscription", live=True)
         detection = (body.get("realtimeInputConfig") or {}).get("automaticActivityDetection") or {}
         self.manual_activity = bool(detection.get("disabled"))
         resumption = body.get("sessionResumption")
@@ -299,6 +305,7 @@ class LiveSession:
         return [{"toolCallCancellation": {"ids": ids}}]
 
     def _client_content(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        self._audio_only("clientContent", body)
         out = self._cancel_calls()
         for index, turn in enumerate(body.get("turns") or ()):
             if not turn.get("parts"):
@@ -311,6 +318,8 @@ class LiveSession:
         return out
 
     def _realtime_input(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        if self.listening is not None:
+            return self._transcribe(body)
         out: list[dict[str, Any]] = []
         for key in ("activityStart", "activityEnd"):
             if key in body and not self.manual_activity:
@@ -335,6 +344,53 @@ class LiveSession:
         if body.get("audioStreamEnd") and not self.manual_activity:
             out += self._finish_input()
         return out
+
+    # -- live transcription (ai.google.dev/gemini-api/docs/live-api/live-transcribe) -----------------------
+    def _audio_only(self, kind: str, body: dict[str, Any]) -> None:
+        """A live transcription model takes audio only: other input is a 400 naming it."""
+        if self.listening is None:
+            return
+        other = kind if kind != "realtimeInput" else next(
+            (f"realtimeInput.{key}" for key in ("text", "video", "mediaChunks") if body.get(key)), None)
+        if other is not None:
+            raise invalid_argument("A live transcription session takes audio input only (raw 16-bit PCM in "
+                                   "realtimeInput.audio).", other)
+
+    def _transcribe(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        """Audio in; `interimInputTranscription` while the speech goes on (each a longer start of the same
+        words), then `inputTranscription` with the whole utterance when it ends: at `audioStreamEnd`, or at
+        `activityEnd` with activity detection turned off. No model turn follows: the model only listens."""
+        self._audio_only("realtimeInput", body)
+        for key in ("activityStart", "activityEnd"):
+            if key in body and not self.manual_activity:
+                raise invalid_argument(f"{key} needs automatic activity detection disabled in the setup "
+                                       "(realtimeInput.automaticActivityDetection.disabled).",
+                                       f"realtimeInput.{key}")
+        if body.get("audio"):
+            if not self.pending_audio:
+                data = str(body["audio"].get("data", ""))
+                self.utterance_seed = int.from_bytes(hashlib.blake2b(
+                    f"{self.store.seed}|{self.turns}|{data[:4096]}".encode(), digest_size=8).digest(), "little")
+            self._take_blob(body["audio"], "realtimeInput.audio")
+        ended = ("activityEnd" in body) if self.manual_activity else bool(body.get("audioStreamEnd"))
+        seconds = len(self.pending_audio) / 2 / self.audio_rate
+        if not seconds:
+            return []
+        assert self.listening is not None
+        words = transcription.heard(random.Random(self.utterance_seed), seconds, self.listening)
+        if not ended:
+            if round(seconds * transcription.WORDS_PER_SECOND) <= self.interim_words:
+                return []
+            self.interim_words = len(words)
+            return [{"serverContent": {"interimInputTranscription": {"text": " ".join(words)}}}]
+        text = transcription.sentence(words)
+        self.pending_audio, self.interim_words = bytearray(), 0
+        self.turns += 1
+        self._charged({"promptTokenCount": audio_tokens(seconds),
+                       "promptTokensDetails": [{"modality": "AUDIO", "tokenCount": audio_tokens(seconds)}],
+                       "responseTokenCount": count_text(text),
+                       "responseTokensDetails": [{"modality": "TEXT", "tokenCount": count_text(text)}]})
+        return [{"serverContent": {"inputTranscription": {"text": text, "finished": True}}}]
 
     def _take_blob(self, blob: dict[str, Any], where: str) -> None:
         mime = (blob.get("mimeType") or "").lower()
