@@ -35,7 +35,7 @@ MAX_SPEAKERS = 8
 WORDS_PER_SECOND = 2.5
 TURN_WORDS = (6, 18)              # how many words a speaker says before the next one takes over
 FILLERS = ("um", "uh", "er", "like")   # one word each: a filler is timed like any other word
-FILLER_SHARE = 1 / 12
+FILLER_EVERY = 12                 # a verbatim transcript has one filler every twelve words
 VOCABULARY_EVERY = 9
 # A BCP-47 tag as the documented codes are written: en-US, es-419, yue-Hant-HK, ceb.
 _LANGUAGE_CODE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
@@ -99,14 +99,15 @@ def options(request: dict[str, Any], audio_seconds: float) -> Options:
 def heard(rng: random.Random, seconds: float, chosen: Options) -> list[str]:
     """The words `seconds` of speech hold. The words come one after another from `rng`, so a longer stretch
     of the same speech begins with the words of a shorter one (the Live API's interim transcripts grow
-    into the final one); the custom vocabulary is spoken early, one phrase every VOCABULARY_EVERY words."""
+    into the final one); the custom vocabulary is spoken early, one phrase every VOCABULARY_EVERY words, and a verbatim
+    transcript keeps a filler every FILLER_EVERY words."""
     count = max(1, round(seconds * WORDS_PER_SECOND))
     phrases = list(chosen.vocabulary)
     words: list[str] = []
     while len(words) < count:
         if phrases and len(words) % VOCABULARY_EVERY == 2:
             words += phrases.pop(0).split()
-        elif not chosen.smart and rng.random() < FILLER_SHARE:   # verbatim keeps the fillers speech has
+        elif not chosen.smart and len(words) % FILLER_EVERY == FILLER_EVERY - 1:   # verbatim keeps fillers
             words.append(rng.choice(FILLERS))
         else:
             words.append(rng.choice(ADJECTIVES if len(words) % 2 == 0 else NOUNS))
@@ -126,17 +127,18 @@ class _Turn:
 
 def _turns(rng: random.Random, words: list[str], seconds: float, chosen: Options) -> list[_Turn]:
     """The words timed evenly over the audio and cut into turns; with diarization, turns alternate between
-    two to three speakers (never more than the documented eight)."""
+    two to three speakers (never more than the documented eight), labelled in the order they first speak."""
     speakers = min(MAX_SPEAKERS, rng.randint(2, 3)) if chosen.diarization else 1
     slot = seconds / len(words)
     turns: list[_Turn] = []
-    speaker, start = 1, 0
+    speaker, heard_so_far, start = 1, 1, 0
     while start < len(words):
         end = min(len(words), start + rng.randint(*TURN_WORDS))
         timed = [(word, index * slot, index * slot + slot * 0.85) for index, word in enumerate(words[start:end], start)]
         turns.append(_Turn(speaker, timed))
-        if speakers > 1:
-            speaker = rng.choice([s for s in range(1, speakers + 1) if s != speaker])
+        if speakers > 1:   # someone already heard, or the next new voice (spk_2 before spk_3)
+            speaker = rng.choice([s for s in range(1, min(speakers, heard_so_far + 1) + 1) if s != speaker])
+            heard_so_far = max(heard_so_far, speaker)
         start = end
     return turns
 
